@@ -1,0 +1,133 @@
+# Build, test and run the search engine.  `make help` lists the targets.
+#
+# Layout: common/ (shared by both sides) -> build/libcommon.a,
+#         indexer/ -> build/libindexer.a + bin/index,
+#         searcher/ -> build/libsearcher.a + bin/search,
+#         tests/unit/test_*.c and tests/e2e/test_*.c -> one Criterion binary each.
+
+CC      ?= cc
+BUILD   ?= build
+BINDIR  ?= bin
+PREFIX  ?= /usr/local
+OPT     ?= -O2
+SAN     ?=
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+             -Wvla -fno-strict-aliasing -I. $(SAN) $(CFLAGS)
+LDFLAGS_ALL = $(SAN) $(LDFLAGS)
+LIBS    = -lstemmer -lutf8proc -ljansson -lzstd -lz -lxxhash -lm -lpthread
+TESTLIBS = -lcriterion
+
+# Debian packages the build, the tests and `make run` need.
+PKGS = make gcc libc6-dev libstemmer-dev zlib1g-dev libxxhash-dev libcriterion-dev \
+       libutf8proc-dev libjansson-dev libzstd-dev zstd
+
+COMMON_SRC   := $(sort $(wildcard common/*.c))
+INDEXER_SRC  := $(sort $(filter-out indexer/main.c,$(wildcard indexer/*.c)))
+SEARCHER_SRC := $(sort $(filter-out searcher/main.c,$(wildcard searcher/*.c)))
+TEST_SRC     := $(sort $(wildcard tests/unit/test_*.c tests/e2e/test_*.c))
+TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+COMMON_LIB   := $(BUILD)/libcommon.a
+INDEXER_LIB  := $(BUILD)/libindexer.a
+SEARCHER_LIB := $(BUILD)/libsearcher.a
+TEST_BINS    := $(patsubst %.c,$(BUILD)/%,$(TEST_SRC))
+BINS         := $(BINDIR)/index $(BINDIR)/search
+
+.PHONY: all deps run test unit-tests asan install uninstall clean format format-check lint help
+all: $(BINS)
+
+help:
+	@echo "make deps      install missing Debian packages (as root) or print the apt-get line"
+	@echo "make           build bin/index and bin/search"
+	@echo "make run Q=... install, build, index corpus/ when stale, and search"
+	@echo "make test      build and run every test (unit, property, end-to-end)"
+	@echo "make asan      the same tests under AddressSanitizer + UBSan"
+	@echo "make install PREFIX=/usr/local"
+	@echo "make format | format-check | lint"
+
+deps:
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then echo "deps: all packages present"; \
+	elif [ "$$(id -u)" = 0 ]; then echo "deps: installing$$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "deps: missing packages; run as root:"; \
+	  echo "  apt-get install -y$$missing"; exit 1; fi
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(COMMON_LIB): $(call obj,$(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(INDEXER_LIB): $(call obj,$(INDEXER_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(SEARCHER_LIB): $(call obj,$(SEARCHER_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BINDIR)/index: $(call obj,indexer/main.c) $(INDEXER_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+$(BINDIR)/search: $(call obj,searcher/main.c) $(SEARCHER_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(call obj,$(TEST_SUPPORT)) $(SEARCHER_LIB) $(INDEXER_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -o $@ $< $(call obj,$(TEST_SUPPORT)) $(SEARCHER_LIB) $(INDEXER_LIB) \
+	    $(COMMON_LIB) $(LDFLAGS_ALL) $(LIBS) $(TESTLIBS)
+
+# Every test binary runs from the repository root; end-to-end tests find the
+# binaries through SE_BIN_DIR and the shared data through SE_DATA_DIR.
+SE_DATA_DIR ?= $(abspath ../shared/data)
+SE_SEEDS_DIR ?= $(abspath ../shared/seeds)
+TEST_ENV = SE_BIN_DIR=$(abspath $(BINDIR)) SE_DATA_DIR=$(SE_DATA_DIR) SE_SEEDS_DIR=$(SE_SEEDS_DIR)
+
+test: $(BINS) $(TEST_BINS)
+	@fail=0; pass=0; for t in $(TEST_BINS); do \
+	  echo "== $$t"; \
+	  if $(TEST_ENV) $(TEST_RUNNER) $$t $(TEST_ARGS); then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+	done; echo "test binaries: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
+
+asan:
+	$(MAKE) BUILD=build-asan BINDIR=build-asan/bin OPT=-O1 \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    ASAN_OPTIONS=detect_leaks=1 test
+
+# Index corpus/ only when an article or the indexer is newer than the index.
+INDEX_DIR ?= index
+CORPUS_FILES := $(shell find corpus -type f \( -name '*.txt' -o -name '*.md' \) 2>/dev/null)
+$(INDEX_DIR)/MANIFEST: $(CORPUS_FILES) $(BINDIR)/index
+	$(BINDIR)/index -i $(INDEX_DIR) corpus/
+
+Q ?= ethical responsibility
+run: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(INDEX_DIR)/MANIFEST
+	$(BINDIR)/search -i $(INDEX_DIR) "$(Q)"
+
+install: $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/index $(DESTDIR)$(PREFIX)/bin/search
+
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(C_FILES)
+format-check:
+	clang-format --dry-run --Werror $(C_FILES)
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    --inline-suppr --suppress=missingIncludeSystem -I. common indexer searcher
+	clang-tidy --quiet $(COMMON_SRC) $(INDEXER_SRC) $(SEARCHER_SRC) -- -std=c11 -D_GNU_SOURCE -I.
+
+clean:
+	rm -rf build build-asan bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,396 @@
+/*
+ * codec.c - variable-byte integers and 128-integer bit-packed blocks (see
+ * codec.h).
+ *
+ * Varints are LEB128: seven payload bits per byte, least significant group
+ * first, the high bit set on every byte except the last.  Decoders accept
+ * non-minimal encodings (0x80 0x00 is 0) but reject values that do not fit:
+ * for a u32 the fifth byte may carry only the top four bits (so it must be
+ * <= 0x0f, which also rules out a continuation bit), for a u64 the tenth byte
+ * only the top bit (<= 0x01).
+ *
+ * A packed block holds 128 integers of w bits (0..32) in 16*w bytes.  Integer
+ * i goes to lane i % 4 as that lane's value j = i / 4, at bit offset j*w of
+ * the lane's bit stream.  The stream is cut into 32-bit words, filled from
+ * bit 0 up; a value that crosses a word boundary keeps its low bits in word
+ * k and its high bits at the bottom of word k + 1.  Word k of lane l is
+ * stored, little-endian, at byte 16*k + 4*l.  So each 16-byte row holds word
+ * k of all four lanes and one 128-bit load feeds four values at once:
+ *
+ *     bytes  0..15   lane0.word0 lane1.word0 lane2.word0 lane3.word0
+ *     bytes 16..31   lane0.word1 lane1.word1 lane2.word1 lane3.word1
+ *     ...            (w rows in all)
+ *
+ * Value j of every lane sits at the same bit offset, so the scalar code and
+ * the SIMD code both walk j = 0..31 and handle the four lanes together.
+ * Every width has its own fully unrolled routine: the generic body below is
+ * an always-inline function of a constant width, expanded 32 times by a
+ * macro, so shifts, masks and "does it cross a word" tests are all resolved
+ * at compile time and there is no branch per value.
+ *
+ * codec_unpack128 picks an implementation once per process (AVX2, SSE2 or
+ * the portable one, by what the CPU supports) and calls it through a
+ * function pointer.  The x86 versions use target attributes, so the file
+ * needs no -m flags.  All of them produce exactly codec_unpack128_scalar's
+ * output.
+ */
+#include "common/codec.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define CODEC_X86 1
+#include <immintrin.h>
+#else
+#define CODEC_X86 0
+#endif
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* ---- little-endian words ------------------------------------------------- */
+
+ALWAYS_INLINE uint32_t load_le32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
+}
+
+ALWAYS_INLINE void store_le32(uint8_t *p, uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    memcpy(p, &v, sizeof v);
+}
+
+/* ---- varints ------------------------------------------------------------- */
+
+size_t codec_varint_put32(uint8_t *out, uint32_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
+}
+
+size_t codec_varint_put64(uint8_t *out, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
+}
+
+const uint8_t *codec_varint_get32(const uint8_t *p, const uint8_t *end, uint32_t *v)
+{
+    uint32_t r = 0;
+    for (unsigned shift = 0; shift < 28; shift += 7) {
+        if (p >= end) return NULL;
+        uint32_t b = *p++;
+        r |= (b & 0x7f) << shift;
+        if (b < 0x80) {
+            *v = r;
+            return p;
+        }
+    }
+    /* Fifth byte: only bits 28..31 are left, and it must be the last. */
+    if (p >= end || *p > 0x0f) return NULL;
+    *v = r | (uint32_t)*p << 28;
+    return p + 1;
+}
+
+const uint8_t *codec_varint_get64(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (unsigned shift = 0; shift < 63; shift += 7) {
+        if (p >= end) return NULL;
+        uint64_t b = *p++;
+        r |= (b & 0x7f) << shift;
+        if (b < 0x80) {
+            *v = r;
+            return p;
+        }
+    }
+    /* Tenth byte: only bit 63 is left, and it must be the last. */
+    if (p >= end || *p > 0x01) return NULL;
+    *v = r | (uint64_t)*p << 63;
+    return p + 1;
+}
+
+const uint8_t *codec_varint_skip(const uint8_t *p, const uint8_t *end, size_t n)
+{
+    /* Eight bytes at a time: a varint ends at every byte whose high bit is
+     * clear, so count those and jump while the whole word is to be skipped. */
+    while (n >= 8 && end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, sizeof w); /* byte order does not matter for a count */
+        uint64_t stops = (~w & 0x8080808080808080ull) >> 7;
+        size_t c = (size_t)((stops * 0x0101010101010101ull) >> 56);
+        if (c > n) break;
+        n -= c;
+        p += 8;
+    }
+    while (n > 0) {
+        if (p >= end) return NULL;
+        n -= !(*p++ & 0x80);
+    }
+    return p;
+}
+
+/* ---- bit widths ---------------------------------------------------------- */
+
+unsigned codec_bits_needed(const uint32_t *in, size_t n)
+{
+    uint32_t acc = 0;
+    for (size_t i = 0; i < n; i++) acc |= in[i];
+    return acc ? 32u - (unsigned)__builtin_clz(acc) : 0u;
+}
+
+/* ---- block helpers ------------------------------------------------------- */
+
+/* REP32(X) expands X(0) .. X(31): the 32 values of a lane, unrolled. */
+#define REP8(X, b) X((b) + 0) X((b) + 1) X((b) + 2) X((b) + 3) X((b) + 4) X((b) + 5) X((b) + 6) X((b) + 7)
+#define REP32(X)   REP8(X, 0) REP8(X, 8) REP8(X, 16) REP8(X, 24)
+
+/* Calls F(w) for every width as `case w: F(w); break;`, for the dispatchers. */
+#define CASE1(F, w) \
+    case w: F(w); break;
+#define CASE8(F, b) \
+    CASE1(F, (b) + 0) \
+    CASE1(F, (b) + 1) \
+    CASE1(F, (b) + 2) \
+    CASE1(F, (b) + 3) \
+    CASE1(F, (b) + 4) \
+    CASE1(F, (b) + 5) \
+    CASE1(F, (b) + 6) CASE1(F, (b) + 7)
+#define CASES_1_32(F) CASE8(F, 1) CASE8(F, 9) CASE8(F, 17) CASE8(F, 25)
+
+/* The low w bits set (w = 0..32). */
+#define WIDTH_MASK(w) ((uint32_t)((1ull << (w)) - 1u))
+
+/* ---- packing (scalar) ---------------------------------------------------- */
+
+/* Value j of each lane: or it into the lane's current word; when it reaches
+ * the end of that word, store the word and carry its high bits (if any) into
+ * the next one.  With w constant every test here folds away. */
+#define PACK_LANE(j, l)                                                                            \
+    {                                                                                              \
+        const unsigned s_ = ((j) * w) & 31, k_ = ((j) * w) >> 5;                                   \
+        const uint32_t x = in[4 * (j) + (l)] & mask;                                               \
+        acc##l |= x << s_;                                                                         \
+        if (s_ + w >= 32) {                                                                        \
+            store_le32(out + 16 * k_ + 4 * (l), acc##l);                                           \
+            acc##l = s_ + w > 32 ? x >> ((32 - s_) & 31) : 0;                                      \
+        }                                                                                          \
+    }
+#define PACK_STEP(j) PACK_LANE(j, 0) PACK_LANE(j, 1) PACK_LANE(j, 2) PACK_LANE(j, 3)
+
+ALWAYS_INLINE void pack_w(const uint32_t *in, uint8_t *out, const unsigned w)
+{
+    const uint32_t mask = WIDTH_MASK(w);
+    uint32_t acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
+    REP32(PACK_STEP)
+}
+
+#define PACK_CALL(w) pack_w(in, out, w)
+
+void codec_pack128(const uint32_t *in, unsigned width, uint8_t *out)
+{
+    switch (width) {
+        CASES_1_32(PACK_CALL)
+    default: break; /* 0: nothing to write */
+    }
+}
+
+/* ---- unpacking (scalar) -------------------------------------------------- */
+
+/* Value j of each lane starts at bit j*w: word k_ = j*w / 32, shift s_; when
+ * it crosses into word k_ + 1 the high bits come from there. */
+#define UNPACK_LANE(j, l)                                                                          \
+    {                                                                                              \
+        const unsigned s_ = ((j) * w) & 31, k_ = ((j) * w) >> 5;                                   \
+        uint32_t x = load_le32(in + 16 * k_ + 4 * (l)) >> s_;                                      \
+        if (s_ + w > 32) x |= load_le32(in + 16 * (k_ + 1) + 4 * (l)) << ((32 - s_) & 31);         \
+        out[4 * (j) + (l)] = x & mask;                                                             \
+    }
+#define UNPACK_STEP(j) UNPACK_LANE(j, 0) UNPACK_LANE(j, 1) UNPACK_LANE(j, 2) UNPACK_LANE(j, 3)
+
+ALWAYS_INLINE void unpack_w(const uint8_t *in, uint32_t *out, const unsigned w)
+{
+    const uint32_t mask = WIDTH_MASK(w);
+    REP32(UNPACK_STEP)
+}
+
+#define UNPACK_CALL(w) unpack_w(in, out, w)
+
+void codec_unpack128_scalar(const uint8_t *in, unsigned width, uint32_t *out)
+{
+    switch (width) {
+        CASES_1_32(UNPACK_CALL)
+    default: memset(out, 0, CODEC_BLOCK * sizeof *out); break;
+    }
+}
+
+/* ---- unpacking (x86 SIMD) ------------------------------------------------ */
+
+#if CODEC_X86
+
+/* SSE2: one 128-bit row is word k of the four lanes, so value j of all four
+ * lanes is one shift (plus a shift and an or when it crosses into the next
+ * row) and a mask, and one 16-byte store. */
+#define SSE_STEP(j)                                                                                \
+    {                                                                                              \
+        const unsigned s_ = ((j) * w) & 31, k_ = ((j) * w) >> 5;                                   \
+        __m128i x = _mm_srli_epi32(_mm_loadu_si128((const __m128i *)(in + 16 * k_)), (int)s_);     \
+        if (s_ + w > 32)                                                                           \
+            x = _mm_or_si128(                                                                      \
+                x, _mm_slli_epi32(_mm_loadu_si128((const __m128i *)(in + 16 * (k_ + 1))),         \
+                                  (int)((32 - s_) & 31)));                                         \
+        if (s_ + w != 32) x = _mm_and_si128(x, mask);                                              \
+        _mm_storeu_si128((__m128i *)(out + 4 * (j)), x);                                           \
+    }
+
+__attribute__((always_inline, target("sse2"))) static inline void
+unpack_sse2_w(const uint8_t *in, uint32_t *out, const unsigned w)
+{
+    const __m128i mask = _mm_set1_epi32((int)WIDTH_MASK(w));
+    REP32(SSE_STEP)
+}
+
+#define SSE2_CALL(w) unpack_sse2_w(in, out, w)
+
+__attribute__((target("sse2"))) static void unpack128_sse2(const uint8_t *in, unsigned width,
+                                                           uint32_t *out)
+{
+    switch (width) {
+        CASES_1_32(SSE2_CALL)
+    default: memset(out, 0, CODEC_BLOCK * sizeof *out); break;
+    }
+}
+
+/* AVX2: values j and j+1 of the four lanes in one 256-bit register, the low
+ * half for j and the high half for j+1, lined up by per-half variable shifts.
+ * Since w <= 32 the two values sit in the same row or in consecutive rows,
+ * so their rows come from one broadcast or one 32-byte load, never an
+ * insert.  For the high bits of a value that crosses into the next row, the
+ * half that does not cross takes any row in range (its own, or one that
+ * keeps the pair consecutive) and a shift count of 32, which vpsllvd turns
+ * into zero; nothing past the block is read. */
+#define AVX2_PAIR(j)                                                                               \
+    {                                                                                              \
+        const unsigned s0 = ((j) * w) & 31, k0 = ((j) * w) >> 5;                                   \
+        const unsigned s1 = (((j) + 1) * w) & 31, k1 = (((j) + 1) * w) >> 5;                       \
+        const int c0 = s0 + w > 32, c1 = s1 + w > 32;                                              \
+        __m256i x = row_pair(in, k0, k1);                                                          \
+        x = _mm256_srlv_epi32(x, _mm256_setr_epi32(s0, s0, s0, s0, s1, s1, s1, s1));               \
+        if (c0 || c1) {                                                                            \
+            const unsigned t0 = c0 ? 32 - s0 : 32, t1 = c1 ? 32 - s1 : 32;                         \
+            const unsigned a = c0 ? k0 + 1 : k1, b = c1 ? k1 + 1 : a;                              \
+            __m256i y = row_pair(in, a, b);                                                        \
+            y = _mm256_sllv_epi32(y, _mm256_setr_epi32(t0, t0, t0, t0, t1, t1, t1, t1));           \
+            x = _mm256_or_si256(x, y);                                                             \
+        }                                                                                          \
+        if (w != 32) x = _mm256_and_si256(x, mask);                                                \
+        _mm256_storeu_si256((__m256i *)(out + 4 * (j)), x);                                        \
+    }
+#define AVX2_STEP(j) AVX2_PAIR(2 * (j))
+
+/* Row a in the low half, row b (a or a + 1) in the high half. */
+__attribute__((always_inline, target("avx2"))) static inline __m256i
+row_pair(const uint8_t *in, unsigned a, unsigned b)
+{
+    if (a == b) return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(in + 16 * a)));
+    return _mm256_loadu_si256((const __m256i *)(in + 16 * a));
+}
+
+__attribute__((always_inline, target("avx2"))) static inline void
+unpack_avx2_w(const uint8_t *in, uint32_t *out, const unsigned w)
+{
+    const __m256i mask = _mm256_set1_epi32((int)WIDTH_MASK(w));
+    REP8(AVX2_STEP, 0) REP8(AVX2_STEP, 8)
+}
+
+#define AVX2_CALL(w) unpack_avx2_w(in, out, w)
+
+__attribute__((target("avx2"))) static void unpack128_avx2(const uint8_t *in, unsigned width,
+                                                           uint32_t *out)
+{
+    switch (width) {
+        CASES_1_32(AVX2_CALL)
+    default: memset(out, 0, CODEC_BLOCK * sizeof *out); break;
+    }
+}
+
+#endif /* CODEC_X86 */
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+typedef void (*unpack_fn)(const uint8_t *, unsigned, uint32_t *);
+
+static void unpack128_resolve(const uint8_t *in, unsigned width, uint32_t *out);
+
+/* Starts at the resolver, which replaces itself with the implementation for
+ * this CPU on the first call.  Racing first calls all store the same value;
+ * the atomic (relaxed: the value is all that matters) keeps that defined. */
+static _Atomic(unpack_fn) unpack128_impl = unpack128_resolve;
+
+static unpack_fn unpack128_choose(void)
+{
+#if CODEC_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) return unpack128_avx2;
+    if (__builtin_cpu_supports("sse2")) return unpack128_sse2;
+#endif
+    return codec_unpack128_scalar;
+}
+
+static void unpack128_resolve(const uint8_t *in, unsigned width, uint32_t *out)
+{
+    unpack_fn f = unpack128_choose();
+    atomic_store_explicit(&unpack128_impl, f, memory_order_relaxed);
+    f(in, width, out);
+}
+
+void codec_unpack128(const uint8_t *in, unsigned width, uint32_t *out)
+{
+    atomic_load_explicit(&unpack128_impl, memory_order_relaxed)(in, width, out);
+}
+
+/* ---- gaps to document ids ------------------------------------------------ */
+
+void codec_gaps_to_docs(uint32_t *v, size_t n, uint32_t prev)
+{
+    /* Arithmetic is mod 2^32, so prev = UINT32_MAX makes the first id gap[0]. */
+    size_t i = 0;
+#if defined(__SSE2__)
+    /* Four at a time: add 1, in-register prefix sum (shift by one and two
+     * lanes), add the running id carried in every lane. */
+    const __m128i one = _mm_set1_epi32(1);
+    __m128i run = _mm_set1_epi32((int)prev);
+    const size_t n4 = n & ~(size_t)3;
+    for (; i < n4; i += 4) {
+        __m128i x = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(v + i)), one);
+        x = _mm_add_epi32(x, _mm_slli_si128(x, 4));
+        x = _mm_add_epi32(x, _mm_slli_si128(x, 8));
+        x = _mm_add_epi32(x, run);
+        _mm_storeu_si128((__m128i *)(v + i), x);
+        run = _mm_shuffle_epi32(x, 0xff);
+    }
+    prev = (uint32_t)_mm_cvtsi128_si32(run);
+#endif
+    for (; i < n; i++) {
+        prev += v[i] + 1;
+        v[i] = prev;
+    }
+}

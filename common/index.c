@@ -1,0 +1,100 @@
+/* index.c - opening the current generation of an index (see index.h). */
+#include "common/index.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#define OPEN_RETRIES 20
+
+static void release(index_reader *ix)
+{
+    for (uint32_t i = 0; i < ix->nsegments; i++) segment_close(ix->segments[i]);
+    free(ix->segments);
+    free(ix->doc_base);
+    manifest_free(&ix->man);
+    ix->segments = NULL;
+    ix->doc_base = NULL;
+    ix->nsegments = 0;
+}
+
+static int open_generation(index_reader *ix, se_error *err)
+{
+    int rc = manifest_read(ix->dir, &ix->man, err);
+    if (rc == SE_NOTFOUND) {
+        struct stat st;
+        if (stat(ix->dir, &st) != 0)
+            return se_fail(err, SE_NOTFOUND, "no index at %s: %s", ix->dir, strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            return se_fail(err, SE_NOTFOUND, "no index at %s: not a directory", ix->dir);
+        return se_fail(err, SE_NOTFOUND, "no index at %s: the directory has no MANIFEST", ix->dir);
+    }
+    if (rc != SE_OK) return rc;
+    uint32_t n = ix->man.nsegments;
+    ix->segments = calloc(n ? n : 1, sizeof *ix->segments);
+    ix->doc_base = calloc(n ? n : 1, sizeof *ix->doc_base);
+    if (!ix->segments || !ix->doc_base) return se_fail(err, SE_NOMEM, "out of memory");
+    ix->ndocs = 0;
+    ix->total_len = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        rc = segment_open(&ix->segments[i], ix->dir, &ix->man.segments[i], 1, err);
+        if (rc != SE_OK) return rc;
+        ix->nsegments = i + 1;
+        ix->doc_base[i] = (uint32_t)ix->ndocs;
+        ix->ndocs += segment_ndocs(ix->segments[i]);
+        ix->total_len += segment_total_len(ix->segments[i]);
+    }
+    return SE_OK;
+}
+
+int index_open(index_reader **out, const char *dir, se_error *err)
+{
+    *out = NULL;
+    index_reader *ix = calloc(1, sizeof *ix);
+    if (!ix || !(ix->dir = strdup(dir))) {
+        free(ix);
+        return se_fail(err, SE_NOMEM, "out of memory");
+    }
+    int rc = SE_OK;
+    for (int attempt = 0; attempt < OPEN_RETRIES; attempt++) {
+        rc = open_generation(ix, err);
+        if (rc == SE_OK) break;
+        uint64_t gen = ix->man.generation;
+        release(ix);
+        if (rc != SE_NOTFOUND || gen == 0) break;
+        /* A segment file is missing: was a newer generation committed? */
+        manifest again;
+        if (manifest_read(dir, &again, NULL) != SE_OK) break;
+        uint64_t now = again.generation;
+        manifest_free(&again);
+        if (now == gen) break;
+    }
+    if (rc != SE_OK) {
+        free(ix->dir);
+        free(ix);
+        return rc;
+    }
+    *out = ix;
+    return SE_OK;
+}
+
+void index_close(index_reader *ix)
+{
+    if (!ix) return;
+    release(ix);
+    free(ix->dir);
+    free(ix);
+}
+
+int64_t index_doc_freq(const index_reader *ix, const char *term, size_t len, se_error *err)
+{
+    int64_t df = 0;
+    for (uint32_t i = 0; i < ix->nsegments; i++) {
+        seg_term_info info;
+        int rc = segment_lookup(ix->segments[i], term, len, &info, err);
+        if (rc < 0) return rc;
+        if (rc == 1) df += info.df;
+    }
+    return df;
+}

@@ -1,0 +1,40 @@
+/*
+ * index.h - an open index: the current manifest generation and its
+ * segments, with the collection statistics BM25 needs.
+ *
+ * index_open reads MANIFEST and opens (maps and verifies) every segment it
+ * names.  If a segment file vanished because a writer committed a newer
+ * generation meanwhile, it rereads the manifest and tries again, so a reader
+ * always ends up with one complete generation.
+ *
+ * Thread-safety: an open index is immutable; share it between threads.
+ */
+#ifndef SE_INDEX_H
+#define SE_INDEX_H
+
+#include <stdint.h>
+
+#include "common/manifest.h"
+#include "common/segment.h"
+#include "common/status.h"
+
+typedef struct index_reader {
+    char *dir;
+    manifest man;
+    uint32_t nsegments;
+    segment **segments;
+    uint32_t *doc_base;  /* first global doc number of each segment */
+    uint64_t ndocs;      /* documents in all segments */
+    uint64_t total_len;  /* sum of document lengths */
+} index_reader;
+
+/* Open the index in dir.  SE_NOTFOUND (no index there: message says so),
+ * SE_CORRUPT / SE_FORMAT naming the bad file, SE_IO, SE_NOMEM. */
+int index_open(index_reader **out, const char *dir, se_error *err);
+void index_close(index_reader *ix);
+
+/* Sum of the term's document frequency over all segments (0 if absent);
+ * negative SE_CORRUPT on a malformed dictionary. */
+int64_t index_doc_freq(const index_reader *ix, const char *term, size_t len, se_error *err);
+
+#endif

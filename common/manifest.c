@@ -1,0 +1,104 @@
+/* manifest.c - reading and encoding the MANIFEST (layout in manifest.h). */
+#include "common/manifest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/fileio.h"
+
+#define SEG_RECORD (4 + 4 + 8 + 8 + SEG_NFILES * 16)
+#define FIXED (8 + 4 + 4)
+
+int manifest_encode(const manifest *m, uint8_t **buf, size_t *len, se_error *err)
+{
+    size_t size = FIO_HEADER_SIZE + FIXED + (size_t)m->nsegments * SEG_RECORD + FIO_FOOTER_SIZE;
+    uint8_t *b = calloc(1, size);
+    if (!b) return se_fail(err, SE_NOMEM, "out of memory");
+    memcpy(b, MANIFEST_MAGIC, 8);
+    fio_put32(b + 8, FIO_FORMAT_VERSION);
+    uint8_t *p = b + FIO_HEADER_SIZE;
+    fio_put64(p, m->generation);
+    fio_put32(p + 8, m->next_segment);
+    fio_put32(p + 12, m->nsegments);
+    p += FIXED;
+    for (uint32_t i = 0; i < m->nsegments; i++) {
+        const seg_meta *s = &m->segments[i];
+        fio_put32(p, s->number);
+        fio_put32(p + 4, s->ndocs);
+        fio_put64(p + 8, s->total_len);
+        fio_put64(p + 16, s->nterms);
+        for (int f = 0; f < SEG_NFILES; f++) {
+            fio_put64(p + 24 + f * 16, s->files[f].size);
+            fio_put64(p + 32 + f * 16, s->files[f].checksum);
+        }
+        p += SEG_RECORD;
+    }
+    fio_put64(p, size);
+    fio_put64(p + 8, fio_hash(b, size - 8));
+    *buf = b;
+    *len = size;
+    return SE_OK;
+}
+
+int manifest_decode(const uint8_t *buf, size_t len, const char *what, manifest *m, se_error *err)
+{
+    memset(m, 0, sizeof *m);
+    int rc = fio_check_frame(buf, len, MANIFEST_MAGIC, what, err);
+    if (rc != SE_OK) return rc;
+    size_t body = len - FIO_HEADER_SIZE - FIO_FOOTER_SIZE;
+    const uint8_t *p = buf + FIO_HEADER_SIZE;
+    if (body < FIXED) return se_fail(err, SE_CORRUPT, "%s: truncated", what);
+    m->generation = fio_le64(p);
+    m->next_segment = fio_le32(p + 8);
+    m->nsegments = fio_le32(p + 12);
+    if (m->nsegments > MANIFEST_MAX_SEGMENTS || body != FIXED + (size_t)m->nsegments * SEG_RECORD)
+        return se_fail(err, SE_CORRUPT, "%s: segment count does not match the size", what);
+    p += FIXED;
+    if (m->nsegments) {
+        m->segments = calloc(m->nsegments, sizeof *m->segments);
+        if (!m->segments) return se_fail(err, SE_NOMEM, "out of memory");
+    }
+    uint64_t total_docs = 0;
+    for (uint32_t i = 0; i < m->nsegments; i++) {
+        seg_meta *s = &m->segments[i];
+        s->number = fio_le32(p);
+        s->ndocs = fio_le32(p + 4);
+        s->total_len = fio_le64(p + 8);
+        s->nterms = fio_le64(p + 16);
+        for (int f = 0; f < SEG_NFILES; f++) {
+            s->files[f].size = fio_le64(p + 24 + f * 16);
+            s->files[f].checksum = fio_le64(p + 32 + f * 16);
+        }
+        p += SEG_RECORD;
+        total_docs += s->ndocs;
+        int dup = 0;
+        for (uint32_t j = 0; j < i; j++) dup |= m->segments[j].number == s->number;
+        if (s->number >= m->next_segment || dup || s->ndocs > SEG_MAX_DOCS ||
+            total_docs > SEG_MAX_DOCS) {
+            manifest_free(m);
+            return se_fail(err, SE_CORRUPT, "%s: invalid segment entry %u", what, i);
+        }
+    }
+    return SE_OK;
+}
+
+int manifest_read(const char *dir, manifest *m, se_error *err)
+{
+    memset(m, 0, sizeof *m);
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", dir, MANIFEST_NAME) >= (int)sizeof path)
+        return se_fail(err, SE_INVALID, "index path too long: %s", dir);
+    uint8_t *buf;
+    size_t len;
+    int rc = fio_read_file(path, &buf, &len, err);
+    if (rc != SE_OK) return rc;
+    rc = manifest_decode(buf, len, path, m, err);
+    free(buf);
+    return rc;
+}
+
+void manifest_free(manifest *m)
+{
+    free(m->segments);
+    memset(m, 0, sizeof *m);
+}

@@ -1,0 +1,217 @@
+/*
+ * postings.c - the postings cursor (see postings.h).
+ *
+ * A term's bytes in .doc, for df >= SEG_BLOCK:
+ *   skip table   nblocks x 20 bytes {u32 last doc, u32 end of the block's data
+ *                (offset from the term's start), u32 start of the block's
+ *                positions (offset from the term's start in .pos), u32 max tf,
+ *                u32 min length}
+ *   full blocks  u8 gap width, u8 tf width, 128 packed (doc gap - 1),
+ *                128 packed (tf - 1)
+ *   tail block   (df % 128 docs, when non-zero) variable-byte pairs
+ * and for df < SEG_BLOCK only the variable-byte pairs.  A variable-byte pair
+ * is varint((gap - 1) << 1 | (tf == 1)) followed by varint(tf) when tf != 1,
+ * where gap is the difference to the previous doc id (the first doc of the
+ * list counts from -1).
+ */
+#include "common/postings.h"
+
+#include "common/codec.h"
+
+static uint32_t cursor_fail(postings_cursor *c)
+{
+    c->status = SE_CORRUPT;
+    c->doc = POSTINGS_END;
+    c->count = 0;
+    c->i = 0;
+    c->block = c->nblocks;
+    c->next = c->end;
+    return POSTINGS_END;
+}
+
+/* Decode `n` variable-byte pairs starting at c->next into docs[]/freqs[]. */
+static int decode_tail(postings_cursor *c, uint32_t n, uint32_t prev, const uint8_t *limit)
+{
+    const uint8_t *p = c->next;
+    for (uint32_t k = 0; k < n; k++) {
+        uint64_t v;
+        p = codec_varint_get64(p, limit, &v);
+        if (!p) return SE_CORRUPT;
+        uint32_t tf = 1;
+        if (!(v & 1)) {
+            p = codec_varint_get32(p, limit, &tf);
+            if (!p || tf < 2) return SE_CORRUPT;
+        }
+        /* prev == UINT32_MAX stands for doc -1 before the first posting. */
+        uint64_t doc = (prev == UINT32_MAX ? 0 : (uint64_t)prev + 1) + (v >> 1);
+        if (doc >= c->ndocs) return SE_CORRUPT;
+        prev = (uint32_t)doc;
+        c->docs[k] = prev;
+        c->freqs[k] = tf;
+    }
+    c->next = p;
+    return SE_OK;
+}
+
+static inline uint32_t skip_u32(const postings_cursor *c, uint32_t b, unsigned field)
+{
+    return fio_le32(c->skip + (size_t)b * SEG_SKIP_ENTRY + field * 4);
+}
+
+/* Load block b (b < nblocks, or b == 0 for a short list). */
+static int load_block(postings_cursor *c, uint32_t b)
+{
+    uint32_t prev = UINT32_MAX;
+    const uint8_t *limit = c->end;
+    if (c->skip) {
+        if (b > 0) prev = skip_u32(c, b - 1, 0);
+        uint64_t start = b == 0 ? (uint64_t)c->nblocks * SEG_SKIP_ENTRY : skip_u32(c, b - 1, 1);
+        uint64_t stop = skip_u32(c, b, 1);
+        if (start > stop || stop > (uint64_t)(c->end - c->start)) return SE_CORRUPT;
+        c->next = c->start + start;
+        limit = c->start + stop;
+        uint32_t pos_off = skip_u32(c, b, 2);
+        if (pos_off > (uint64_t)(c->pos_end - c->pos_start)) return SE_CORRUPT;
+        c->pos_ptr = c->pos_start + pos_off;
+    } else {
+        c->next = c->start;
+        c->pos_ptr = c->pos_start;
+    }
+    c->pos_doc = 0;
+    uint32_t full = c->df / SEG_BLOCK;
+    if (c->skip && b < full) {
+        if (limit - c->next < 2) return SE_CORRUPT;
+        unsigned wg = c->next[0], wt = c->next[1];
+        if (wg > 32 || wt > 32) return SE_CORRUPT;
+        size_t need = 2 + codec_block_bytes(wg) + codec_block_bytes(wt);
+        if ((size_t)(limit - c->next) != need) return SE_CORRUPT;
+        codec_unpack128(c->next + 2, wg, c->docs);
+        codec_unpack128(c->next + 2 + codec_block_bytes(wg), wt, c->freqs);
+        codec_gaps_to_docs(c->docs, SEG_BLOCK, prev);
+        for (int k = 0; k < SEG_BLOCK; k++) c->freqs[k] += 1;
+        /* The gaps may not wrap around and the block must end where the
+         * skip table says; both together bound every id in the block. */
+        if (c->docs[SEG_BLOCK - 1] != skip_u32(c, b, 0) || c->docs[SEG_BLOCK - 1] >= c->ndocs ||
+            (prev != UINT32_MAX && c->docs[0] <= prev) || c->docs[0] > c->docs[SEG_BLOCK - 1])
+            return SE_CORRUPT;
+        c->count = SEG_BLOCK;
+        c->next = limit;
+    } else {
+        uint32_t n = c->skip ? c->df - full * SEG_BLOCK : c->df;
+        if (n == 0 || n > SEG_BLOCK) return SE_CORRUPT;
+        if (decode_tail(c, n, prev, limit) != SE_OK) return SE_CORRUPT;
+        if (c->skip && (c->next != limit || c->docs[n - 1] != skip_u32(c, b, 0)))
+            return SE_CORRUPT;
+        c->count = n;
+    }
+    c->block = b;
+    c->i = 0;
+    c->doc = c->docs[0];
+    return SE_OK;
+}
+
+void postings_cursor_open(postings_cursor *c, const segment *s, const seg_term_info *info)
+{
+    const fio_map *dm = segment_file(s, SEG_POST), *pm = segment_file(s, SEG_POS);
+    c->status = SE_OK;
+    c->df = info->df;
+    c->ndocs = segment_ndocs(s);
+    /* Extents were bounds-checked against the files by the dictionary. */
+    c->start = dm->data + info->doc_off;
+    c->end = c->start + info->doc_len;
+    c->pos_start = pm->data + info->pos_off;
+    c->pos_end = c->pos_start + info->pos_len;
+    c->skip = NULL;
+    c->nblocks = 0;
+    if (info->df >= SEG_BLOCK) {
+        c->nblocks = (info->df + SEG_BLOCK - 1) / SEG_BLOCK;
+        if ((uint64_t)c->nblocks * SEG_SKIP_ENTRY > info->doc_len) {
+            cursor_fail(c);
+            return;
+        }
+        c->skip = c->start;
+    }
+    if (load_block(c, 0) != SE_OK) cursor_fail(c);
+}
+
+static uint32_t next_block(postings_cursor *c)
+{
+    uint32_t b = c->block + 1;
+    if (b >= c->nblocks) {
+        c->doc = POSTINGS_END;
+        c->i = c->count;
+        return POSTINGS_END;
+    }
+    if (load_block(c, b) != SE_OK) return cursor_fail(c);
+    return c->doc;
+}
+
+uint32_t postings_cursor_next(postings_cursor *c)
+{
+    if (c->doc == POSTINGS_END) return POSTINGS_END;
+    if (++c->i < c->count) return c->doc = c->docs[c->i];
+    return next_block(c);
+}
+
+uint32_t postings_cursor_advance(postings_cursor *c, uint32_t target)
+{
+    if (c->doc >= target) return c->doc;
+    if (c->docs[c->count - 1] < target) {
+        /* Not in this block: find the first later block whose last doc
+         * reaches the target, without decoding the ones in between. */
+        if (!c->skip) {
+            c->doc = POSTINGS_END;
+            c->i = c->count;
+            return POSTINGS_END;
+        }
+        uint32_t b = c->block + 1;
+        while (b < c->nblocks && skip_u32(c, b, 0) < target) b++;
+        if (b >= c->nblocks) {
+            c->doc = POSTINGS_END;
+            c->i = c->count;
+            return POSTINGS_END;
+        }
+        if (load_block(c, b) != SE_OK) return cursor_fail(c);
+    }
+    uint32_t i = c->i;
+    while (c->docs[i] < target) i++;
+    c->i = i;
+    return c->doc = c->docs[i];
+}
+
+uint32_t postings_cursor_positions(postings_cursor *c, uint32_t *out)
+{
+    /* Skip the positions of the documents before the current one. */
+    if (c->pos_doc > c->i) return 0; /* cannot happen: cursors only move forward */
+    uint64_t skip = 0;
+    for (uint32_t k = c->pos_doc; k < c->i; k++) skip += c->freqs[k];
+    const uint8_t *p = c->pos_ptr;
+    if (skip) p = codec_varint_skip(p, c->pos_end, skip);
+    if (!p) {
+        cursor_fail(c);
+        return 0;
+    }
+    uint32_t tf = c->freqs[c->i], pos = 0;
+    for (uint32_t k = 0; k < tf; k++) {
+        uint32_t gap;
+        p = codec_varint_get32(p, c->pos_end, &gap);
+        if (!p || (k > 0 && gap == 0) || gap > UINT32_MAX - pos) {
+            cursor_fail(c);
+            return 0;
+        }
+        pos += gap;
+        out[k] = pos;
+    }
+    c->pos_ptr = p;
+    c->pos_doc = c->i + 1;
+    return tf;
+}
+
+int postings_block(const postings_cursor *c, uint32_t b, postings_block_info *out)
+{
+    if (!c->skip || b >= c->nblocks) return SE_INVALID;
+    out->last_doc = skip_u32(c, b, 0);
+    out->max_tf = skip_u32(c, b, 3);
+    out->min_len = skip_u32(c, b, 4);
+    return SE_OK;
+}

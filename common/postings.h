@@ -1,0 +1,69 @@
+/*
+ * postings.h - a cursor over one term's postings in one segment.
+ *
+ * The cursor walks the term's documents in increasing id order, one decoded
+ * 128-doc block at a time (docs[] and freqs[] hold the block), and skips
+ * whole blocks through the skip table in postings_cursor_advance without
+ * decoding them.  Positions are decoded only when asked for, for the
+ * current document.
+ *
+ * Malformed data (a block that runs past the term's extent, a width above
+ * 32, a doc id outside the segment) ends the cursor and sets `status` to
+ * SE_CORRUPT; callers check status once after evaluating a query.
+ *
+ * Allocation-free; a cursor is used by one thread.
+ */
+#ifndef SE_POSTINGS_H
+#define SE_POSTINGS_H
+
+#include <stdint.h>
+
+#include "common/segment.h"
+
+#define POSTINGS_END UINT32_MAX
+
+typedef struct postings_cursor {
+    uint32_t doc; /* current document, POSTINGS_END when exhausted */
+    int status;   /* SE_OK, or SE_CORRUPT once malformed data was met */
+    uint32_t i;   /* index of the current document within the block */
+    uint32_t count; /* documents in the loaded block */
+    uint32_t block; /* index of the loaded block */
+    uint32_t nblocks; /* blocks in the skip table (0: short list, no table) */
+    uint32_t df, ndocs;
+    const uint8_t *start, *end; /* the term's bytes in .doc */
+    const uint8_t *skip;        /* skip table, or NULL */
+    const uint8_t *next;        /* where the next block's data begins */
+    const uint8_t *pos_start, *pos_end; /* the term's bytes in .pos */
+    const uint8_t *pos_ptr;     /* positions of docs[pos_doc] start here */
+    uint32_t pos_doc;
+    uint32_t docs[SEG_BLOCK];
+    uint32_t freqs[SEG_BLOCK];
+} postings_cursor;
+
+/* Position the cursor on the term's first document. */
+void postings_cursor_open(postings_cursor *c, const segment *s, const seg_term_info *info);
+
+/* Move to the next document; returns the new current doc. */
+uint32_t postings_cursor_next(postings_cursor *c);
+
+/* Move to the first document >= target (never backwards); returns it. */
+uint32_t postings_cursor_advance(postings_cursor *c, uint32_t target);
+
+static inline uint32_t postings_cursor_freq(const postings_cursor *c)
+{
+    return c->freqs[c->i];
+}
+
+/* Decode the current document's positions into out (room for at least
+ * postings_cursor_freq(c) values).  Returns the count, or 0 and sets
+ * status on malformed data. */
+uint32_t postings_cursor_positions(postings_cursor *c, uint32_t *out);
+
+/* Skip-table view of block b of a long list (for block-max pruning and
+ * --verify): last doc and impact of the block. */
+typedef struct postings_block_info {
+    uint32_t last_doc, max_tf, min_len;
+} postings_block_info;
+int postings_block(const postings_cursor *c, uint32_t b, postings_block_info *out);
+
+#endif

@@ -1,0 +1,421 @@
+/*
+ * segment.c - opening a segment, the term dictionary and the document store.
+ *
+ * Dictionary (.tdx) body, after the 16-byte header:
+ *   blocks           front-coded term entries (see dict_entry_decode)
+ *   block index      nblocks x {u64 block offset, u32 first-term offset
+ *                    (within the blob), u32 first-term length}
+ *   first-term blob  the first term of every block, concatenated
+ *   trailer (40 B)   u64 nterms, u64 nblocks, u64 index offset,
+ *                    u64 blob offset, u64 blob length
+ * All offsets are file offsets.  A block starts with varint entry count,
+ * varint .doc offset and varint .pos offset of its first term; each entry is
+ * varint shared-prefix length, varint suffix length, suffix bytes, then
+ * varints df, cf-df, doc_len, pos_len, max_tf, min_len; a term's postings
+ * and positions follow the previous term's.
+ */
+#include "common/segment.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+#include "common/codec.h"
+
+const char *const seg_file_ext[SEG_NFILES] = {"tdx", "doc", "pos", "len", "sto"};
+const char *const seg_file_magic[SEG_NFILES] = {"SEIXTDIC", "SEIXPOST", "SEIXPOSI", "SEIXDTAB",
+                                                "SEIXSTOR"};
+
+#define DICT_TRAILER 40
+#define DOCTAB_TRAILER 16
+#define STORE_TRAILER 16
+
+struct segment {
+    uint32_t number;
+    uint32_t ndocs;
+    uint64_t total_len;
+    fio_map files[SEG_NFILES];
+    /* dictionary */
+    uint64_t nterms, nblocks;
+    const uint8_t *dict_index; /* nblocks x 16 bytes */
+    const uint8_t *dict_blob;
+    uint64_t dict_blob_len;
+    uint64_t dict_blocks_end; /* file offset where blocks end (index offset) */
+    /* document table */
+    const uint32_t *lengths;
+    const uint8_t *id_hashes, *content_hashes;
+    /* store */
+    uint32_t nchunks;
+    const uint8_t *store_index; /* nchunks x 16 bytes */
+    uint64_t store_index_off;
+    char dir[];
+};
+
+int seg_file_path(char *buf, size_t cap, const char *dir, uint32_t number, enum seg_file f)
+{
+    int n = snprintf(buf, cap, "%s/s%08u.%s", dir, number, seg_file_ext[f]);
+    return (n < 0 || (size_t)n >= cap) ? SE_INVALID : SE_OK;
+}
+
+static int corrupt(se_error *err, const segment *s, enum seg_file f, const char *what)
+{
+    return se_fail(err, SE_CORRUPT, "%s/s%08u.%s: %s", s->dir, s->number, seg_file_ext[f], what);
+}
+
+static int open_dict(segment *s, se_error *err)
+{
+    const fio_map *m = &s->files[SEG_DICT];
+    if (m->body_size < DICT_TRAILER) return corrupt(err, s, SEG_DICT, "trailer missing");
+    const uint8_t *t = m->data + m->size - FIO_FOOTER_SIZE - DICT_TRAILER;
+    s->nterms = fio_le64(t);
+    s->nblocks = fio_le64(t + 8);
+    uint64_t index_off = fio_le64(t + 16), blob_off = fio_le64(t + 24);
+    s->dict_blob_len = fio_le64(t + 32);
+    uint64_t trailer_off = (uint64_t)(t - m->data);
+    if (index_off < FIO_HEADER_SIZE || index_off > trailer_off ||
+        s->nblocks > (trailer_off - index_off) / 16 || blob_off != index_off + s->nblocks * 16 ||
+        s->dict_blob_len > trailer_off - blob_off || blob_off + s->dict_blob_len != trailer_off ||
+        s->nterms < s->nblocks || (s->nterms > 0 && s->nblocks == 0) ||
+        s->nterms > s->nblocks * SEG_DICT_BLOCK_TERMS)
+        return corrupt(err, s, SEG_DICT, "inconsistent trailer");
+    s->dict_index = m->data + index_off;
+    s->dict_blob = m->data + blob_off;
+    s->dict_blocks_end = index_off;
+    for (uint64_t b = 0; b < s->nblocks; b++) {
+        const uint8_t *e = s->dict_index + b * 16;
+        uint64_t off = fio_le64(e);
+        uint64_t prev = b == 0 ? FIO_HEADER_SIZE : fio_le64(e - 16);
+        if (off < prev || off >= index_off || (b == 0 && off != FIO_HEADER_SIZE))
+            return corrupt(err, s, SEG_DICT, "block index out of order");
+        uint64_t to = fio_le32(e + 8), tl = fio_le32(e + 12);
+        if (to > s->dict_blob_len || tl > s->dict_blob_len - to || tl > 255)
+            return corrupt(err, s, SEG_DICT, "block index term out of bounds");
+    }
+    return SE_OK;
+}
+
+static int open_doctab(segment *s, se_error *err)
+{
+    const fio_map *m = &s->files[SEG_DOCTAB];
+    if (m->body_size < DOCTAB_TRAILER) return corrupt(err, s, SEG_DOCTAB, "trailer missing");
+    const uint8_t *t = m->data + m->size - FIO_FOOTER_SIZE - DOCTAB_TRAILER;
+    uint32_t n = fio_le32(t);
+    uint64_t total = fio_le64(t + 8);
+    uint64_t len_bytes = (uint64_t)n * 4, hash_off = FIO_HEADER_SIZE + ((len_bytes + 7) & ~7ull);
+    if (n != s->ndocs || hash_off + (uint64_t)n * 16 + DOCTAB_TRAILER + FIO_FOOTER_SIZE != m->size)
+        return corrupt(err, s, SEG_DOCTAB, "document count does not match the file size");
+    if (total != s->total_len) return corrupt(err, s, SEG_DOCTAB, "total length mismatch");
+    s->lengths = (const uint32_t *)(const void *)(m->data + FIO_HEADER_SIZE);
+    s->id_hashes = m->data + hash_off;
+    s->content_hashes = s->id_hashes + (uint64_t)n * 8;
+    return SE_OK;
+}
+
+static int open_store(segment *s, se_error *err)
+{
+    const fio_map *m = &s->files[SEG_STORE];
+    if (m->body_size < STORE_TRAILER) return corrupt(err, s, SEG_STORE, "trailer missing");
+    const uint8_t *t = m->data + m->size - FIO_FOOTER_SIZE - STORE_TRAILER;
+    s->nchunks = fio_le32(t);
+    uint32_t n = fio_le32(t + 4);
+    s->store_index_off = fio_le64(t + 8);
+    uint64_t trailer_off = (uint64_t)(t - m->data);
+    if (n != s->ndocs || s->store_index_off < FIO_HEADER_SIZE ||
+        s->store_index_off + (uint64_t)s->nchunks * 16 != trailer_off ||
+        (n > 0 && s->nchunks == 0) || s->nchunks > n)
+        return corrupt(err, s, SEG_STORE, "inconsistent trailer");
+    s->store_index = m->data + s->store_index_off;
+    uint64_t prev_off = FIO_HEADER_SIZE;
+    uint32_t next_doc = 0;
+    for (uint32_t c = 0; c < s->nchunks; c++) {
+        const uint8_t *e = s->store_index + (uint64_t)c * 16;
+        uint32_t first = fio_le32(e), cnt = fio_le32(e + 4);
+        uint64_t off = fio_le64(e + 8);
+        if (first != next_doc || cnt == 0 || cnt > n - first || off != prev_off ||
+            off + 8 > s->store_index_off)
+            return corrupt(err, s, SEG_STORE, "chunk index out of order");
+        uint64_t clen = fio_le32(m->data + off + 4);
+        if (clen > s->store_index_off - off - 8)
+            return corrupt(err, s, SEG_STORE, "chunk runs past the end");
+        prev_off = off + 8 + clen;
+        next_doc = first + cnt;
+    }
+    if (next_doc != n || prev_off > s->store_index_off)
+        return corrupt(err, s, SEG_STORE, "chunks do not cover every document");
+    return SE_OK;
+}
+
+int segment_open(segment **out, const char *dir, const seg_meta *meta, int check_meta,
+                 se_error *err)
+{
+    *out = NULL;
+    size_t dlen = strlen(dir);
+    segment *s = calloc(1, sizeof *s + dlen + 1);
+    if (!s) return se_fail(err, SE_NOMEM, "out of memory opening segment %u", meta->number);
+    memcpy(s->dir, dir, dlen + 1);
+    s->number = meta->number;
+    s->ndocs = meta->ndocs;
+    s->total_len = meta->total_len;
+    int rc = SE_OK;
+    for (int f = 0; f < SEG_NFILES && rc == SE_OK; f++) {
+        char path[4096];
+        if (seg_file_path(path, sizeof path, dir, s->number, f) != SE_OK) {
+            rc = se_fail(err, SE_INVALID, "index path too long: %s", dir);
+            break;
+        }
+        rc = fio_map_open(&s->files[f], path, seg_file_magic[f], err);
+        if (rc == SE_OK && check_meta &&
+            (s->files[f].size != meta->files[f].size ||
+             s->files[f].checksum != meta->files[f].checksum))
+            rc = se_fail(err, SE_CORRUPT, "%s: size or checksum differs from the manifest", path);
+    }
+    if (rc == SE_OK && s->ndocs > SEG_MAX_DOCS) rc = corrupt(err, s, SEG_DOCTAB, "too many documents");
+    if (rc == SE_OK) rc = open_dict(s, err);
+    if (rc == SE_OK && check_meta && s->nterms != meta->nterms)
+        rc = corrupt(err, s, SEG_DICT, "term count differs from the manifest");
+    if (rc == SE_OK) rc = open_doctab(s, err);
+    if (rc == SE_OK) rc = open_store(s, err);
+    if (rc != SE_OK) {
+        segment_close(s);
+        return rc;
+    }
+    *out = s;
+    return SE_OK;
+}
+
+void segment_close(segment *s)
+{
+    if (!s) return;
+    for (int f = 0; f < SEG_NFILES; f++) fio_map_close(&s->files[f]);
+    free(s);
+}
+
+uint32_t segment_number(const segment *s)
+{
+    return s->number;
+}
+uint32_t segment_ndocs(const segment *s)
+{
+    return s->ndocs;
+}
+uint64_t segment_total_len(const segment *s)
+{
+    return s->total_len;
+}
+uint64_t segment_nterms(const segment *s)
+{
+    return s->nterms;
+}
+const uint32_t *segment_lengths(const segment *s)
+{
+    return s->lengths;
+}
+uint64_t segment_id_hash(const segment *s, uint32_t doc)
+{
+    return fio_le64(s->id_hashes + (uint64_t)doc * 8);
+}
+uint64_t segment_content_hash(const segment *s, uint32_t doc)
+{
+    return fio_le64(s->content_hashes + (uint64_t)doc * 8);
+}
+const fio_map *segment_file(const segment *s, enum seg_file f)
+{
+    return &s->files[f];
+}
+
+/* ---- dictionary ---- */
+
+static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c) return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+/* Load block b into the iterator. */
+static int iter_load_block(seg_term_iter *it, uint64_t b, se_error *err)
+{
+    const segment *s = it->seg;
+    const fio_map *m = &s->files[SEG_DICT];
+    uint64_t off = fio_le64(s->dict_index + b * 16);
+    uint64_t end = b + 1 < s->nblocks ? fio_le64(s->dict_index + (b + 1) * 16) : s->dict_blocks_end;
+    it->p = m->data + off;
+    it->end = m->data + end;
+    uint32_t cnt;
+    it->p = codec_varint_get32(it->p, it->end, &cnt);
+    if (it->p) it->p = codec_varint_get64(it->p, it->end, &it->doc_next);
+    if (it->p) it->p = codec_varint_get64(it->p, it->end, &it->pos_next);
+    if (!it->p || cnt == 0 || cnt > SEG_DICT_BLOCK_TERMS)
+        return corrupt(err, s, SEG_DICT, "malformed block header");
+    it->left = cnt;
+    it->term_len = 0;
+    it->block = b + 1;
+    return SE_OK;
+}
+
+static int iter_entry(seg_term_iter *it, seg_term_info *info, se_error *err)
+{
+    const segment *s = it->seg;
+    uint32_t prefix, suffix, df, max_tf, min_len;
+    uint64_t cf_extra, doc_len, pos_len;
+    const uint8_t *p = codec_varint_get32(it->p, it->end, &prefix);
+    if (p) p = codec_varint_get32(p, it->end, &suffix);
+    if (!p || prefix > it->term_len || suffix > sizeof it->term - 1 - prefix ||
+        suffix > (size_t)(it->end - p) || prefix + suffix == 0)
+        return corrupt(err, s, SEG_DICT, "malformed term entry");
+    memcpy(it->term + prefix, p, suffix);
+    it->term_len = prefix + suffix;
+    it->term[it->term_len] = 0;
+    p += suffix;
+    p = codec_varint_get32(p, it->end, &df);
+    if (p) p = codec_varint_get64(p, it->end, &cf_extra);
+    if (p) p = codec_varint_get64(p, it->end, &doc_len);
+    if (p) p = codec_varint_get64(p, it->end, &pos_len);
+    if (p) p = codec_varint_get32(p, it->end, &max_tf);
+    if (p) p = codec_varint_get32(p, it->end, &min_len);
+    if (!p) return corrupt(err, s, SEG_DICT, "truncated term entry");
+    const fio_map *dm = &s->files[SEG_POST], *pm = &s->files[SEG_POS];
+    uint64_t dlimit = dm->size - FIO_FOOTER_SIZE, plimit = pm->size - FIO_FOOTER_SIZE;
+    if (df == 0 || df > s->ndocs || cf_extra > UINT64_MAX / 2 || it->doc_next < FIO_HEADER_SIZE ||
+        it->doc_next > dlimit || doc_len > dlimit - it->doc_next ||
+        it->pos_next < FIO_HEADER_SIZE || it->pos_next > plimit ||
+        pos_len > plimit - it->pos_next || max_tf == 0)
+        return corrupt(err, s, SEG_DICT, "term entry out of bounds");
+    info->df = df;
+    info->cf = df + cf_extra;
+    info->doc_off = it->doc_next;
+    info->doc_len = doc_len;
+    info->pos_off = it->pos_next;
+    info->pos_len = pos_len;
+    info->max_tf = max_tf;
+    info->min_len = min_len;
+    it->doc_next += doc_len;
+    it->pos_next += pos_len;
+    it->p = p;
+    it->left--;
+    return SE_OK;
+}
+
+void seg_term_iter_init(seg_term_iter *it, const segment *s)
+{
+    memset(it, 0, sizeof *it);
+    it->seg = s;
+}
+
+int seg_term_iter_next(seg_term_iter *it, seg_term_info *info, se_error *err)
+{
+    if (it->left == 0) {
+        if (it->block >= it->seg->nblocks) return 0;
+        int rc = iter_load_block(it, it->block, err);
+        if (rc != SE_OK) return rc;
+    }
+    int rc = iter_entry(it, info, err);
+    return rc == SE_OK ? 1 : rc;
+}
+
+int segment_lookup(const segment *s, const char *term, size_t len, seg_term_info *info,
+                   se_error *err)
+{
+    if (s->nblocks == 0 || len == 0 || len > 255) return 0;
+    /* Last block whose first term <= term. */
+    uint64_t lo = 0, hi = s->nblocks;
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        const uint8_t *e = s->dict_index + mid * 16;
+        int c = bytes_cmp(s->dict_blob + fio_le32(e + 8), fio_le32(e + 12), term, len);
+        if (c <= 0)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    seg_term_iter it;
+    seg_term_iter_init(&it, s);
+    int rc = iter_load_block(&it, lo, err);
+    if (rc != SE_OK) return rc;
+    while (it.left > 0) {
+        rc = iter_entry(&it, info, err);
+        if (rc != SE_OK) return rc;
+        int c = bytes_cmp(it.term, it.term_len, term, len);
+        if (c == 0) return 1;
+        if (c > 0) return 0;
+    }
+    return 0;
+}
+
+/* ---- document store ---- */
+
+void seg_store_buffer_init(seg_store_buffer *b)
+{
+    memset(b, 0, sizeof *b);
+    b->chunk = UINT32_MAX;
+}
+
+void seg_store_buffer_free(seg_store_buffer *b)
+{
+    free(b->data);
+    seg_store_buffer_init(b);
+}
+
+static int load_chunk(const segment *s, uint32_t c, seg_store_buffer *b, se_error *err)
+{
+    if (b->seg == s && b->chunk == c) return SE_OK;
+    const fio_map *m = &s->files[SEG_STORE];
+    uint64_t off = fio_le64(s->store_index + (uint64_t)c * 16 + 8);
+    uint32_t raw = fio_le32(m->data + off), clen = fio_le32(m->data + off + 4);
+    if (raw > SEG_MAX_STORE_RECORD) return corrupt(err, s, SEG_STORE, "chunk too large");
+    if (b->cap < raw || b->data == NULL) {
+        size_t cap = raw ? raw : 1;
+        uint8_t *nb = realloc(b->data, cap);
+        if (!nb) return se_fail(err, SE_NOMEM, "out of memory reading a document");
+        b->data = nb;
+        b->cap = cap;
+    }
+    b->chunk = UINT32_MAX;
+    uLongf got = raw;
+    int zr = uncompress(b->data, &got, m->data + off + 8, clen);
+    if (zr != Z_OK || got != raw) return corrupt(err, s, SEG_STORE, "chunk does not decompress");
+    b->seg = s;
+    b->chunk = c;
+    b->len = raw;
+    return SE_OK;
+}
+
+int segment_document(const segment *s, uint32_t doc, seg_store_buffer *b, seg_document *out,
+                     se_error *err)
+{
+    if (doc >= s->ndocs)
+        return se_fail(err, SE_INVALID, "document %u out of range (%u)", doc, s->ndocs);
+    uint32_t lo = 0, hi = s->nchunks;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (fio_le32(s->store_index + (uint64_t)mid * 16) <= doc)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    int rc = load_chunk(s, lo, b, err);
+    if (rc != SE_OK) return rc;
+    uint32_t first = fio_le32(s->store_index + (uint64_t)lo * 16);
+    const uint8_t *p = b->data, *end = b->data + b->len;
+    for (uint32_t d = first;; d++) {
+        uint64_t lens[3];
+        const uint8_t *fields[3];
+        for (int f = 0; f < 3; f++) {
+            p = codec_varint_get64(p, end, &lens[f]);
+            if (!p || lens[f] > (uint64_t)(end - p))
+                return corrupt(err, s, SEG_STORE, "malformed document record");
+            fields[f] = p;
+            p += lens[f];
+        }
+        if (d == doc) {
+            out->id = (const char *)fields[0];
+            out->id_len = lens[0];
+            out->title = (const char *)fields[1];
+            out->title_len = lens[1];
+            out->text = (const char *)fields[2];
+            out->text_len = lens[2];
+            return SE_OK;
+        }
+    }
+}

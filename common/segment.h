@@ -1,0 +1,148 @@
+/*
+ * segment.h - the immutable segment: file layout constants and the reader.
+ *
+ * A segment is five files named <dir>/s<number, 8 digits>.<ext>, each framed
+ * by fileio.h (magic, version, size, XXH3 checksum).  docs/FORMAT.md
+ * describes every byte; in short:
+ *
+ *   .tdx  term dictionary: sorted terms in front-coded blocks of up to
+ *         SEG_DICT_BLOCK_TERMS, a block index for binary search, and per term
+ *         df, total tf, postings/positions extents and its impact (max tf,
+ *         min document length);
+ *   .doc  postings: per term, a skip table (one 20-byte entry per 128-doc
+ *         block: last doc, end offset, positions offset, max tf, min length)
+ *         when df >= SEG_BLOCK, then 128-doc blocks of bit-packed doc gaps
+ *         and tf-1, then a variable-byte tail;
+ *   .pos  positions: per posting, tf variable-byte position gaps;
+ *   .len  document table: u32 length (tokens), u64 id hash, u64 content hash;
+ *   .sto  document store: zlib-compressed chunks of (id, title, text).
+ *
+ * The reader maps all five files and verifies their framing and checksums
+ * (and, when the manifest supplies them, their sizes and checksums) before
+ * anything is read.  Every offset followed afterwards is bounds-checked, so
+ * a file that passes its checksum yet is malformed yields SE_CORRUPT, never
+ * an out-of-bounds read.
+ *
+ * Thread-safety: an open segment is immutable and may be shared by any
+ * number of threads; cursors and store buffers are per caller.
+ */
+#ifndef SE_SEGMENT_H
+#define SE_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/fileio.h"
+#include "common/status.h"
+
+#define SEG_BLOCK 128 /* docs per bit-packed block; lists shorter than this have no skip table */
+#define SEG_SKIP_ENTRY 20
+#define SEG_DICT_BLOCK_TERMS 64
+#define SEG_STORE_CHUNK (32u << 10)     /* target uncompressed bytes per store chunk */
+#define SEG_MAX_DOCS 0x7fffffffu        /* doc ids are below this */
+#define SEG_MAX_STORE_RECORD (1u << 30) /* sanity bound when reading a chunk */
+
+enum seg_file { SEG_DICT, SEG_POST, SEG_POS, SEG_DOCTAB, SEG_STORE, SEG_NFILES };
+
+extern const char *const seg_file_ext[SEG_NFILES];   /* "tdx", "doc", "pos", "len", "sto" */
+extern const char *const seg_file_magic[SEG_NFILES]; /* 8-byte magics */
+
+/* Size and checksum of one file, as recorded in the manifest. */
+typedef struct seg_file_meta {
+    uint64_t size;
+    uint64_t checksum;
+} seg_file_meta;
+
+/* What the manifest knows about a segment. */
+typedef struct seg_meta {
+    uint32_t number;
+    uint32_t ndocs;
+    uint64_t total_len; /* sum of document lengths */
+    uint64_t nterms;
+    seg_file_meta files[SEG_NFILES];
+} seg_meta;
+
+/* Build "<dir>/s%08u.<ext>" into buf; returns SE_OK or SE_INVALID if too long. */
+int seg_file_path(char *buf, size_t cap, const char *dir, uint32_t number, enum seg_file f);
+
+/* Per-term dictionary entry. */
+typedef struct seg_term_info {
+    uint32_t df;      /* documents containing the term */
+    uint64_t cf;      /* total occurrences */
+    uint64_t doc_off; /* file offset of the term's postings in .doc */
+    uint64_t doc_len;
+    uint64_t pos_off; /* file offset of the term's positions in .pos */
+    uint64_t pos_len;
+    uint32_t max_tf;  /* impact: highest tf, and shortest length among its docs */
+    uint32_t min_len;
+} seg_term_info;
+
+typedef struct segment segment;
+
+/* Open segment `meta->number` in dir.  When `check_meta` is non-zero the
+ * sizes and checksums in meta must match the files.  Returns SE_OK,
+ * SE_NOTFOUND, SE_IO, SE_FORMAT, SE_CORRUPT or SE_NOMEM (file named). */
+int segment_open(segment **out, const char *dir, const seg_meta *meta, int check_meta,
+                 se_error *err);
+void segment_close(segment *s);
+
+uint32_t segment_number(const segment *s);
+uint32_t segment_ndocs(const segment *s);
+uint64_t segment_total_len(const segment *s);
+uint64_t segment_nterms(const segment *s);
+/* Document lengths in tokens: ndocs entries, 4-byte aligned, in the mapping. */
+const uint32_t *segment_lengths(const segment *s);
+uint64_t segment_id_hash(const segment *s, uint32_t doc);
+uint64_t segment_content_hash(const segment *s, uint32_t doc);
+/* The mapped bytes of one file (for cursors, --verify and statistics). */
+const fio_map *segment_file(const segment *s, enum seg_file f);
+
+/* Look a term up: 1 and *info when present, 0 when absent, SE_CORRUPT when
+ * the dictionary is malformed (message in *err). */
+int segment_lookup(const segment *s, const char *term, size_t len, seg_term_info *info,
+                   se_error *err);
+
+/* Iterate over all terms in order. */
+typedef struct seg_term_iter {
+    const segment *seg;
+    uint64_t block;          /* next block to load */
+    const uint8_t *p, *end;  /* position in the current block */
+    uint32_t left;           /* entries left in the current block */
+    uint64_t doc_next, pos_next;
+    char term[256];
+    size_t term_len;
+} seg_term_iter;
+
+void seg_term_iter_init(seg_term_iter *it, const segment *s);
+/* 1 with the term in it->term / it->term_len and *info, 0 at the end,
+ * SE_CORRUPT on a malformed dictionary. */
+int seg_term_iter_next(seg_term_iter *it, seg_term_info *info, se_error *err);
+
+/* ---- document store ---- */
+typedef struct seg_document {
+    const char *id;
+    size_t id_len;
+    const char *title;
+    size_t title_len;
+    const char *text;
+    size_t text_len;
+} seg_document;
+
+/* A per-caller buffer holding the last decompressed chunk. */
+typedef struct seg_store_buffer {
+    const segment *seg;
+    uint32_t chunk; /* cached chunk index, UINT32_MAX for none */
+    uint8_t *data;
+    size_t len, cap;
+} seg_store_buffer;
+
+void seg_store_buffer_init(seg_store_buffer *b);
+void seg_store_buffer_free(seg_store_buffer *b);
+
+/* Fetch document `doc`; the strings point into *b and stay valid until the
+ * next call with the same buffer.  SE_OK, SE_INVALID (doc out of range),
+ * SE_CORRUPT or SE_NOMEM. */
+int segment_document(const segment *s, uint32_t doc, seg_store_buffer *b, seg_document *out,
+                     se_error *err);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * main.c - bin/index: the command-line front end of the indexer.
+ *
+ * Parses options, opens the inputs, runs build_index, and turns status
+ * codes into messages and exit codes (documented in --help and README).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/version.h"
+#include "indexer/build.h"
+#include "indexer/input.h"
+
+enum {
+    EXIT_OK = 0,
+    EXIT_WARNINGS = 1, /* committed, but some inputs were skipped or repaired */
+    EXIT_USAGE = 2,
+    EXIT_INDEX = 3, /* the index directory: not an index, locked, corrupt */
+    EXIT_INPUT = 4, /* an input path missing or unreadable, or no documents */
+    EXIT_WRITE = 5, /* writing failed: disk full, I/O error, out of memory */
+};
+
+static const char *progname = "index";
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: %s [options] PATH...\n"
+            "Index articles into an index directory.  Each PATH is a directory (walked\n"
+            "recursively for .txt, .md and .jsonl[.gz|.zst] files), a file, or '-' for JSONL\n"
+            "on standard input.  The index is rebuilt from the given inputs and committed\n"
+            "atomically: searches see the old index until the new one is complete.\n"
+            "\n"
+            "  -i, --index DIR      index directory (default: $SEARCH_INDEX, else ./index)\n"
+            "  -m, --memory MB      memory budget of one in-memory batch (default 256)\n"
+            "      --max-doc-mb N   skip documents larger than N MiB (default 64)\n"
+            "      --store-level N  zlib level 1-9 of the document store (default 1)\n"
+            "  -q, --quiet          print only errors and warnings\n"
+            "  -h, --help           this help\n"
+            "  -V, --version        print the version\n"
+            "\n"
+            "Exit status: 0 indexed; 1 indexed, but some inputs were skipped or repaired\n"
+            "(see the warnings); 2 usage error; 3 index directory problem (not an index,\n"
+            "locked by another writer, corrupt); 4 input problem (missing or unreadable\n"
+            "path, read error, nothing to index); 5 write failure (disk full, I/O error,\n"
+            "out of memory).  On any non-zero status other than 1 nothing was committed.\n",
+            progname);
+}
+
+typedef struct cli {
+    int quiet;
+    int tty;
+    uint64_t warnings;
+} cli;
+
+static void warn(void *ctx, const char *source, uint64_t line, const char *message)
+{
+    cli *c = ctx;
+    c->warnings++;
+    if (c->tty && !c->quiet) fputs("\r\033[K", stderr);
+    if (line)
+        fprintf(stderr, "%s: warning: %s:%llu: %s\n", progname, source, (unsigned long long)line,
+                message);
+    else
+        fprintf(stderr, "%s: warning: %s: %s\n", progname, source, message);
+}
+
+static void progress(void *ctx, const build_stats *st)
+{
+    const cli *c = ctx;
+    if (c->quiet || !c->tty) return;
+    double mb = (double)st->bytes / 1e6;
+    fprintf(stderr, "\r\033[K  %llu documents  %.1f MB  %.1f MB/s  %.1f s",
+            (unsigned long long)st->documents, mb, st->seconds > 0 ? mb / st->seconds : 0.0,
+            st->seconds);
+}
+
+static int parse_size(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == 0 || *end != 0 || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+static int exit_code_for(int rc, int phase_input)
+{
+    switch (rc) {
+    case SE_LOCKED:
+    case SE_CORRUPT:
+    case SE_FORMAT: return EXIT_INDEX;
+    case SE_INVALID: return phase_input ? EXIT_INPUT : EXIT_INDEX;
+    case SE_IO: return phase_input ? EXIT_INPUT : EXIT_WRITE;
+    default: return EXIT_WRITE;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = getenv("SEARCH_INDEX");
+    if (!dir || !*dir) dir = "index";
+    long memory_mb = 256, max_doc_mb = 64, level = 1;
+    cli c = {0};
+    static const struct option opts[] = {
+        {"index", required_argument, 0, 'i'},      {"memory", required_argument, 0, 'm'},
+        {"max-doc-mb", required_argument, 0, 'D'}, {"store-level", required_argument, 0, 'L'},
+        {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},          {0, 0, 0, 0}};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "i:m:qhV", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'i': dir = optarg; break;
+        case 'm':
+            if (parse_size(optarg, 1, 1 << 20, &memory_mb)) {
+                fprintf(stderr, "%s: --memory takes a number of MiB (1..1048576)\n", progname);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'D':
+            if (parse_size(optarg, 1, 1024, &max_doc_mb)) {
+                fprintf(stderr, "%s: --max-doc-mb takes a number of MiB (1..1024)\n", progname);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'L':
+            if (parse_size(optarg, 1, 9, &level)) {
+                fprintf(stderr, "%s: --store-level takes 1..9\n", progname);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'q': c.quiet = 1; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        case 'V': printf("index %s\n", SE_VERSION); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "%s: no input given (try '%s corpus/')\n", progname, progname);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    c.tty = isatty(STDERR_FILENO);
+    input_options io = {.max_doc_bytes = (size_t)max_doc_mb << 20, .warn = warn, .warn_ctx = &c};
+    input_reader *in;
+    se_error err = {0};
+    int rc = input_open(&in, (const char *const *)argv + optind, (size_t)(argc - optind), &io, &err);
+    if (rc != SE_OK) {
+        fprintf(stderr, "%s: %s\n", progname, err.msg);
+        return EXIT_INPUT;
+    }
+    build_options bo = {.memory_budget = (size_t)memory_mb << 20,
+                        .store_level = (int)level,
+                        .progress = progress,
+                        .progress_ctx = &c};
+    build_stats st;
+    rc = build_index(dir, in, &bo, &st, &err);
+    input_stats is = input_get_stats(in);
+    input_close(in);
+    if (c.tty && !c.quiet) fputs("\r\033[K", stderr);
+    if (rc != SE_OK) {
+        int phase_input = st.input_error;
+        fprintf(stderr, "%s: error: %s\n", progname, err.msg);
+        fprintf(stderr, "%s: nothing was committed; the index in %s is unchanged\n", progname,
+                dir);
+        return exit_code_for(rc, phase_input);
+    }
+    if (!c.quiet) {
+        double mb = (double)st.bytes / 1e6;
+        fprintf(stderr,
+                "%s: indexed %llu documents (%llu tokens, %.1f MB of text) in %.2f s (%.1f MB/s)\n"
+                "%s: %llu terms, %llu batch segment(s) merged, index %.1f MB (%.0f%% of the text) "
+                "in %s, generation %llu\n",
+                progname, (unsigned long long)st.documents, (unsigned long long)st.tokens, mb,
+                st.seconds, st.seconds > 0 ? mb / st.seconds : 0.0, progname,
+                (unsigned long long)st.terms, (unsigned long long)st.batches,
+                (double)st.index_bytes / 1e6,
+                st.bytes ? 100.0 * (double)st.index_bytes / (double)st.bytes : 0.0, dir,
+                (unsigned long long)st.generation);
+        if (is.skipped || is.repaired_utf8 || st.long_terms)
+            fprintf(stderr,
+                    "%s: %llu input(s) skipped, %llu repaired (invalid UTF-8), %llu over-long "
+                    "token(s) not indexed\n",
+                    progname, (unsigned long long)is.skipped, (unsigned long long)is.repaired_utf8,
+                    (unsigned long long)st.long_terms);
+    }
+    return (is.skipped || is.repaired_utf8) ? EXIT_WARNINGS : EXIT_OK;
+}

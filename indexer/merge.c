@@ -1,0 +1,134 @@
+/* merge.c - streaming merge of segments (see merge.h). */
+#include "indexer/merge.h"
+
+#include <stdlib.h>
+
+#include "common/postings.h"
+#include "indexer/segment_writer.h"
+
+typedef struct source {
+    const segment *seg;
+    uint32_t base;
+    seg_term_iter it;
+    seg_term_info info;
+    int live; /* 1 while the iterator holds a term */
+} source;
+
+static int copy_documents(segment_writer *w, source *src, size_t n, se_error *err)
+{
+    seg_store_buffer buf;
+    seg_store_buffer_init(&buf);
+    int rc = SE_OK;
+    for (size_t s = 0; s < n && rc == SE_OK; s++) {
+        const segment *seg = src[s].seg;
+        const uint32_t *lengths = segment_lengths(seg);
+        for (uint32_t d = 0; d < segment_ndocs(seg) && rc == SE_OK; d++) {
+            seg_document doc;
+            rc = segment_document(seg, d, &buf, &doc, err);
+            if (rc == SE_OK)
+                rc = segw_add_document(w, &doc, lengths[d], segment_id_hash(seg, d),
+                                       segment_content_hash(seg, d), err);
+        }
+    }
+    seg_store_buffer_free(&buf);
+    return rc;
+}
+
+static int term_cmp(const seg_term_iter *a, const seg_term_iter *b)
+{
+    size_t n = a->term_len < b->term_len ? a->term_len : b->term_len;
+    int c = memcmp(a->term, b->term, n);
+    return c ? c : (a->term_len < b->term_len ? -1 : a->term_len > b->term_len);
+}
+
+static int advance(source *s, se_error *err)
+{
+    int rc = seg_term_iter_next(&s->it, &s->info, err);
+    if (rc < 0) return rc;
+    s->live = rc;
+    return SE_OK;
+}
+
+int merge_segments(segment *const *sources, size_t nsources, const char *dir, uint32_t number,
+                   int store_level, seg_meta *meta, se_error *err)
+{
+    source *src = calloc(nsources ? nsources : 1, sizeof *src);
+    if (!src) return se_fail(err, SE_NOMEM, "out of memory");
+    uint64_t base = 0;
+    for (size_t s = 0; s < nsources; s++) {
+        src[s].seg = sources[s];
+        src[s].base = (uint32_t)base;
+        base += segment_ndocs(sources[s]);
+    }
+    if (base > SEG_MAX_DOCS) {
+        free(src);
+        return se_fail(err, SE_LIMIT, "merge would exceed %u documents", SEG_MAX_DOCS);
+    }
+    segment_writer *w;
+    int rc = segw_create(&w, dir, number, store_level, err);
+    if (rc != SE_OK) {
+        free(src);
+        return rc;
+    }
+    rc = copy_documents(w, src, nsources, err);
+    for (size_t s = 0; s < nsources && rc == SE_OK; s++) {
+        seg_term_iter_init(&src[s].it, src[s].seg);
+        rc = advance(&src[s], err);
+    }
+    uint32_t *positions = NULL;
+    size_t pos_cap = 0;
+    postings_cursor *cur = malloc(sizeof *cur);
+    if (!cur && rc == SE_OK) rc = se_fail(err, SE_NOMEM, "out of memory");
+    while (rc == SE_OK) {
+        /* The smallest current term among the sources. */
+        const source *min = NULL;
+        for (size_t s = 0; s < nsources; s++)
+            if (src[s].live && (!min || term_cmp(&src[s].it, &min->it) < 0)) min = &src[s];
+        if (!min) break;
+        char term[256];
+        size_t term_len = min->it.term_len;
+        memcpy(term, min->it.term, term_len);
+        rc = segw_begin_term(w, term, term_len, err);
+        for (size_t s = 0; s < nsources && rc == SE_OK; s++) {
+            source *sr = &src[s];
+            if (!sr->live || sr->it.term_len != term_len || memcmp(sr->it.term, term, term_len))
+                continue;
+            if (sr->info.max_tf > pos_cap) {
+                size_t cap = pos_cap ? pos_cap : 64;
+                while (cap < sr->info.max_tf) cap *= 2;
+                uint32_t *np = realloc(positions, cap * sizeof *np);
+                if (!np) {
+                    rc = se_fail(err, SE_NOMEM, "out of memory");
+                    break;
+                }
+                positions = np;
+                pos_cap = cap;
+            }
+            postings_cursor_open(cur, sr->seg, &sr->info);
+            for (uint32_t d = cur->doc; d != POSTINGS_END && rc == SE_OK;
+                 d = postings_cursor_next(cur)) {
+                uint32_t tf = postings_cursor_freq(cur);
+                if (tf > sr->info.max_tf) {
+                    cur->status = SE_CORRUPT;
+                    break;
+                }
+                uint32_t got = postings_cursor_positions(cur, positions);
+                if (got != tf) break;
+                rc = segw_add_posting(w, sr->base + d, tf, positions, err);
+            }
+            if (rc == SE_OK && cur->status != SE_OK)
+                rc = se_fail(err, SE_CORRUPT, "segment %u: malformed postings for a term",
+                             segment_number(sr->seg));
+            if (rc == SE_OK) rc = advance(sr, err);
+        }
+        if (rc == SE_OK) rc = segw_end_term(w, err);
+    }
+    free(cur);
+    free(positions);
+    free(src);
+    if (rc != SE_OK) {
+        segw_abort(w);
+        return rc;
+    }
+    return segw_finish(w, meta, err);
+}

@@ -1,0 +1,24 @@
+/*
+ * merge.h - merging segments into one.
+ *
+ * Documents keep their order (segment by segment); terms are merged in
+ * sorted order with a k-way merge of the dictionaries, and each term's
+ * postings are streamed through postings cursors into the new segment, so
+ * memory holds one term's postings at a time, never a whole segment.
+ *
+ * Returns SE_OK with *meta describing the new segment, or an error with the
+ * new segment's files removed.  The sources are only read.
+ */
+#ifndef SE_MERGE_H
+#define SE_MERGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/segment.h"
+#include "common/status.h"
+
+int merge_segments(segment *const *sources, size_t nsources, const char *dir, uint32_t number,
+                   int store_level, seg_meta *meta, se_error *err);
+
+#endif

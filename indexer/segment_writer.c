@@ -1,0 +1,498 @@
+/*
+ * segment_writer.c - writes the five files of a segment.
+ *
+ * Postings of the current term are gathered 128 documents at a time; each
+ * full block is bit-packed (doc gaps and tf-1 at their own widths) into a
+ * per-term buffer and gets a skip entry with its last doc, end offset,
+ * positions offset and impact (max tf, min length).  Positions go straight
+ * to the .pos file.  When the term ends, its skip table and blocks are
+ * written to .doc and a front-coded entry to the current dictionary block.
+ * Stored documents are appended to a chunk buffer that is zlib-compressed
+ * into .sto whenever it passes SEG_STORE_CHUNK bytes.
+ */
+#include "indexer/segment_writer.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "common/codec.h"
+#include "common/fileio.h"
+
+typedef struct bytes {
+    uint8_t *p;
+    size_t len, cap;
+} bytes;
+
+static int bytes_reserve(bytes *b, size_t extra)
+{
+    if (b->cap - b->len >= extra) return SE_OK;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < extra) {
+        if (cap > SIZE_MAX / 2) return SE_NOMEM;
+        cap *= 2;
+    }
+    uint8_t *p = realloc(b->p, cap);
+    if (!p) return SE_NOMEM;
+    b->p = p;
+    b->cap = cap;
+    return SE_OK;
+}
+
+static int bytes_put(bytes *b, const void *data, size_t len)
+{
+    if (bytes_reserve(b, len) != SE_OK) return SE_NOMEM;
+    if (len) memcpy(b->p + b->len, data, len);
+    b->len += len;
+    return SE_OK;
+}
+
+static int bytes_varint(bytes *b, uint64_t v)
+{
+    if (bytes_reserve(b, CODEC_VARINT64_MAX) != SE_OK) return SE_NOMEM;
+    b->len += codec_varint_put64(b->p + b->len, v);
+    return SE_OK;
+}
+
+static int bytes_u32(bytes *b, uint32_t v)
+{
+    uint8_t t[4];
+    fio_put32(t, v);
+    return bytes_put(b, t, 4);
+}
+
+struct segment_writer {
+    char *dir;
+    uint32_t number;
+    int status;
+    int level;
+    fio_writer *files[SEG_NFILES];
+    /* documents */
+    uint32_t ndocs;
+    uint64_t total_len;
+    uint32_t *lengths;
+    uint64_t *id_hashes, *content_hashes;
+    size_t docs_cap;
+    /* store */
+    bytes chunk;         /* raw records of the open chunk */
+    uint32_t chunk_first; /* first doc of the open chunk */
+    bytes chunk_index;    /* 16 bytes per chunk */
+    bytes zbuf;
+    /* current term */
+    int in_term;
+    char term[256];
+    size_t term_len;
+    char prev_term[256];
+    size_t prev_term_len;
+    uint32_t df, last_doc, max_tf, min_len;
+    uint64_t cf;
+    uint64_t pos_term_start; /* .pos offset where the term's positions begin */
+    uint32_t blk_docs[SEG_BLOCK], blk_freqs[SEG_BLOCK];
+    uint32_t blk_n, blk_prev, blk_max_tf, blk_min_len, blk_pos_start;
+    bytes skip, blocks;
+    /* dictionary */
+    uint64_t nterms;
+    bytes dict_block; /* entries of the open block */
+    uint32_t dict_block_terms;
+    uint64_t dict_block_doc_start, dict_block_pos_start;
+    char dict_prev[256];
+    size_t dict_prev_len;
+    bytes dict_index, dict_blob;
+};
+
+static int fail(segment_writer *w, int code, se_error *err, const char *what)
+{
+    if (w->status == SE_OK) {
+        w->status = code;
+        se_fail(err, code, "segment %u: %s", w->number, what);
+    }
+    return w->status;
+}
+
+/* Sticky check of a fio_writer result. */
+static int check_file(segment_writer *w, int f, int rc, se_error *err)
+{
+    if (rc == SE_OK) return SE_OK;
+    char path[4096];
+    seg_file_path(path, sizeof path, w->dir, w->number, f);
+    if (w->status == SE_OK) {
+        w->status = rc;
+        se_fail(err, rc, "writing %s: %s", path,
+                rc == SE_NOSPC ? "no space left on device" : "write error");
+    }
+    return w->status;
+}
+
+int segw_create(segment_writer **out, const char *dir, uint32_t number, int store_level,
+                se_error *err)
+{
+    *out = NULL;
+    segment_writer *w = calloc(1, sizeof *w);
+    if (!w || !(w->dir = strdup(dir))) {
+        free(w);
+        return se_fail(err, SE_NOMEM, "out of memory");
+    }
+    w->number = number;
+    w->level = store_level < 1 ? 1 : store_level > 9 ? 9 : store_level;
+    for (int f = 0; f < SEG_NFILES; f++) {
+        char path[4096];
+        int rc = seg_file_path(path, sizeof path, dir, number, f);
+        if (rc == SE_OK) rc = fio_writer_create(&w->files[f], path, seg_file_magic[f], err);
+        if (rc != SE_OK) {
+            if (rc == SE_INVALID) se_fail(err, rc, "index path too long: %s", dir);
+            w->status = rc;
+            segw_abort(w);
+            return rc;
+        }
+    }
+    *out = w;
+    return SE_OK;
+}
+
+uint32_t segw_ndocs(const segment_writer *w)
+{
+    return w->ndocs;
+}
+
+/* ---- documents and store ---- */
+
+static int flush_chunk(segment_writer *w, se_error *err)
+{
+    if (w->chunk.len == 0) return w->status;
+    uLongf bound = compressBound((uLong)w->chunk.len);
+    if (bytes_reserve(&w->zbuf, bound) != SE_OK) return fail(w, SE_NOMEM, err, "out of memory");
+    uLongf clen = bound;
+    if (compress2(w->zbuf.p, &clen, w->chunk.p, (uLong)w->chunk.len, w->level) != Z_OK)
+        return fail(w, SE_NOMEM, err, "compression failed");
+    fio_writer *f = w->files[SEG_STORE];
+    uint64_t off = fio_writer_offset(f);
+    uint8_t e[16];
+    fio_put32(e, w->chunk_first);
+    fio_put32(e + 4, w->ndocs - w->chunk_first);
+    fio_put64(e + 8, off);
+    if (bytes_put(&w->chunk_index, e, 16) != SE_OK) return fail(w, SE_NOMEM, err, "out of memory");
+    fio_write_u32(f, (uint32_t)w->chunk.len);
+    fio_write_u32(f, (uint32_t)clen);
+    if (check_file(w, SEG_STORE, fio_write(f, w->zbuf.p, clen), err) != SE_OK) return w->status;
+    w->chunk.len = 0;
+    w->chunk_first = w->ndocs;
+    return SE_OK;
+}
+
+int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length,
+                      uint64_t id_hash, uint64_t content_hash, se_error *err)
+{
+    if (w->status != SE_OK) return w->status;
+    if (w->in_term || w->nterms > 0) return fail(w, SE_INVALID, err, "document after terms");
+    if (w->ndocs >= SEG_MAX_DOCS) return fail(w, SE_LIMIT, err, "too many documents");
+    if (doc->id_len + doc->title_len + doc->text_len > SEG_MAX_STORE_RECORD / 2)
+        return fail(w, SE_LIMIT, err, "document too large to store");
+    if (w->ndocs == w->docs_cap) {
+        size_t cap = w->docs_cap ? w->docs_cap * 2 : 1024;
+        uint32_t *l = realloc(w->lengths, cap * sizeof *l);
+        if (l) w->lengths = l;
+        uint64_t *h = l ? realloc(w->id_hashes, cap * sizeof *h) : NULL;
+        if (h) w->id_hashes = h;
+        uint64_t *c = h ? realloc(w->content_hashes, cap * sizeof *c) : NULL;
+        if (!c) return fail(w, SE_NOMEM, err, "out of memory");
+        w->content_hashes = c;
+        w->docs_cap = cap;
+    }
+    if (bytes_varint(&w->chunk, doc->id_len) || bytes_put(&w->chunk, doc->id, doc->id_len) ||
+        bytes_varint(&w->chunk, doc->title_len) ||
+        bytes_put(&w->chunk, doc->title, doc->title_len) ||
+        bytes_varint(&w->chunk, doc->text_len) || bytes_put(&w->chunk, doc->text, doc->text_len))
+        return fail(w, SE_NOMEM, err, "out of memory");
+    w->lengths[w->ndocs] = length;
+    w->id_hashes[w->ndocs] = id_hash;
+    w->content_hashes[w->ndocs] = content_hash;
+    w->ndocs++;
+    w->total_len += length;
+    if (w->chunk.len >= SEG_STORE_CHUNK) return flush_chunk(w, err);
+    return SE_OK;
+}
+
+/* ---- postings ---- */
+
+static int term_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = memcmp(a, b, n);
+    return c ? c : (alen < blen ? -1 : alen > blen);
+}
+
+int segw_begin_term(segment_writer *w, const char *term, size_t len, se_error *err)
+{
+    if (w->status != SE_OK) return w->status;
+    if (w->in_term) return fail(w, SE_INVALID, err, "term not ended");
+    if (len == 0 || len > 255) return fail(w, SE_INVALID, err, "bad term length");
+    if (w->nterms > 0 && term_cmp(term, len, w->prev_term, w->prev_term_len) <= 0)
+        return fail(w, SE_INVALID, err, "terms out of order");
+    memcpy(w->term, term, len);
+    w->term_len = len;
+    w->in_term = 1;
+    w->df = 0;
+    w->cf = 0;
+    w->max_tf = 0;
+    w->min_len = UINT32_MAX;
+    w->last_doc = UINT32_MAX;
+    w->blk_n = 0;
+    w->blk_prev = UINT32_MAX;
+    w->skip.len = 0;
+    w->blocks.len = 0;
+    w->pos_term_start = fio_writer_offset(w->files[SEG_POS]);
+    return SE_OK;
+}
+
+static int put_skip(segment_writer *w)
+{
+    if (bytes_u32(&w->skip, w->blk_docs[w->blk_n - 1]) ||
+        bytes_u32(&w->skip, (uint32_t)w->blocks.len) || bytes_u32(&w->skip, w->blk_pos_start) ||
+        bytes_u32(&w->skip, w->blk_max_tf) || bytes_u32(&w->skip, w->blk_min_len))
+        return SE_NOMEM;
+    return SE_OK;
+}
+
+static int encode_full_block(segment_writer *w)
+{
+    uint32_t gaps[SEG_BLOCK], tfs[SEG_BLOCK];
+    uint32_t prev = w->blk_prev;
+    for (int k = 0; k < SEG_BLOCK; k++) {
+        gaps[k] = w->blk_docs[k] - prev - 1;
+        prev = w->blk_docs[k];
+        tfs[k] = w->blk_freqs[k] - 1;
+    }
+    unsigned wg = codec_bits_needed(gaps, SEG_BLOCK), wt = codec_bits_needed(tfs, SEG_BLOCK);
+    size_t need = 2 + codec_block_bytes(wg) + codec_block_bytes(wt);
+    if (bytes_reserve(&w->blocks, need) != SE_OK) return SE_NOMEM;
+    uint8_t *p = w->blocks.p + w->blocks.len;
+    p[0] = (uint8_t)wg;
+    p[1] = (uint8_t)wt;
+    codec_pack128(gaps, wg, p + 2);
+    codec_pack128(tfs, wt, p + 2 + codec_block_bytes(wg));
+    w->blocks.len += need;
+    return SE_OK;
+}
+
+static int encode_tail(segment_writer *w)
+{
+    uint32_t prev = w->blk_prev;
+    for (uint32_t k = 0; k < w->blk_n; k++) {
+        uint64_t gap = (uint64_t)(w->blk_docs[k] - prev - 1);
+        uint32_t tf = w->blk_freqs[k];
+        if (bytes_varint(&w->blocks, gap << 1 | (tf == 1))) return SE_NOMEM;
+        if (tf != 1 && bytes_varint(&w->blocks, tf)) return SE_NOMEM;
+        prev = w->blk_docs[k];
+    }
+    return SE_OK;
+}
+
+int segw_add_posting(segment_writer *w, uint32_t doc, uint32_t tf, const uint32_t *positions,
+                     se_error *err)
+{
+    if (w->status != SE_OK) return w->status;
+    if (!w->in_term) return fail(w, SE_INVALID, err, "posting outside a term");
+    if (doc >= w->ndocs || (w->last_doc != UINT32_MAX && doc <= w->last_doc) || tf == 0)
+        return fail(w, SE_INVALID, err, "postings out of order");
+    if (w->blk_n == 0) {
+        uint64_t rel = fio_writer_offset(w->files[SEG_POS]) - w->pos_term_start;
+        if (rel > UINT32_MAX) return fail(w, SE_LIMIT, err, "positions of one term exceed 4 GiB");
+        w->blk_pos_start = (uint32_t)rel;
+        w->blk_max_tf = 0;
+        w->blk_min_len = UINT32_MAX;
+    }
+    uint32_t len = w->lengths[doc];
+    w->blk_docs[w->blk_n] = doc;
+    w->blk_freqs[w->blk_n] = tf;
+    w->blk_n++;
+    if (tf > w->blk_max_tf) w->blk_max_tf = tf;
+    if (len < w->blk_min_len) w->blk_min_len = len;
+    if (tf > w->max_tf) w->max_tf = tf;
+    if (len < w->min_len) w->min_len = len;
+    w->df++;
+    w->cf += tf;
+    w->last_doc = doc;
+    /* Positions: first absolute, then gaps. */
+    fio_writer *pf = w->files[SEG_POS];
+    uint8_t buf[64 * CODEC_VARINT32_MAX];
+    size_t used = 0;
+    uint32_t prev = 0;
+    for (uint32_t k = 0; k < tf; k++) {
+        if (k > 0 && positions[k] <= prev) return fail(w, SE_INVALID, err, "positions out of order");
+        used += codec_varint_put32(buf + used, positions[k] - prev);
+        prev = positions[k];
+        if (used > sizeof buf - CODEC_VARINT32_MAX) {
+            fio_write(pf, buf, used);
+            used = 0;
+        }
+    }
+    if (check_file(w, SEG_POS, fio_write(pf, buf, used), err) != SE_OK) return w->status;
+    if (w->blk_n == SEG_BLOCK) {
+        if (encode_full_block(w) != SE_OK || put_skip(w) != SE_OK)
+            return fail(w, SE_NOMEM, err, "out of memory");
+        w->blk_prev = w->blk_docs[SEG_BLOCK - 1];
+        w->blk_n = 0;
+    }
+    return SE_OK;
+}
+
+static int dict_flush_block(segment_writer *w, se_error *err)
+{
+    if (w->dict_block_terms == 0) return SE_OK;
+    fio_writer *f = w->files[SEG_DICT];
+    fio_write_varint(f, w->dict_block_terms);
+    fio_write_varint(f, w->dict_block_doc_start);
+    fio_write_varint(f, w->dict_block_pos_start);
+    check_file(w, SEG_DICT, fio_write(f, w->dict_block.p, w->dict_block.len), err);
+    w->dict_block.len = 0;
+    w->dict_block_terms = 0;
+    return w->status;
+}
+
+int segw_end_term(segment_writer *w, se_error *err)
+{
+    if (w->status != SE_OK) return w->status;
+    if (!w->in_term || w->df == 0) return fail(w, SE_INVALID, err, "empty term");
+    int long_list = w->df >= SEG_BLOCK;
+    if (w->blk_n > 0) {
+        if (encode_tail(w) != SE_OK || (long_list && put_skip(w) != SE_OK))
+            return fail(w, SE_NOMEM, err, "out of memory");
+    }
+    /* Skip entries store block end offsets relative to the term start,
+     * which begins with the table itself. */
+    fio_writer *df = w->files[SEG_POST];
+    uint64_t doc_start = fio_writer_offset(df);
+    size_t table = long_list ? w->skip.len : 0;
+    for (size_t k = 0; long_list && k < w->skip.len; k += SEG_SKIP_ENTRY) {
+        uint64_t end = fio_le32(w->skip.p + k + 4) + table;
+        if (end > UINT32_MAX) return fail(w, SE_LIMIT, err, "postings of one term exceed 4 GiB");
+        fio_put32(w->skip.p + k + 4, (uint32_t)end);
+    }
+    if (long_list) fio_write(df, w->skip.p, w->skip.len);
+    check_file(w, SEG_POST, fio_write(df, w->blocks.p, w->blocks.len), err);
+    if (w->status != SE_OK) return w->status;
+    uint64_t doc_len = fio_writer_offset(df) - doc_start;
+    uint64_t pos_len = fio_writer_offset(w->files[SEG_POS]) - w->pos_term_start;
+
+    /* Dictionary entry, front-coded against the previous term of the block. */
+    if (w->dict_block_terms == SEG_DICT_BLOCK_TERMS && dict_flush_block(w, err) != SE_OK)
+        return w->status;
+    size_t prefix = 0;
+    if (w->dict_block_terms == 0) {
+        w->dict_block_doc_start = doc_start;
+        w->dict_block_pos_start = w->pos_term_start;
+        /* Nothing is written to .tdx between block flushes, so this block
+         * will start at the current offset. */
+        uint8_t e[16];
+        fio_put64(e, fio_writer_offset(w->files[SEG_DICT]));
+        fio_put32(e + 8, (uint32_t)w->dict_blob.len);
+        fio_put32(e + 12, (uint32_t)w->term_len);
+        if (w->dict_blob.len > UINT32_MAX - 256 || bytes_put(&w->dict_index, e, 16) ||
+            bytes_put(&w->dict_blob, w->term, w->term_len))
+            return fail(w, SE_NOMEM, err, "out of memory");
+    } else {
+        while (prefix < w->term_len && prefix < w->dict_prev_len &&
+               w->term[prefix] == w->dict_prev[prefix])
+            prefix++;
+    }
+    bytes *b = &w->dict_block;
+    if (bytes_varint(b, prefix) || bytes_varint(b, w->term_len - prefix) ||
+        bytes_put(b, w->term + prefix, w->term_len - prefix) || bytes_varint(b, w->df) ||
+        bytes_varint(b, w->cf - w->df) || bytes_varint(b, doc_len) || bytes_varint(b, pos_len) ||
+        bytes_varint(b, w->max_tf) || bytes_varint(b, w->min_len))
+        return fail(w, SE_NOMEM, err, "out of memory");
+    w->dict_block_terms++;
+    memcpy(w->dict_prev, w->term, w->term_len);
+    w->dict_prev_len = w->term_len;
+    memcpy(w->prev_term, w->term, w->term_len);
+    w->prev_term_len = w->term_len;
+    w->nterms++;
+    w->in_term = 0;
+    return SE_OK;
+}
+
+/* ---- finishing ---- */
+
+static void writer_free(segment_writer *w)
+{
+    free(w->lengths);
+    free(w->id_hashes);
+    free(w->content_hashes);
+    bytes *all[] = {&w->chunk, &w->chunk_index, &w->zbuf, &w->skip, &w->blocks,
+                    &w->dict_block, &w->dict_index, &w->dict_blob};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) free(all[k]->p);
+    free(w->dir);
+    free(w);
+}
+
+void segw_abort(segment_writer *w)
+{
+    if (!w) return;
+    for (int f = 0; f < SEG_NFILES; f++) fio_writer_abort(w->files[f]);
+    writer_free(w);
+}
+
+static int write_trailers(segment_writer *w, se_error *err)
+{
+    if (w->in_term) return fail(w, SE_INVALID, err, "term not ended");
+    /* .tdx: last block, block index, first-term blob, trailer. */
+    if (dict_flush_block(w, err) != SE_OK) return w->status;
+    fio_writer *f = w->files[SEG_DICT];
+    uint64_t index_off = fio_writer_offset(f);
+    fio_write(f, w->dict_index.p, w->dict_index.len);
+    uint64_t blob_off = fio_writer_offset(f);
+    fio_write(f, w->dict_blob.p, w->dict_blob.len);
+    fio_write_u64(f, w->nterms);
+    fio_write_u64(f, w->dict_index.len / 16);
+    fio_write_u64(f, index_off);
+    fio_write_u64(f, blob_off);
+    if (check_file(w, SEG_DICT, fio_write_u64(f, w->dict_blob.len), err) != SE_OK)
+        return w->status;
+    /* .len: lengths, padding to 8, id hashes, content hashes, trailer. */
+    f = w->files[SEG_DOCTAB];
+    fio_write(f, w->lengths, (size_t)w->ndocs * 4);
+    fio_write_align(f, 8);
+    fio_write(f, w->id_hashes, (size_t)w->ndocs * 8);
+    fio_write(f, w->content_hashes, (size_t)w->ndocs * 8);
+    fio_write_u32(f, w->ndocs);
+    fio_write_u32(f, 0);
+    if (check_file(w, SEG_DOCTAB, fio_write_u64(f, w->total_len), err) != SE_OK) return w->status;
+    /* .sto: last chunk, chunk index, trailer. */
+    if (flush_chunk(w, err) != SE_OK) return w->status;
+    f = w->files[SEG_STORE];
+    uint64_t sidx = fio_writer_offset(f);
+    fio_write(f, w->chunk_index.p, w->chunk_index.len);
+    fio_write_u32(f, (uint32_t)(w->chunk_index.len / 16));
+    fio_write_u32(f, w->ndocs);
+    return check_file(w, SEG_STORE, fio_write_u64(f, sidx), err);
+}
+
+int segw_finish(segment_writer *w, seg_meta *meta, se_error *err)
+{
+    int rc = w->status != SE_OK ? w->status : write_trailers(w, err);
+    if (rc != SE_OK) {
+        segw_abort(w);
+        return rc;
+    }
+    memset(meta, 0, sizeof *meta);
+    meta->number = w->number;
+    meta->ndocs = w->ndocs;
+    meta->total_len = w->total_len;
+    meta->nterms = w->nterms;
+    for (int f = 0; f < SEG_NFILES; f++) {
+        if (rc == SE_OK)
+            rc = fio_writer_finish(w->files[f], &meta->files[f].size, &meta->files[f].checksum, err);
+        else
+            fio_writer_abort(w->files[f]);
+        w->files[f] = NULL;
+    }
+    if (rc != SE_OK) {
+        /* Remove the files already finished, too. */
+        for (int f = 0; f < SEG_NFILES; f++) {
+            char path[4096];
+            if (seg_file_path(path, sizeof path, w->dir, w->number, f) == SE_OK) unlink(path);
+        }
+    }
+    writer_free(w);
+    return rc;
+}

@@ -1,0 +1,52 @@
+/*
+ * segment_writer.h - writes one immutable segment (five files, see
+ * common/segment.h and docs/FORMAT.md).
+ *
+ * Order of calls: segw_create; every document with segw_add_document (doc
+ * ids are assigned 0, 1, 2, ... in call order); then every term in strictly
+ * increasing byte order: segw_begin_term, its postings in increasing doc
+ * order with segw_add_posting, segw_end_term; finally segw_finish, which
+ * writes trailers and footers, fsyncs every file and fills in the segment's
+ * manifest entry.  segw_abort removes the files of an unfinished segment.
+ *
+ * Memory: documents' lengths and hashes (20 bytes each), one term's postings
+ * (not its positions, which stream to disk) and the dictionary block index.
+ *
+ * Errors are sticky: after a failure every call returns the first error and
+ * the caller should segw_abort.  Not thread-safe.
+ */
+#ifndef SE_SEGMENT_WRITER_H
+#define SE_SEGMENT_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/segment.h"
+#include "common/status.h"
+
+typedef struct segment_writer segment_writer;
+
+/* Create the files of segment `number` in dir (they must not exist).
+ * store_level is the zlib level for the document store (1..9). */
+int segw_create(segment_writer **out, const char *dir, uint32_t number, int store_level,
+                se_error *err);
+
+/* Add the next document: its stored fields, length in tokens and hashes. */
+int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length,
+                      uint64_t id_hash, uint64_t content_hash, se_error *err);
+
+int segw_begin_term(segment_writer *w, const char *term, size_t len, se_error *err);
+/* positions: tf strictly increasing token positions. */
+int segw_add_posting(segment_writer *w, uint32_t doc, uint32_t tf, const uint32_t *positions,
+                     se_error *err);
+int segw_end_term(segment_writer *w, se_error *err);
+
+/* Complete the segment; on success *meta describes it (for the manifest).
+ * Frees the writer in every case (files removed on failure). */
+int segw_finish(segment_writer *w, seg_meta *meta, se_error *err);
+
+void segw_abort(segment_writer *w);
+
+uint32_t segw_ndocs(const segment_writer *w);
+
+#endif

@@ -1,0 +1,391 @@
+/*
+ * main.c - bin/search: the command-line front end of the searcher.
+ *
+ * Opens the index, runs one query (or a batch), and prints hits as text,
+ * JSON lines or TREC run lines.  Status codes from the library become
+ * messages on stderr and the exit codes documented in --help.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/analyzer.h"
+#include "common/index.h"
+#include "common/version.h"
+#include "searcher/search.h"
+#include "searcher/snippet.h"
+
+enum {
+    EXIT_HITS = 0,
+    EXIT_NO_HITS = 1,
+    EXIT_USAGE = 2, /* bad option or bad query */
+    EXIT_INDEX = 3, /* no index, not an index, corrupt index */
+    EXIT_FAILURE_OTHER = 4, /* out of memory, I/O error */
+};
+
+enum format { FMT_TEXT, FMT_JSON, FMT_TREC };
+
+static const char *progname = "search";
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: %s [options] QUERY\n"
+            "       %s [options] --batch FILE\n"
+            "Ranked search (BM25) over an index built by 'index'.\n"
+            "\n"
+            "Query syntax: words (any may match, best first), \"a phrase\" (exact, after\n"
+            "stemming), +word (required), -word (excluded), AND, OR, NOT, ( ).\n"
+            "\n"
+            "  -i, --index DIR    index directory (default: $SEARCH_INDEX, else ./index)\n"
+            "  -k N               number of hits (default 10, at most %d)\n"
+            "      --k1 X         BM25 k1 (default %.2f)\n"
+            "      --b X          BM25 b (default %.2f)\n"
+            "      --and          every word is required (default: any word)\n"
+            "      --json         one JSON object per hit (same as --format json)\n"
+            "      --format F     text, json or trec (qid Q0 docid rank score tag)\n"
+            "      --batch FILE   run one query per line ('qid<TAB>query' or 'query');\n"
+            "                     FILE '-' reads standard input\n"
+            "      --tag TAG      run tag in trec output (default 'se')\n"
+            "      --no-snippets  do not print snippets\n"
+            "      --color WHEN   bold highlights: auto (default, on a terminal), always, never\n"
+            "  -h, --help         this help\n"
+            "  -V, --version      print the version\n"
+            "\n"
+            "Exit status: 0 at least one hit (for --batch: all queries ran); 1 no hit;\n"
+            "2 usage error or invalid query; 3 no index, or the index is damaged;\n"
+            "4 out of memory or I/O error.\n",
+            progname, progname, SEARCH_MAX_K, (double)SEARCH_DEFAULT_K1, (double)SEARCH_DEFAULT_B);
+}
+
+typedef struct cli {
+    const char *dir;
+    search_options so;
+    enum format fmt;
+    const char *tag;
+    int snippets;
+    int color;
+    index_reader *ix;
+    searcher *s;
+    analyzer *an;
+    seg_store_buffer store;
+} cli;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void json_string(FILE *out, const char *s, size_t n)
+{
+    fputc('"', out);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            fputc('\\', out);
+            fputc(c, out);
+        } else if (c == '\n') {
+            fputs("\\n", out);
+        } else if (c == '\t') {
+            fputs("\\t", out);
+        } else if (c < 0x20 || c == 0x7f) {
+            fprintf(out, "\\u%04x", c);
+        } else {
+            fputc(c, out);
+        }
+    }
+    fputc('"', out);
+}
+
+/* Print a string with control characters (escape sequences from a hostile
+ * document) replaced, so a title cannot drive the terminal. */
+static void safe_text(FILE *out, const char *s, size_t n, int keep_sgr)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == 0x1b && keep_sgr && i + 1 < n && s[i + 1] == '[') {
+            fputc(c, out);
+        } else if (c < 0x20 || c == 0x7f) {
+            fputc(' ', out);
+        } else {
+            fputc(c, out);
+        }
+    }
+}
+
+static int print_hits(cli *c, const char *qid, const char *query, const search_result *r,
+                      double ms, se_error *err)
+{
+    const search_highlight *hl = searcher_highlight(c->s);
+    if (c->fmt == FMT_TEXT) {
+        if (qid) printf("## %s: %s\n", qid, query);
+        printf("%llu matching document%s of %llu, top %zu (%.2f ms)\n",
+               (unsigned long long)r->matches, r->matches == 1 ? "" : "s",
+               (unsigned long long)c->ix->ndocs, r->nhits, ms);
+    }
+    const char *open = c->color ? "\033[1m" : "**", *close = c->color ? "\033[0m" : "**";
+    if (c->fmt == FMT_JSON) open = close = "**";
+    for (size_t i = 0; i < r->nhits; i++) {
+        const search_hit *h = &r->hits[i];
+        seg_document d;
+        int rc = segment_document(c->ix->segments[h->segment], h->doc, &c->store, &d, err);
+        if (rc != SE_OK) return rc;
+        if (c->fmt == FMT_TREC) {
+            printf("%s Q0 ", qid ? qid : "1");
+            safe_text(stdout, d.id, d.id_len, 0);
+            printf(" %zu %.6f %s\n", i + 1, (double)h->score, c->tag);
+            continue;
+        }
+        char *snip = NULL, *title = NULL;
+        snippet_options to = {0, open, close}, so = {32, open, close};
+        /* Titles keep their stored form; the snippet is copied out of the
+         * store buffer before the next document is fetched. */
+        rc = snippet_make(c->an, hl, d.title, d.title_len, &to, &title);
+        if (rc == SE_OK && c->snippets) rc = snippet_make(c->an, hl, d.text, d.text_len, &so, &snip);
+        if (rc != SE_OK) {
+            free(title);
+            return se_fail(err, rc, "out of memory making a snippet");
+        }
+        if (c->fmt == FMT_JSON) {
+            printf("{");
+            if (qid) {
+                printf("\"qid\":");
+                json_string(stdout, qid, strlen(qid));
+                printf(",");
+            }
+            printf("\"rank\":%zu,\"id\":", i + 1);
+            json_string(stdout, d.id, d.id_len);
+            printf(",\"score\":%.6f,\"title\":", (double)h->score);
+            json_string(stdout, d.title, d.title_len);
+            if (snip) {
+                printf(",\"snippet\":");
+                json_string(stdout, snip, strlen(snip));
+            }
+            printf("}\n");
+        } else {
+            printf("\n%2zu. ", i + 1);
+            safe_text(stdout, d.id, d.id_len, 0);
+            printf("  (score %.4f)\n    ", (double)h->score);
+            safe_text(stdout, title, strlen(title), c->color);
+            printf("\n");
+            if (snip) {
+                printf("    ");
+                safe_text(stdout, snip, strlen(snip), c->color);
+                printf("\n");
+            }
+        }
+        free(title);
+        free(snip);
+    }
+    if (c->fmt == FMT_TEXT && qid) printf("\n");
+    return SE_OK;
+}
+
+static int exit_for(int rc)
+{
+    switch (rc) {
+    case SE_SYNTAX:
+    case SE_LIMIT:
+    case SE_INVALID: return EXIT_USAGE;
+    case SE_CORRUPT:
+    case SE_FORMAT:
+    case SE_NOTFOUND: return EXIT_INDEX;
+    default: return EXIT_FAILURE_OTHER;
+    }
+}
+
+static int run_one(cli *c, const char *qid, const char *query, int *any_hits)
+{
+    se_error err = {0};
+    search_result r;
+    double t0 = now_ms();
+    int rc = searcher_run(c->s, query, strlen(query), &c->so, &r, &err);
+    double ms = now_ms() - t0;
+    if (rc == SE_OK) rc = print_hits(c, qid, query, &r, ms, &err);
+    if (rc != SE_OK) {
+        fflush(stdout);
+        if (qid)
+            fprintf(stderr, "%s: query %s: %s\n", progname, qid, err.msg);
+        else
+            fprintf(stderr, "%s: %s\n", progname, err.msg);
+        return rc;
+    }
+    if (r.nhits) *any_hits = 1;
+    return SE_OK;
+}
+
+static int run_batch(cli *c, const char *path)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "%s: cannot open %s: %s\n", progname, path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    unsigned long lineno = 0;
+    int worst = EXIT_HITS, any = 0;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
+        if (n == 0) continue;
+        char num[32];
+        const char *qid = num, *query = line;
+        char *tab = strchr(line, '\t');
+        if (tab) {
+            *tab = 0;
+            qid = line;
+            query = tab + 1;
+        } else {
+            snprintf(num, sizeof num, "%lu", lineno);
+        }
+        int rc = run_one(c, qid, query, &any);
+        if (rc != SE_OK) {
+            int code = exit_for(rc);
+            if (code == EXIT_INDEX || code == EXIT_FAILURE_OTHER) {
+                worst = code;
+                break;
+            }
+            if (code > worst) worst = code;
+        }
+    }
+    free(line);
+    if (f != stdin) fclose(f);
+    return worst;
+}
+
+int main(int argc, char **argv)
+{
+    cli c = {0};
+    c.dir = getenv("SEARCH_INDEX");
+    if (!c.dir || !*c.dir) c.dir = "index";
+    c.so.k = 10;
+    c.so.k1 = SEARCH_DEFAULT_K1;
+    c.so.b = SEARCH_DEFAULT_B;
+    c.tag = "se";
+    c.snippets = 1;
+    const char *batch = NULL, *color = "auto";
+    static const struct option opts[] = {{"index", required_argument, 0, 'i'},
+                                         {"k1", required_argument, 0, '1'},
+                                         {"b", required_argument, 0, 'b'},
+                                         {"and", no_argument, 0, 'a'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"format", required_argument, 0, 'f'},
+                                         {"batch", required_argument, 0, 'B'},
+                                         {"tag", required_argument, 0, 't'},
+                                         {"no-snippets", no_argument, 0, 'n'},
+                                         {"color", required_argument, 0, 'c'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"version", no_argument, 0, 'V'},
+                                         {0, 0, 0, 0}};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "i:k:hV", opts, NULL)) != -1) {
+        char *end;
+        switch (ch) {
+        case 'i': c.dir = optarg; break;
+        case 'k': {
+            long k = strtol(optarg, &end, 10);
+            if (*optarg == 0 || *end || k < 1 || k > SEARCH_MAX_K) {
+                fprintf(stderr, "%s: -k takes a number from 1 to %d\n", progname, SEARCH_MAX_K);
+                return EXIT_USAGE;
+            }
+            c.so.k = (uint32_t)k;
+            break;
+        }
+        case '1':
+        case 'b': {
+            double v = strtod(optarg, &end);
+            int bad = *optarg == 0 || *end || !(v >= 0) || (ch == 'b' ? v > 1 : v > 100);
+            if (bad) {
+                fprintf(stderr, "%s: --%s takes a number in %s\n", progname,
+                        ch == 'b' ? "b" : "k1", ch == 'b' ? "[0, 1]" : "[0, 100]");
+                return EXIT_USAGE;
+            }
+            if (ch == 'b')
+                c.so.b = (float)v;
+            else
+                c.so.k1 = (float)v;
+            break;
+        }
+        case 'a': c.so.default_and = 1; break;
+        case 'j': c.fmt = FMT_JSON; break;
+        case 'f':
+            if (strcmp(optarg, "text") == 0)
+                c.fmt = FMT_TEXT;
+            else if (strcmp(optarg, "json") == 0)
+                c.fmt = FMT_JSON;
+            else if (strcmp(optarg, "trec") == 0)
+                c.fmt = FMT_TREC;
+            else {
+                fprintf(stderr, "%s: --format takes text, json or trec\n", progname);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'B': batch = optarg; break;
+        case 't': c.tag = optarg; break;
+        case 'n': c.snippets = 0; break;
+        case 'c': color = optarg; break;
+        case 'h': usage(stdout); return EXIT_HITS;
+        case 'V': printf("search %s\n", SE_VERSION); return EXIT_HITS;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (strcmp(color, "always") == 0)
+        c.color = 1;
+    else if (strcmp(color, "never") == 0)
+        c.color = 0;
+    else if (strcmp(color, "auto") == 0)
+        c.color = isatty(STDOUT_FILENO);
+    else {
+        fprintf(stderr, "%s: --color takes auto, always or never\n", progname);
+        return EXIT_USAGE;
+    }
+    if (!batch && optind != argc - 1) {
+        fprintf(stderr, optind >= argc ? "%s: no query given\n"
+                                       : "%s: give the query as one argument (quote it)\n",
+                progname);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (batch && optind != argc) {
+        fprintf(stderr, "%s: --batch takes no query argument\n", progname);
+        return EXIT_USAGE;
+    }
+    se_error err = {0};
+    int rc = index_open(&c.ix, c.dir, &err);
+    if (rc != SE_OK) {
+        fprintf(stderr, "%s: %s\n", progname, err.msg);
+        if (rc == SE_NOTFOUND) fprintf(stderr, "%s: build one with: index -i %s corpus/\n", progname, c.dir);
+        return exit_for(rc);
+    }
+    rc = searcher_new(&c.s, c.ix, &err);
+    if (rc == SE_OK && analyzer_new(&c.an) != SE_OK) rc = se_fail(&err, SE_NOMEM, "out of memory");
+    if (rc != SE_OK) {
+        fprintf(stderr, "%s: %s\n", progname, err.msg);
+        searcher_free(c.s);
+        index_close(c.ix);
+        return EXIT_FAILURE_OTHER;
+    }
+    seg_store_buffer_init(&c.store);
+    int code;
+    if (batch) {
+        code = run_batch(&c, batch);
+    } else {
+        int any = 0;
+        rc = run_one(&c, NULL, argv[optind], &any);
+        code = rc != SE_OK ? exit_for(rc) : any ? EXIT_HITS : EXIT_NO_HITS;
+    }
+    seg_store_buffer_free(&c.store);
+    analyzer_free(c.an);
+    searcher_free(c.s);
+    index_close(c.ix);
+    if (fflush(stdout) != 0 && code == EXIT_HITS) code = EXIT_FAILURE_OTHER;
+    return code;
+}

@@ -1,0 +1,740 @@
+/*
+ * search.c - query planning and document-at-a-time evaluation (search.h).
+ *
+ * 1. Plan: the parsed query tree becomes a plan tree whose leaves are terms
+ *    and phrases of analysed terms, each with its idf from index-wide
+ *    statistics.  Words that analyse to nothing are dropped.
+ * 2. Per segment, the plan becomes a tree of iterators over postings
+ *    cursors.  Every iterator exposes its current document; `next` and
+ *    `advance(target)` move it forward.  A boolean node with required
+ *    clauses leapfrogs them (rarest first) and filters out excluded ones;
+ *    one without is the union of its optional clauses.  A phrase is a
+ *    conjunction whose candidates are confirmed by their positions.
+ * 3. Each matching document is scored (sum of its matching leaves' BM25)
+ *    and offered to a bounded min-heap holding the best k so far.
+ *
+ * All per-query memory comes from one arena released when the next query
+ * starts, so evaluation itself does not allocate.
+ */
+#include "searcher/search.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "common/analyzer.h"
+#include "common/postings.h"
+#include "searcher/query.h"
+
+#define MAX_QUERY_TERMS 4096
+
+/* ---- arena ---- */
+
+typedef struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, cap;
+    max_align_t data[];
+} arena_chunk;
+
+typedef struct arena {
+    arena_chunk *head;
+} arena;
+
+static void *arena_alloc(arena *a, size_t size)
+{
+    size = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+    arena_chunk *c = a->head;
+    if (!c || c->cap - c->used < size) {
+        size_t cap = size > (1u << 16) ? size : (1u << 16);
+        c = malloc(sizeof *c + cap);
+        if (!c) return NULL;
+        c->next = a->head;
+        c->used = 0;
+        c->cap = cap;
+        a->head = c;
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += size;
+    return p;
+}
+
+static void *arena_zalloc(arena *a, size_t size)
+{
+    void *p = arena_alloc(a, size);
+    if (p) memset(p, 0, size);
+    return p;
+}
+
+static char *arena_strdup(arena *a, const char *s, size_t len)
+{
+    char *p = arena_alloc(a, len + 1);
+    if (p) {
+        memcpy(p, s, len);
+        p[len] = 0;
+    }
+    return p;
+}
+
+static void arena_reset(arena *a)
+{
+    while (a->head) {
+        arena_chunk *n = a->head->next;
+        free(a->head);
+        a->head = n;
+    }
+}
+
+/* ---- plan ---- */
+
+enum { P_NONE, P_TERM, P_PHRASE, P_BOOL };
+
+typedef struct pnode {
+    int kind;
+    /* P_TERM (nterms == 1) and P_PHRASE */
+    size_t nterms;
+    char **terms;
+    uint32_t *offsets;
+    float idf;
+    int absent; /* some term occurs nowhere: matches nothing */
+    /* P_BOOL */
+    size_t nch;
+    struct pnode **ch;
+    query_occur *occ;
+} pnode;
+
+/* ---- iterators ---- */
+
+enum { IT_EMPTY, IT_TERM, IT_PHRASE, IT_AND, IT_OR };
+
+typedef struct iter {
+    int kind;
+    uint32_t doc;
+    uint64_t cost; /* estimated documents: orders conjunctions */
+    float idf;
+    postings_cursor *pc; /* IT_TERM */
+    /* IT_PHRASE */
+    size_t n;
+    postings_cursor **pcs;
+    const uint32_t *offsets;
+    uint32_t **pos;
+    uint32_t *npos;
+    size_t *at; /* scratch for phrase_freq */
+    uint32_t freq;
+    /* IT_AND (must non-empty) / IT_OR (should only) */
+    size_t nmust, nshould, nnot;
+    struct iter **must, **should, **nots;
+} iter;
+
+struct searcher {
+    const index_reader *ix;
+    analyzer *an;
+    arena ar;
+    search_hit *heap;
+    size_t heap_cap;
+    search_highlight hl;
+    /* cursors of the segment being evaluated, for the corruption check */
+    postings_cursor **cursors;
+    size_t ncursors, cursors_cap;
+    int oom;
+};
+
+int searcher_new(searcher **out, const index_reader *ix, se_error *err)
+{
+    searcher *s = calloc(1, sizeof *s);
+    if (!s) return se_fail(err, SE_NOMEM, "out of memory");
+    if (analyzer_new(&s->an) != SE_OK) {
+        free(s);
+        return se_fail(err, SE_NOMEM, "cannot create the analyzer");
+    }
+    s->ix = ix;
+    *out = s;
+    return SE_OK;
+}
+
+void searcher_free(searcher *s)
+{
+    if (!s) return;
+    arena_reset(&s->ar);
+    analyzer_free(s->an);
+    free(s->heap);
+    free(s->cursors);
+    free(s);
+}
+
+const search_highlight *searcher_highlight(const searcher *s)
+{
+    return &s->hl;
+}
+
+static float bm25_idf(uint64_t n, uint64_t df)
+{
+    return (float)log(1.0 + ((double)n - (double)df + 0.5) / ((double)df + 0.5));
+}
+
+typedef struct plan_ctx {
+    searcher *s;
+    size_t nterms;
+    se_error *err;
+    int rc;
+} plan_ctx;
+
+/* Analyse `text` into a term or phrase leaf. */
+static pnode *plan_leaf(plan_ctx *pc, const char *text, size_t len)
+{
+    searcher *s = pc->s;
+    pnode *n = arena_zalloc(&s->ar, sizeof *n);
+    if (!n) goto oom;
+    size_t cap = 8;
+    n->terms = arena_alloc(&s->ar, cap * sizeof *n->terms);
+    n->offsets = arena_alloc(&s->ar, cap * sizeof *n->offsets);
+    if (!n->terms || !n->offsets) goto oom;
+    analyzer_reset(s->an, text, len, 0);
+    analyzer_token tok;
+    uint32_t first = 0;
+    while (analyzer_next(s->an, &tok)) {
+        if (++pc->nterms > MAX_QUERY_TERMS) {
+            pc->rc = se_fail(pc->err, SE_LIMIT, "query has more than %d terms", MAX_QUERY_TERMS);
+            return NULL;
+        }
+        if (n->nterms == cap) {
+            char **t = arena_alloc(&s->ar, 2 * cap * sizeof *t);
+            uint32_t *o = arena_alloc(&s->ar, 2 * cap * sizeof *o);
+            if (!t || !o) goto oom;
+            memcpy(t, n->terms, cap * sizeof *t);
+            memcpy(o, n->offsets, cap * sizeof *o);
+            n->terms = t;
+            n->offsets = o;
+            cap *= 2;
+        }
+        if (n->nterms == 0) first = tok.position;
+        n->terms[n->nterms] = arena_strdup(&s->ar, tok.term, tok.term_len);
+        if (!n->terms[n->nterms]) goto oom;
+        n->offsets[n->nterms] = tok.position - first;
+        n->nterms++;
+    }
+    if (n->nterms == 0) {
+        n->kind = P_NONE;
+        return n;
+    }
+    n->kind = n->nterms == 1 ? P_TERM : P_PHRASE;
+    const index_reader *ix = s->ix;
+    double idf = 0;
+    for (size_t i = 0; i < n->nterms; i++) {
+        int64_t df = index_doc_freq(ix, n->terms[i], strlen(n->terms[i]), pc->err);
+        if (df < 0) {
+            pc->rc = (int)df;
+            return NULL;
+        }
+        if (df == 0) n->absent = 1;
+        idf += bm25_idf(ix->ndocs, (uint64_t)df);
+    }
+    n->idf = (float)idf;
+    return n;
+oom:
+    pc->rc = se_fail(pc->err, SE_NOMEM, "out of memory");
+    return NULL;
+}
+
+static pnode *plan_node(plan_ctx *pc, const query_node *q)
+{
+    searcher *s = pc->s;
+    if (q->kind == QUERY_WORD) return plan_leaf(pc, q->words[0], strlen(q->words[0]));
+    if (q->kind == QUERY_PHRASE) {
+        /* Join the words with spaces and analyse them as one text, so the
+         * positions come out consecutive. */
+        size_t len = 0;
+        for (size_t i = 0; i < q->nwords; i++) len += strlen(q->words[i]) + 1;
+        char *joined = arena_alloc(&s->ar, len + 1);
+        if (!joined) {
+            pc->rc = se_fail(pc->err, SE_NOMEM, "out of memory");
+            return NULL;
+        }
+        size_t at = 0;
+        for (size_t i = 0; i < q->nwords; i++) {
+            size_t l = strlen(q->words[i]);
+            memcpy(joined + at, q->words[i], l);
+            at += l;
+            joined[at++] = ' ';
+        }
+        return plan_leaf(pc, joined, at);
+    }
+    pnode *n = arena_zalloc(&s->ar, sizeof *n);
+    if (n) n->ch = arena_alloc(&s->ar, (q->nclauses + 1) * sizeof *n->ch);
+    if (n) n->occ = arena_alloc(&s->ar, (q->nclauses + 1) * sizeof *n->occ);
+    if (!n || !n->ch || !n->occ) {
+        pc->rc = se_fail(pc->err, SE_NOMEM, "out of memory");
+        return NULL;
+    }
+    n->kind = P_BOOL;
+    size_t positive = 0, negative = 0;
+    for (size_t i = 0; i < q->nclauses; i++) {
+        pnode *c = plan_node(pc, q->clauses[i].node);
+        if (!c) return NULL;
+        if (c->kind == P_NONE) continue;
+        n->ch[n->nch] = c;
+        n->occ[n->nch] = q->clauses[i].occur;
+        n->nch++;
+        if (q->clauses[i].occur == QUERY_MUST_NOT)
+            negative++;
+        else
+            positive++;
+    }
+    if (positive == 0) {
+        n->kind = P_NONE;
+        return n;
+    }
+    if (positive == 1 && negative == 0) return n->ch[0];
+    return n;
+}
+
+/* Collect positive leaves for highlighting. */
+static int collect_highlight(searcher *s, const pnode *n, size_t *nt, size_t *np, int count_only)
+{
+    if (n->kind == P_TERM) {
+        if (!count_only) s->hl.terms[*nt] = n->terms[0];
+        (*nt)++;
+    } else if (n->kind == P_PHRASE) {
+        if (!count_only) {
+            search_phrase *p = (search_phrase *)&s->hl.phrases[*np];
+            p->nterms = n->nterms;
+            p->terms = (const char **)n->terms;
+            p->offsets = n->offsets;
+        }
+        (*np)++;
+    } else if (n->kind == P_BOOL) {
+        for (size_t i = 0; i < n->nch; i++)
+            if (n->occ[i] != QUERY_MUST_NOT) collect_highlight(s, n->ch[i], nt, np, count_only);
+    }
+    return SE_OK;
+}
+
+/* ---- building iterators for one segment ---- */
+
+typedef struct eval_ctx {
+    searcher *s;
+    const segment *seg;
+    se_error *err;
+    int rc;
+} eval_ctx;
+
+static postings_cursor *open_cursor(eval_ctx *ec, const char *term, uint64_t *df)
+{
+    searcher *s = ec->s;
+    seg_term_info info;
+    int found = segment_lookup(ec->seg, term, strlen(term), &info, ec->err);
+    if (found < 0) {
+        ec->rc = found;
+        return NULL;
+    }
+    if (found == 0) {
+        *df = 0;
+        return NULL;
+    }
+    postings_cursor *c = arena_alloc(&s->ar, sizeof *c);
+    if (!c) goto oom;
+    if (s->ncursors == s->cursors_cap) {
+        size_t cap = s->cursors_cap ? s->cursors_cap * 2 : 64;
+        postings_cursor **nc = realloc(s->cursors, cap * sizeof *nc);
+        if (!nc) goto oom;
+        s->cursors = nc;
+        s->cursors_cap = cap;
+    }
+    s->cursors[s->ncursors++] = c;
+    postings_cursor_open(c, ec->seg, &info);
+    *df = info.df;
+    return c;
+oom:
+    ec->rc = se_fail(ec->err, SE_NOMEM, "out of memory");
+    return NULL;
+}
+
+static iter *empty_iter(eval_ctx *ec)
+{
+    iter *it = arena_zalloc(&ec->s->ar, sizeof *it);
+    if (!it) {
+        ec->rc = se_fail(ec->err, SE_NOMEM, "out of memory");
+        return NULL;
+    }
+    it->kind = IT_EMPTY;
+    it->doc = POSTINGS_END;
+    return it;
+}
+
+static int cmp_cost(const void *a, const void *b)
+{
+    const iter *x = *(iter *const *)a, *y = *(iter *const *)b;
+    return x->cost < y->cost ? -1 : x->cost > y->cost;
+}
+
+static uint32_t iter_advance(iter *it, uint32_t target);
+static uint32_t iter_next(iter *it);
+static uint32_t phrase_align(iter *it, uint32_t doc);
+static uint32_t and_align(iter *it, uint32_t doc);
+static uint32_t or_settle(iter *it);
+
+static iter *build_iter(eval_ctx *ec, const pnode *n)
+{
+    searcher *s = ec->s;
+    if (n->kind == P_NONE || ((n->kind == P_TERM || n->kind == P_PHRASE) && n->absent))
+        return empty_iter(ec);
+    if (n->kind == P_TERM) {
+        uint64_t df;
+        postings_cursor *c = open_cursor(ec, n->terms[0], &df);
+        if (!c) return ec->rc == SE_OK ? empty_iter(ec) : NULL;
+        iter *it = arena_zalloc(&s->ar, sizeof *it);
+        if (!it) goto oom;
+        it->kind = IT_TERM;
+        it->pc = c;
+        it->idf = n->idf;
+        it->cost = df;
+        it->doc = c->doc;
+        return it;
+    }
+    if (n->kind == P_PHRASE) {
+        iter *it = arena_zalloc(&s->ar, sizeof *it);
+        if (!it) goto oom;
+        it->kind = IT_PHRASE;
+        it->n = n->nterms;
+        it->idf = n->idf;
+        it->offsets = n->offsets;
+        it->pcs = arena_alloc(&s->ar, n->nterms * sizeof *it->pcs);
+        it->pos = arena_alloc(&s->ar, n->nterms * sizeof *it->pos);
+        it->npos = arena_zalloc(&s->ar, n->nterms * sizeof *it->npos);
+        it->at = arena_alloc(&s->ar, n->nterms * sizeof *it->at);
+        if (!it->pcs || !it->pos || !it->npos || !it->at) goto oom;
+        it->cost = UINT64_MAX;
+        for (size_t i = 0; i < n->nterms; i++) {
+            uint64_t df;
+            seg_term_info info;
+            int found = segment_lookup(ec->seg, n->terms[i], strlen(n->terms[i]), &info, ec->err);
+            if (found < 0) {
+                ec->rc = found;
+                return NULL;
+            }
+            if (found == 0) return empty_iter(ec);
+            it->pcs[i] = open_cursor(ec, n->terms[i], &df);
+            if (!it->pcs[i]) return ec->rc == SE_OK ? empty_iter(ec) : NULL;
+            it->pos[i] = arena_alloc(&s->ar, (size_t)info.max_tf * sizeof **it->pos);
+            if (!it->pos[i]) goto oom;
+            if (df < it->cost) it->cost = df;
+        }
+        phrase_align(it, it->pcs[0]->doc);
+        return it;
+    }
+    /* P_BOOL */
+    iter *it = arena_zalloc(&s->ar, sizeof *it);
+    if (!it) goto oom;
+    it->must = arena_alloc(&s->ar, n->nch * sizeof *it->must);
+    it->should = arena_alloc(&s->ar, n->nch * sizeof *it->should);
+    it->nots = arena_alloc(&s->ar, n->nch * sizeof *it->nots);
+    if (!it->must || !it->should || !it->nots) goto oom;
+    int must_empty = 0;
+    for (size_t i = 0; i < n->nch; i++) {
+        iter *c = build_iter(ec, n->ch[i]);
+        if (!c) return NULL;
+        if (n->occ[i] == QUERY_MUST) {
+            if (c->kind == IT_EMPTY) must_empty = 1;
+            it->must[it->nmust++] = c;
+        } else if (n->occ[i] == QUERY_SHOULD) {
+            if (c->kind != IT_EMPTY) it->should[it->nshould++] = c;
+        } else if (c->kind != IT_EMPTY) {
+            it->nots[it->nnot++] = c;
+        }
+    }
+    if (must_empty || (it->nmust == 0 && it->nshould == 0)) return empty_iter(ec);
+    if (it->nmust > 0) {
+        it->kind = IT_AND;
+        qsort(it->must, it->nmust, sizeof *it->must, cmp_cost);
+        it->cost = it->must[0]->cost;
+        and_align(it, it->must[0]->doc);
+    } else {
+        it->kind = IT_OR;
+        it->cost = 0;
+        for (size_t i = 0; i < it->nshould; i++) it->cost += it->should[i]->cost;
+        or_settle(it);
+    }
+    return it;
+oom:
+    ec->rc = se_fail(ec->err, SE_NOMEM, "out of memory");
+    return NULL;
+}
+
+/* ---- iterator movement ---- */
+
+/* Count the phrase's occurrences in the current document (all cursors are
+ * on it): positions p such that term i stands at p + offsets[i]. */
+static uint32_t phrase_freq(iter *it)
+{
+    for (size_t i = 0; i < it->n; i++) {
+        it->npos[i] = postings_cursor_positions(it->pcs[i], it->pos[i]);
+        if (it->npos[i] == 0) return 0;
+    }
+    uint32_t freq = 0;
+    size_t *at = it->at;
+    memset(at, 0, it->n * sizeof *at);
+    for (uint32_t k = 0; k < it->npos[0]; k++) {
+        uint32_t p = it->pos[0][k];
+        int ok = 1;
+        for (size_t i = 1; i < it->n && ok; i++) {
+            uint64_t want = (uint64_t)p + it->offsets[i];
+            while (at[i] < it->npos[i] && it->pos[i][at[i]] < want) at[i]++;
+            ok = at[i] < it->npos[i] && it->pos[i][at[i]] == want;
+        }
+        freq += (uint32_t)ok;
+    }
+    return freq;
+}
+
+static int excluded(iter *it, uint32_t doc)
+{
+    for (size_t i = 0; i < it->nnot; i++)
+        if (iter_advance(it->nots[i], doc) == doc) return 1;
+    return 0;
+}
+
+/* Leapfrog the required clauses from `doc` until they agree and the
+ * document passes the exclusions. */
+static uint32_t and_align(iter *it, uint32_t doc)
+{
+    while (doc != POSTINGS_END) {
+        int agreed = 1;
+        for (size_t i = 1; i < it->nmust; i++) {
+            uint32_t d = iter_advance(it->must[i], doc);
+            if (d != doc) {
+                doc = iter_advance(it->must[0], d);
+                agreed = 0;
+                break;
+            }
+        }
+        if (!agreed) continue;
+        if (!excluded(it, doc)) break;
+        doc = iter_next(it->must[0]);
+    }
+    return it->doc = doc;
+}
+
+static uint32_t phrase_align(iter *it, uint32_t doc)
+{
+    while (doc != POSTINGS_END) {
+        int agreed = 1;
+        for (size_t i = 0; i < it->n; i++) {
+            uint32_t d = postings_cursor_advance(it->pcs[i], doc);
+            if (d != doc) {
+                doc = d;
+                agreed = 0;
+                break;
+            }
+        }
+        if (!agreed) continue;
+        it->freq = phrase_freq(it);
+        if (it->freq > 0) break;
+        doc = postings_cursor_next(it->pcs[0]);
+    }
+    return it->doc = doc;
+}
+
+static uint32_t or_min(iter *it)
+{
+    uint32_t doc = POSTINGS_END;
+    for (size_t i = 0; i < it->nshould; i++)
+        if (it->should[i]->doc < doc) doc = it->should[i]->doc;
+    return doc;
+}
+
+static uint32_t or_settle(iter *it)
+{
+    uint32_t doc = or_min(it);
+    while (doc != POSTINGS_END && excluded(it, doc)) {
+        for (size_t i = 0; i < it->nshould; i++)
+            if (it->should[i]->doc == doc) iter_next(it->should[i]);
+        doc = or_min(it);
+    }
+    return it->doc = doc;
+}
+
+static uint32_t iter_advance(iter *it, uint32_t target)
+{
+    if (it->doc >= target) return it->doc;
+    switch (it->kind) {
+    case IT_TERM: return it->doc = postings_cursor_advance(it->pc, target);
+    case IT_PHRASE: return phrase_align(it, postings_cursor_advance(it->pcs[0], target));
+    case IT_AND: return and_align(it, iter_advance(it->must[0], target));
+    case IT_OR:
+        for (size_t i = 0; i < it->nshould; i++)
+            if (it->should[i]->doc < target) iter_advance(it->should[i], target);
+        return or_settle(it);
+    default: return it->doc = POSTINGS_END;
+    }
+}
+
+static uint32_t iter_next(iter *it)
+{
+    if (it->doc == POSTINGS_END) return POSTINGS_END;
+    switch (it->kind) {
+    case IT_TERM: return it->doc = postings_cursor_next(it->pc);
+    case IT_PHRASE: return phrase_align(it, postings_cursor_next(it->pcs[0]));
+    case IT_AND: return and_align(it, iter_next(it->must[0]));
+    case IT_OR: {
+        uint32_t cur = it->doc;
+        for (size_t i = 0; i < it->nshould; i++)
+            if (it->should[i]->doc == cur) iter_next(it->should[i]);
+        return or_settle(it);
+    }
+    default: return POSTINGS_END;
+    }
+}
+
+/* BM25 of the current document for this subtree; `norm` is
+ * k1 * (1 - b + b * dl / avgdl). */
+static float iter_score(iter *it, uint32_t doc, float norm)
+{
+    switch (it->kind) {
+    case IT_TERM: {
+        float tf = (float)postings_cursor_freq(it->pc);
+        return it->idf * tf / (tf + norm);
+    }
+    case IT_PHRASE: {
+        float tf = (float)it->freq;
+        return it->idf * tf / (tf + norm);
+    }
+    case IT_AND: {
+        float sum = 0;
+        for (size_t i = 0; i < it->nmust; i++) sum += iter_score(it->must[i], doc, norm);
+        for (size_t i = 0; i < it->nshould; i++)
+            if (iter_advance(it->should[i], doc) == doc) sum += iter_score(it->should[i], doc, norm);
+        return sum;
+    }
+    case IT_OR: {
+        float sum = 0;
+        for (size_t i = 0; i < it->nshould; i++)
+            if (it->should[i]->doc == doc) sum += iter_score(it->should[i], doc, norm);
+        return sum;
+    }
+    default: return 0;
+    }
+}
+
+/* ---- top k ---- */
+
+/* a ranks below b: lower score, or equal score and larger id hash. */
+static inline int worse(const search_hit *a, const search_hit *b)
+{
+    return a->score < b->score || (a->score == b->score && a->id_hash > b->id_hash);
+}
+
+static void heap_sift_down(search_hit *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && worse(&h[l], &h[m])) m = l;
+        if (r < n && worse(&h[r], &h[m])) m = r;
+        if (m == i) return;
+        search_hit t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static void heap_sift_up(search_hit *h, size_t i)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!worse(&h[i], &h[p])) return;
+        search_hit t = h[i];
+        h[i] = h[p];
+        h[p] = t;
+        i = p;
+    }
+}
+
+static int cmp_hits(const void *a, const void *b)
+{
+    const search_hit *x = a, *y = b;
+    if (worse(x, y)) return 1;
+    if (worse(y, x)) return -1;
+    return 0;
+}
+
+static int eval_segment(searcher *s, uint32_t si, const pnode *plan, const search_options *opt,
+                        size_t *nheap, uint64_t *matches, se_error *err)
+{
+    const segment *seg = s->ix->segments[si];
+    eval_ctx ec = {.s = s, .seg = seg, .err = err, .rc = SE_OK};
+    s->ncursors = 0;
+    iter *root = build_iter(&ec, plan);
+    if (!root) return ec.rc != SE_OK ? ec.rc : se_fail(err, SE_NOMEM, "out of memory");
+    const uint32_t *lengths = segment_lengths(seg);
+    double avgdl = s->ix->ndocs ? (double)s->ix->total_len / (double)s->ix->ndocs : 1.0;
+    if (avgdl <= 0) avgdl = 1.0;
+    const float base = opt->k1 * (1.0f - opt->b), per_len = (float)(opt->k1 * opt->b / avgdl);
+    size_t n = *nheap, k = opt->k;
+    search_hit *heap = s->heap;
+    for (uint32_t doc = root->doc; doc != POSTINGS_END; doc = iter_next(root)) {
+        (*matches)++;
+        float score = iter_score(root, doc, base + per_len * (float)lengths[doc]);
+        search_hit h = {si, doc, 0, score};
+        if (n == k && score < heap[0].score) continue;
+        h.id_hash = segment_id_hash(seg, doc);
+        if (n < k) {
+            heap[n] = h;
+            heap_sift_up(heap, n++);
+        } else if (worse(&heap[0], &h)) {
+            heap[0] = h;
+            heap_sift_down(heap, n, 0);
+        }
+    }
+    *nheap = n;
+    for (size_t i = 0; i < s->ncursors; i++)
+        if (s->cursors[i]->status != SE_OK)
+            return se_fail(err, SE_CORRUPT, "%s/s%08u.doc: malformed postings", s->ix->dir,
+                           segment_number(seg));
+    return SE_OK;
+}
+
+int searcher_run(searcher *s, const char *query, size_t len, const search_options *opt,
+                 search_result *res, se_error *err)
+{
+    memset(res, 0, sizeof *res);
+    memset(&s->hl, 0, sizeof s->hl);
+    arena_reset(&s->ar);
+    if (opt->k == 0 || opt->k > SEARCH_MAX_K)
+        return se_fail(err, SE_INVALID, "k must be between 1 and %d", SEARCH_MAX_K);
+    if (!(opt->k1 >= 0 && opt->k1 <= 100) || !(opt->b >= 0 && opt->b <= 1))
+        return se_fail(err, SE_INVALID, "BM25 parameters out of range (k1 in [0,100], b in [0,1])");
+    query_options qo = {.default_and = opt->default_and};
+    query_node *q;
+    int rc = query_parse(query, len, &qo, &q, err);
+    if (rc != SE_OK) return rc;
+    plan_ctx pc = {.s = s, .err = err, .rc = SE_OK};
+    pnode *plan = plan_node(&pc, q);
+    query_free(q);
+    if (!plan) return pc.rc != SE_OK ? pc.rc : se_fail(err, SE_NOMEM, "out of memory");
+
+    size_t nt = 0, np = 0;
+    collect_highlight(s, plan, &nt, &np, 1);
+    s->hl.terms = arena_alloc(&s->ar, (nt + 1) * sizeof *s->hl.terms);
+    s->hl.phrases = arena_alloc(&s->ar, (np + 1) * sizeof *s->hl.phrases);
+    if (!s->hl.terms || !s->hl.phrases) return se_fail(err, SE_NOMEM, "out of memory");
+    s->hl.nterms = nt;
+    s->hl.nphrases = np;
+    nt = np = 0;
+    collect_highlight(s, plan, &nt, &np, 0);
+
+    if (s->heap_cap < opt->k) {
+        search_hit *h = realloc(s->heap, opt->k * sizeof *h);
+        if (!h) return se_fail(err, SE_NOMEM, "out of memory");
+        s->heap = h;
+        s->heap_cap = opt->k;
+    }
+    size_t n = 0;
+    uint64_t matches = 0;
+    for (uint32_t si = 0; si < s->ix->nsegments && plan->kind != P_NONE; si++) {
+        rc = eval_segment(s, si, plan, opt, &n, &matches, err);
+        if (rc != SE_OK) return rc;
+    }
+    qsort(s->heap, n, sizeof *s->heap, cmp_hits);
+    res->hits = s->heap;
+    res->nhits = n;
+    res->matches = matches;
+    return SE_OK;
+}

@@ -1,0 +1,84 @@
+/*
+ * search.h - ranked retrieval over an open index.
+ *
+ * searcher_run parses a query (query.h), analyses its words with the same
+ * analyzer as the indexer, and evaluates it segment by segment, document at
+ * a time, into a top-k heap:
+ *   - a word is a term; a word that analyses into several terms, and a
+ *     quoted phrase, match only where the terms stand at consecutive
+ *     positions (after stemming);
+ *   - BM25 scores every matching term and phrase and adds them up:
+ *       idf * tf / (tf + k1 * (1 - b + b * dl / avgdl)),
+ *     idf = ln(1 + (N - df + 0.5) / (df + 0.5)) (Lucene's), with N, avgdl and
+ *     df taken over the whole index; a phrase's tf is the number of its
+ *     occurrences in the document and its idf the sum of its terms' idfs;
+ *   - MUST_NOT clauses filter and never score.
+ * Hits are ordered by score, ties by the hash of the document id, so the
+ * order does not depend on how documents are spread over segments.
+ *
+ * Thread-safety: a searcher holds an analyzer and scratch buffers: one per
+ * thread.  The index_reader it uses may be shared.
+ */
+#ifndef SE_SEARCH_H
+#define SE_SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/index.h"
+#include "common/status.h"
+
+#define SEARCH_DEFAULT_K1 0.9f
+#define SEARCH_DEFAULT_B 0.4f
+#define SEARCH_MAX_K 100000
+
+typedef struct search_options {
+    uint32_t k;      /* hits wanted (1..SEARCH_MAX_K) */
+    float k1, b;     /* BM25 parameters */
+    int default_and; /* juxtaposed words are all required (--and) */
+} search_options;
+
+typedef struct search_hit {
+    uint32_t segment; /* index into index_reader.segments */
+    uint32_t doc;     /* document within the segment */
+    uint64_t id_hash;
+    float score;
+} search_hit;
+
+typedef struct search_result {
+    search_hit *hits; /* best first; owned by the searcher until the next run */
+    size_t nhits;
+    uint64_t matches; /* documents that matched the query */
+} search_result;
+
+/* What a hit's snippet should highlight: the query's positive terms and
+ * phrases, as analysed terms. */
+typedef struct search_phrase {
+    size_t nterms;
+    const char **terms;
+    const uint32_t *offsets; /* position of each term relative to the first */
+} search_phrase;
+
+typedef struct search_highlight {
+    size_t nterms;
+    const char **terms; /* single terms */
+    size_t nphrases;
+    const search_phrase *phrases;
+} search_highlight;
+
+typedef struct searcher searcher;
+
+int searcher_new(searcher **out, const index_reader *ix, se_error *err);
+void searcher_free(searcher *s);
+
+/* Run one query.  SE_OK (possibly with no hits), SE_SYNTAX / SE_LIMIT for a
+ * bad query, SE_CORRUPT if an index structure turned out malformed (no
+ * results are returned then), SE_NOMEM. */
+int searcher_run(searcher *s, const char *query, size_t len, const search_options *opt,
+                 search_result *res, se_error *err);
+
+/* Terms and phrases of the last query, for snippets; valid until the next
+ * searcher_run. */
+const search_highlight *searcher_highlight(const searcher *s);
+
+#endif
