@@ -55,6 +55,11 @@ deps:
 	else echo "deps: missing packages; run as root:"; \
 	  echo "  apt-get install -y$$missing"; exit 1; fi
 
+# Tests need the -dev packages too: install them first when run as root.
+.PHONY: deps-quiet
+deps-quiet:
+	@$(MAKE) --no-print-directory deps >/dev/null
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
@@ -87,7 +92,7 @@ SE_DATA_DIR ?= $(abspath ../shared/data)
 SE_SEEDS_DIR ?= $(abspath ../shared/seeds)
 TEST_ENV = SE_BIN_DIR=$(abspath $(BINDIR)) SE_DATA_DIR=$(SE_DATA_DIR) SE_SEEDS_DIR=$(SE_SEEDS_DIR)
 
-test: $(BINS) $(TEST_BINS)
+test: deps-quiet $(BINS) $(TEST_BINS)
 	@fail=0; pass=0; for t in $(TEST_BINS); do \
 	  echo "== $$t"; \
 	  if $(TEST_ENV) $(TEST_RUNNER) $$t $(TEST_ARGS); then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
@@ -131,3 +136,21 @@ clean:
 	rm -rf build build-asan bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- benchmark tools ----
+$(BUILD)/bench/wiki_paragraphs: bench/wiki_paragraphs.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< -ljansson
+
+WIKI ?= $(SE_DATA_DIR)/enwiki-2015-first30k/articles.jsonl.zst
+WIKI_PARAS ?= bench/out/enwiki-paragraphs.jsonl
+$(WIKI_PARAS): $(BUILD)/bench/wiki_paragraphs
+	@mkdir -p $(dir $@)
+	zstd -dc $(WIKI) | $(BUILD)/bench/wiki_paragraphs > $@.tmp && mv $@.tmp $@
+
+.PHONY: wiki-index
+# Index the 1.2M Wikipedia paragraphs (the memory-budget check of the README).
+wiki-index: $(BINS) $(WIKI_PARAS)
+	rm -rf bench/out/wiki-index
+	/usr/bin/time -v $(BINDIR)/index -i bench/out/wiki-index $(WIKI_PARAS) 2> bench/out/wiki-index.log; \
+	    status=$$?; tail -n 40 bench/out/wiki-index.log; exit $$status

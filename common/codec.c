@@ -23,16 +23,18 @@
  *
  * Value j of every lane sits at the same bit offset, so the scalar code and
  * the SIMD code both walk j = 0..31 and handle the four lanes together.
- * Every width has its own fully unrolled routine: the generic body below is
- * an always-inline function of a constant width, expanded 32 times by a
- * macro, so shifts, masks and "does it cross a word" tests are all resolved
- * at compile time and there is no branch per value.
+ * Every width has its own fully unrolled routine: each implementation is an
+ * always-inline function of the width, called with a constant from a switch
+ * on the width, whose 32 steps are written out by a macro; so shifts, masks
+ * and "does it cross a word" tests are all resolved at compile time and
+ * there is no branch per value.  The packer masks each input to w bits, so
+ * an out-of-range value cannot spill into its neighbours.
  *
- * codec_unpack128 picks an implementation once per process (AVX2, SSE2 or
- * the portable one, by what the CPU supports) and calls it through a
- * function pointer.  The x86 versions use target attributes, so the file
- * needs no -m flags.  All of them produce exactly codec_unpack128_scalar's
- * output.
+ * codec_unpack128 and codec_gaps_to_docs each pick an implementation once
+ * per process (AVX2, SSE2 or portable C, by what the CPU supports) and call
+ * it through a function pointer.  The x86 versions use target attributes, so
+ * the file needs no -m flags.  Every implementation gives exactly the
+ * portable one's results (codec_unpack128_scalar for blocks).
  */
 #include "common/codec.h"
 
@@ -159,22 +161,18 @@ unsigned codec_bits_needed(const uint32_t *in, size_t n)
 
 /* ---- block helpers ------------------------------------------------------- */
 
-/* REP32(X) expands X(0) .. X(31): the 32 values of a lane, unrolled. */
-#define REP8(X, b) X((b) + 0) X((b) + 1) X((b) + 2) X((b) + 3) X((b) + 4) X((b) + 5) X((b) + 6) X((b) + 7)
+/* REP32(X) expands X(0) .. X(31): the 32 values of a lane, unrolled.
+ * CASES_1_32(F) expands `case w: F(w); break;` for w = 1..32. */
+/* clang-format off */
+#define REP8(X, b) X((b) + 0) X((b) + 1) X((b) + 2) X((b) + 3) \
+                   X((b) + 4) X((b) + 5) X((b) + 6) X((b) + 7)
 #define REP32(X)   REP8(X, 0) REP8(X, 8) REP8(X, 16) REP8(X, 24)
 
-/* Calls F(w) for every width as `case w: F(w); break;`, for the dispatchers. */
-#define CASE1(F, w) \
-    case w: F(w); break;
-#define CASE8(F, b) \
-    CASE1(F, (b) + 0) \
-    CASE1(F, (b) + 1) \
-    CASE1(F, (b) + 2) \
-    CASE1(F, (b) + 3) \
-    CASE1(F, (b) + 4) \
-    CASE1(F, (b) + 5) \
-    CASE1(F, (b) + 6) CASE1(F, (b) + 7)
+#define CASE1(F, w)   case w: F(w); break;
+#define CASE8(F, b)   CASE1(F, (b) + 0) CASE1(F, (b) + 1) CASE1(F, (b) + 2) CASE1(F, (b) + 3) \
+                      CASE1(F, (b) + 4) CASE1(F, (b) + 5) CASE1(F, (b) + 6) CASE1(F, (b) + 7)
 #define CASES_1_32(F) CASE8(F, 1) CASE8(F, 9) CASE8(F, 17) CASE8(F, 25)
+/* clang-format on */
 
 /* The low w bits set (w = 0..32). */
 #define WIDTH_MASK(w) ((uint32_t)((1ull << (w)) - 1u))
@@ -186,7 +184,7 @@ unsigned codec_bits_needed(const uint32_t *in, size_t n)
  * the next one.  With w constant every test here folds away. */
 #define PACK_LANE(j, l)                                                                            \
     {                                                                                              \
-        const unsigned s_ = ((j) * w) & 31, k_ = ((j) * w) >> 5;                                   \
+        const unsigned s_ = ((j)*w) & 31, k_ = ((j)*w) >> 5;                                       \
         const uint32_t x = in[4 * (j) + (l)] & mask;                                               \
         acc##l |= x << s_;                                                                         \
         if (s_ + w >= 32) {                                                                        \
@@ -209,7 +207,8 @@ void codec_pack128(const uint32_t *in, unsigned width, uint8_t *out)
 {
     switch (width) {
         CASES_1_32(PACK_CALL)
-    default: break; /* 0: nothing to write */
+    default:
+        break; /* 0: nothing to write */
     }
 }
 
@@ -219,7 +218,7 @@ void codec_pack128(const uint32_t *in, unsigned width, uint8_t *out)
  * it crosses into word k_ + 1 the high bits come from there. */
 #define UNPACK_LANE(j, l)                                                                          \
     {                                                                                              \
-        const unsigned s_ = ((j) * w) & 31, k_ = ((j) * w) >> 5;                                   \
+        const unsigned s_ = ((j)*w) & 31, k_ = ((j)*w) >> 5;                                       \
         uint32_t x = load_le32(in + 16 * k_ + 4 * (l)) >> s_;                                      \
         if (s_ + w > 32) x |= load_le32(in + 16 * (k_ + 1) + 4 * (l)) << ((32 - s_) & 31);         \
         out[4 * (j) + (l)] = x & mask;                                                             \
@@ -238,7 +237,9 @@ void codec_unpack128_scalar(const uint8_t *in, unsigned width, uint32_t *out)
 {
     switch (width) {
         CASES_1_32(UNPACK_CALL)
-    default: memset(out, 0, CODEC_BLOCK * sizeof *out); break;
+    default:
+        memset(out, 0, CODEC_BLOCK * sizeof *out);
+        break;
     }
 }
 
@@ -251,11 +252,11 @@ void codec_unpack128_scalar(const uint8_t *in, unsigned width, uint32_t *out)
  * row) and a mask, and one 16-byte store. */
 #define SSE_STEP(j)                                                                                \
     {                                                                                              \
-        const unsigned s_ = ((j) * w) & 31, k_ = ((j) * w) >> 5;                                   \
+        const unsigned s_ = ((j)*w) & 31, k_ = ((j)*w) >> 5;                                       \
         __m128i x = _mm_srli_epi32(_mm_loadu_si128((const __m128i *)(in + 16 * k_)), (int)s_);     \
         if (s_ + w > 32)                                                                           \
             x = _mm_or_si128(                                                                      \
-                x, _mm_slli_epi32(_mm_loadu_si128((const __m128i *)(in + 16 * (k_ + 1))),         \
+                x, _mm_slli_epi32(_mm_loadu_si128((const __m128i *)(in + 16 * (k_ + 1))),          \
                                   (int)((32 - s_) & 31)));                                         \
         if (s_ + w != 32) x = _mm_and_si128(x, mask);                                              \
         _mm_storeu_si128((__m128i *)(out + 4 * (j)), x);                                           \
@@ -275,7 +276,9 @@ __attribute__((target("sse2"))) static void unpack128_sse2(const uint8_t *in, un
 {
     switch (width) {
         CASES_1_32(SSE2_CALL)
-    default: memset(out, 0, CODEC_BLOCK * sizeof *out); break;
+    default:
+        memset(out, 0, CODEC_BLOCK * sizeof *out);
+        break;
     }
 }
 
@@ -289,7 +292,7 @@ __attribute__((target("sse2"))) static void unpack128_sse2(const uint8_t *in, un
  * into zero; nothing past the block is read. */
 #define AVX2_PAIR(j)                                                                               \
     {                                                                                              \
-        const unsigned s0 = ((j) * w) & 31, k0 = ((j) * w) >> 5;                                   \
+        const unsigned s0 = ((j)*w) & 31, k0 = ((j)*w) >> 5;                                       \
         const unsigned s1 = (((j) + 1) * w) & 31, k1 = (((j) + 1) * w) >> 5;                       \
         const int c0 = s0 + w > 32, c1 = s1 + w > 32;                                              \
         __m256i x = row_pair(in, k0, k1);                                                          \
@@ -328,38 +331,140 @@ __attribute__((target("avx2"))) static void unpack128_avx2(const uint8_t *in, un
 {
     switch (width) {
         CASES_1_32(AVX2_CALL)
-    default: memset(out, 0, CODEC_BLOCK * sizeof *out); break;
+    default:
+        memset(out, 0, CODEC_BLOCK * sizeof *out);
+        break;
     }
+}
+
+#endif /* CODEC_X86 */
+
+/* ---- gaps to document ids ------------------------------------------------ */
+
+/* Arithmetic is mod 2^32 throughout, so prev = UINT32_MAX makes the first id
+ * gap[0], as the header asks. */
+static void gaps_to_docs_scalar(uint32_t *v, size_t n, uint32_t prev)
+{
+    for (size_t i = 0; i < n; i++) {
+        prev += v[i] + 1;
+        v[i] = prev;
+    }
+}
+
+#if CODEC_X86
+
+/* Four at a time: an in-register prefix sum of the gaps (add the vector
+ * shifted by one lane, then by two), plus 1, 2, 3, 4 for the "+ 1" of each
+ * gap, gives the ids relative to the previous group; adding the running id
+ * finishes them.  The running id grows by the group's total, which does not
+ * depend on the running id, so the loop-carried chain is a single add. */
+__attribute__((target("sse2"))) static void gaps_to_docs_sse2(uint32_t *v, size_t n, uint32_t prev)
+{
+    const __m128i ramp = _mm_setr_epi32(1, 2, 3, 4);
+    __m128i run = _mm_set1_epi32((int)prev);
+    const size_t n4 = n & ~(size_t)3;
+    size_t i = 0;
+    for (; i < n4; i += 4) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(v + i));
+        x = _mm_add_epi32(x, _mm_slli_si128(x, 4));
+        x = _mm_add_epi32(x, _mm_slli_si128(x, 8));
+        x = _mm_add_epi32(x, ramp);
+        const __m128i total = _mm_shuffle_epi32(x, 0xff);
+        _mm_storeu_si128((__m128i *)(v + i), _mm_add_epi32(x, run));
+        run = _mm_add_epi32(run, total);
+    }
+    gaps_to_docs_scalar(v + i, n - i, (uint32_t)_mm_cvtsi128_si32(run));
+}
+
+/* The same eight at a time: prefix sums within each 128-bit half, then the
+ * low half's total added to the high half, then 1..8 and the running id. */
+__attribute__((target("avx2"))) static void gaps_to_docs_avx2(uint32_t *v, size_t n, uint32_t prev)
+{
+    const __m256i ramp = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8);
+    const __m256i last = _mm256_set1_epi32(7);
+    __m256i run = _mm256_set1_epi32((int)prev);
+    const size_t n8 = n & ~(size_t)7;
+    size_t i = 0;
+    for (; i < n8; i += 8) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(v + i));
+        x = _mm256_add_epi32(x, _mm256_slli_si256(x, 4));
+        x = _mm256_add_epi32(x, _mm256_slli_si256(x, 8));
+        const __m256i half = _mm256_shuffle_epi32(x, 0xff);
+        x = _mm256_add_epi32(x, _mm256_permute2x128_si256(half, half, 0x08));
+        x = _mm256_add_epi32(x, ramp);
+        const __m256i total = _mm256_permutevar8x32_epi32(x, last);
+        _mm256_storeu_si256((__m256i *)(v + i), _mm256_add_epi32(x, run));
+        run = _mm256_add_epi32(run, total);
+    }
+    gaps_to_docs_scalar(v + i, n - i, (uint32_t)_mm256_cvtsi256_si32(run));
 }
 
 #endif /* CODEC_X86 */
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-typedef void (*unpack_fn)(const uint8_t *, unsigned, uint32_t *);
+/* Each entry point calls through a pointer that starts at a resolver; the
+ * resolver replaces it with the implementation for this CPU on the first
+ * call.  Racing first calls all store the same value; the atomics (relaxed:
+ * the value is all that matters) keep that well defined. */
 
-static void unpack128_resolve(const uint8_t *in, unsigned width, uint32_t *out);
+enum { ISA_PORTABLE, ISA_SSE2, ISA_AVX2 };
 
-/* Starts at the resolver, which replaces itself with the implementation for
- * this CPU on the first call.  Racing first calls all store the same value;
- * the atomic (relaxed: the value is all that matters) keeps that defined. */
-static _Atomic(unpack_fn) unpack128_impl = unpack128_resolve;
-
-static unpack_fn unpack128_choose(void)
+static int cpu_isa(void)
 {
 #if CODEC_X86
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) return unpack128_avx2;
-    if (__builtin_cpu_supports("sse2")) return unpack128_sse2;
+    if (__builtin_cpu_supports("avx2")) return ISA_AVX2;
+    if (__builtin_cpu_supports("sse2")) return ISA_SSE2;
 #endif
-    return codec_unpack128_scalar;
+    return ISA_PORTABLE;
 }
+
+typedef void (*unpack_fn)(const uint8_t *, unsigned, uint32_t *);
+typedef void (*gaps_fn)(uint32_t *, size_t, uint32_t);
+
+static void unpack128_resolve(const uint8_t *in, unsigned width, uint32_t *out);
+static void gaps_to_docs_resolve(uint32_t *v, size_t n, uint32_t prev);
+
+static _Atomic(unpack_fn) unpack128_impl = unpack128_resolve;
+static _Atomic(gaps_fn) gaps_to_docs_impl = gaps_to_docs_resolve;
 
 static void unpack128_resolve(const uint8_t *in, unsigned width, uint32_t *out)
 {
-    unpack_fn f = unpack128_choose();
+    unpack_fn f = codec_unpack128_scalar;
+#if CODEC_X86
+    switch (cpu_isa()) {
+    case ISA_AVX2:
+        f = unpack128_avx2;
+        break;
+    case ISA_SSE2:
+        f = unpack128_sse2;
+        break;
+    default:
+        break;
+    }
+#endif
     atomic_store_explicit(&unpack128_impl, f, memory_order_relaxed);
     f(in, width, out);
+}
+
+static void gaps_to_docs_resolve(uint32_t *v, size_t n, uint32_t prev)
+{
+    gaps_fn f = gaps_to_docs_scalar;
+#if CODEC_X86
+    switch (cpu_isa()) {
+    case ISA_AVX2:
+        f = gaps_to_docs_avx2;
+        break;
+    case ISA_SSE2:
+        f = gaps_to_docs_sse2;
+        break;
+    default:
+        break;
+    }
+#endif
+    atomic_store_explicit(&gaps_to_docs_impl, f, memory_order_relaxed);
+    f(v, n, prev);
 }
 
 void codec_unpack128(const uint8_t *in, unsigned width, uint32_t *out)
@@ -367,30 +472,7 @@ void codec_unpack128(const uint8_t *in, unsigned width, uint32_t *out)
     atomic_load_explicit(&unpack128_impl, memory_order_relaxed)(in, width, out);
 }
 
-/* ---- gaps to document ids ------------------------------------------------ */
-
 void codec_gaps_to_docs(uint32_t *v, size_t n, uint32_t prev)
 {
-    /* Arithmetic is mod 2^32, so prev = UINT32_MAX makes the first id gap[0]. */
-    size_t i = 0;
-#if defined(__SSE2__)
-    /* Four at a time: add 1, in-register prefix sum (shift by one and two
-     * lanes), add the running id carried in every lane. */
-    const __m128i one = _mm_set1_epi32(1);
-    __m128i run = _mm_set1_epi32((int)prev);
-    const size_t n4 = n & ~(size_t)3;
-    for (; i < n4; i += 4) {
-        __m128i x = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(v + i)), one);
-        x = _mm_add_epi32(x, _mm_slli_si128(x, 4));
-        x = _mm_add_epi32(x, _mm_slli_si128(x, 8));
-        x = _mm_add_epi32(x, run);
-        _mm_storeu_si128((__m128i *)(v + i), x);
-        run = _mm_shuffle_epi32(x, 0xff);
-    }
-    prev = (uint32_t)_mm_cvtsi128_si32(run);
-#endif
-    for (; i < n; i++) {
-        prev += v[i] + 1;
-        v[i] = prev;
-    }
+    atomic_load_explicit(&gaps_to_docs_impl, memory_order_relaxed)(v, n, prev);
 }

@@ -46,6 +46,7 @@ static void usage(FILE *out)
             "      --k1 X         BM25 k1 (default %.2f)\n"
             "      --b X          BM25 b (default %.2f)\n"
             "      --and          every word is required (default: any word)\n"
+            "      --literal      the query is plain words: no operators, quotes, parentheses\n"
             "      --json         one JSON object per hit (same as --format json)\n"
             "      --format F     text, json or trec (qid Q0 docid rank score tag)\n"
             "      --batch FILE   run one query per line ('qid<TAB>query' or 'query');\n"
@@ -276,6 +277,7 @@ int main(int argc, char **argv)
                                          {"k1", required_argument, 0, '1'},
                                          {"b", required_argument, 0, 'b'},
                                          {"and", no_argument, 0, 'a'},
+                                         {"literal", no_argument, 0, 'l'},
                                          {"json", no_argument, 0, 'j'},
                                          {"format", required_argument, 0, 'f'},
                                          {"batch", required_argument, 0, 'B'},
@@ -315,6 +317,7 @@ int main(int argc, char **argv)
             break;
         }
         case 'a': c.so.default_and = 1; break;
+        case 'l': c.so.literal = 1; break;
         case 'j': c.fmt = FMT_JSON; break;
         case 'f':
             if (strcmp(optarg, "text") == 0)

@@ -599,6 +599,50 @@ static int parse_orlist(parser *p, size_t group_col, item *out)
     return SE_OK;
 }
 
+/* Literal mode: every run of non-white-space bytes is a word, with the
+ * default occurrence; no operator, quote or parenthesis has a meaning. */
+static int parse_literal(const char *text, size_t len, int default_and, query_node **out,
+                         se_error *err)
+{
+    parser p = {.s = text, .len = len, .err = err};
+    item_list l = {0};
+    for (size_t i = 0; i < len;) {
+        while (i < len && is_space((unsigned char)text[i])) i++;
+        size_t j = i;
+        while (j < len && !is_space((unsigned char)text[j])) j++;
+        if (j == i) break;
+        int rc = count_word(&p, i);
+        query_node *w = rc ? NULL : node_new(QUERY_WORD);
+        if (w) {
+            w->words = malloc(sizeof *w->words);
+            if (w->words && (w->words[0] = copy_bytes(text + i, j - i)) != NULL)
+                w->nwords = 1;
+        }
+        if (rc || !w || w->nwords == 0) {
+            query_free(w);
+            items_free(&l);
+            return rc ? rc : se_fail(err, SE_NOMEM, "out of memory while parsing the query");
+        }
+        item it = {w, default_and ? QUERY_MUST : QUERY_SHOULD, 0, 0};
+        if (items_push(&l, it) != SE_OK) {
+            items_free(&l);
+            return se_fail(err, SE_NOMEM, "out of memory while parsing the query");
+        }
+        i = j;
+    }
+    if (l.n == 0) return se_fail(err, SE_SYNTAX, "empty query");
+    if (l.n == 1) {
+        *out = l.v[0].node;
+        free(l.v);
+        return SE_OK;
+    }
+    if (build_bool(&l, out) != SE_OK) {
+        items_free(&l);
+        return se_fail(err, SE_NOMEM, "out of memory while parsing the query");
+    }
+    return SE_OK;
+}
+
 int query_parse(const char *text, size_t len, const query_options *opt, query_node **out,
                 se_error *err)
 {
@@ -608,6 +652,7 @@ int query_parse(const char *text, size_t len, const query_options *opt, query_no
     if (len > QUERY_MAX_BYTES)
         return se_fail(err, SE_LIMIT, "query is %zu bytes long; the limit is %d bytes", len,
                        QUERY_MAX_BYTES);
+    if (opt && opt->literal) return parse_literal(text, len, opt->default_and, out, err);
     parser p = {.s = text, .len = len, .default_and = opt ? opt->default_and : 0, .err = err};
     int rc = advance(&p);
     if (rc) return rc;

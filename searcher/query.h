@@ -73,6 +73,7 @@ struct query_node {
 
 typedef struct query_options {
     int default_and; /* juxtaposed items are MUST instead of SHOULD */
+    int literal;     /* no syntax: every white-space-separated run is a word */
 } query_options;
 
 /* Parse text[0..len).  On success *out owns the tree (free with query_free).

@@ -701,7 +701,7 @@ int searcher_run(searcher *s, const char *query, size_t len, const search_option
         return se_fail(err, SE_INVALID, "k must be between 1 and %d", SEARCH_MAX_K);
     if (!(opt->k1 >= 0 && opt->k1 <= 100) || !(opt->b >= 0 && opt->b <= 1))
         return se_fail(err, SE_INVALID, "BM25 parameters out of range (k1 in [0,100], b in [0,1])");
-    query_options qo = {.default_and = opt->default_and};
+    query_options qo = {.default_and = opt->default_and, .literal = opt->literal};
     query_node *q;
     int rc = query_parse(query, len, &qo, &q, err);
     if (rc != SE_OK) return rc;

@@ -28,14 +28,15 @@
 #include "common/index.h"
 #include "common/status.h"
 
-#define SEARCH_DEFAULT_K1 0.9f
-#define SEARCH_DEFAULT_B 0.4f
+#define SEARCH_DEFAULT_K1 1.2f
+#define SEARCH_DEFAULT_B 0.75f
 #define SEARCH_MAX_K 100000
 
 typedef struct search_options {
     uint32_t k;      /* hits wanted (1..SEARCH_MAX_K) */
     float k1, b;     /* BM25 parameters */
     int default_and; /* juxtaposed words are all required (--and) */
+    int literal;     /* the query is plain words: no operators, quotes or parentheses */
 } search_options;
 
 typedef struct search_hit {

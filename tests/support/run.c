@@ -1,0 +1,211 @@
+/*
+ * run.c - child processes with a time limit and captured output (run.h).
+ *
+ * posix_spawnp starts the child with stdout and stderr redirected to two
+ * temporary files that are unlinked as soon as they are open; the parent
+ * polls waitpid with a short, growing sleep until the child ends or the
+ * deadline passes, then reads both files back from offset 0.
+ */
+#include "tests/support/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct run_child {
+    pid_t pid;
+    int out_fd, err_fd;
+    int done; /* waitpid has reaped the child */
+    int status;
+    double started;
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int temp_fd(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/run_capture_XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0) unlink(path);
+    return fd;
+}
+
+int run_start(run_child **out, char *const argv[], const char *stdin_path)
+{
+    *out = NULL;
+    run_child *c = calloc(1, sizeof *c);
+    if (!c) return -1;
+    c->out_fd = temp_fd();
+    c->err_fd = temp_fd();
+    if (c->out_fd < 0 || c->err_fd < 0) goto fail;
+
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, stdin_path ? stdin_path : "/dev/null",
+                                     O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, c->out_fd, STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, c->err_fd, STDERR_FILENO);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    int reset[] = {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2};
+    for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++) sigaddset(&defaults, reset[i]);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                        POSIX_SPAWN_SETPGROUP);
+    c->started = now_seconds();
+    int rc = posix_spawnp(&c->pid, argv[0], &fa, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+        errno = rc;
+        goto fail;
+    }
+    *out = c;
+    return 0;
+fail:;
+    int e = errno;
+    if (c->out_fd >= 0) close(c->out_fd);
+    if (c->err_fd >= 0) close(c->err_fd);
+    free(c);
+    errno = e;
+    return -1;
+}
+
+pid_t run_child_pid(const run_child *c)
+{
+    return c->pid;
+}
+
+int run_child_done(run_child *c)
+{
+    if (c->done) return 1;
+    pid_t p;
+    do p = waitpid(c->pid, &c->status, WNOHANG);
+    while (p < 0 && errno == EINTR);
+    if (p == c->pid) c->done = 1;
+    return c->done;
+}
+
+/* Read a whole capture file into a NUL-terminated buffer. */
+static int slurp(int fd, char **buf, size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0) goto empty;
+    size_t size = (size_t)st.st_size;
+    char *p = malloc(size + 1);
+    if (!p) goto empty;
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = pread(fd, p + got, size - got, (off_t)got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    p[got] = 0;
+    *buf = p;
+    *len = got;
+    return got == size ? 0 : -1;
+empty:
+    *buf = calloc(1, 1);
+    return -1;
+}
+
+int run_wait(run_child *c, double timeout_seconds, run_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->exit_code = -1;
+    double deadline = c->started + timeout_seconds;
+    long nap_ns = 100000; /* 0.1 ms, doubling up to 10 ms */
+    while (!run_child_done(c)) {
+        if (now_seconds() >= deadline) {
+            kill(-c->pid, SIGKILL);
+            kill(c->pid, SIGKILL);
+            while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR) {
+            }
+            c->done = 1;
+            res->timed_out = 1;
+            break;
+        }
+        struct timespec ts = {0, nap_ns};
+        nanosleep(&ts, NULL);
+        if (nap_ns < 10000000) nap_ns *= 2;
+    }
+    res->seconds = now_seconds() - c->started;
+    if (WIFEXITED(c->status)) res->exit_code = WEXITSTATUS(c->status);
+    if (WIFSIGNALED(c->status)) res->signal = WTERMSIG(c->status);
+    int rc = slurp(c->out_fd, &res->out, &res->out_len);
+    if (slurp(c->err_fd, &res->err, &res->err_len) != 0) rc = -1;
+    close(c->out_fd);
+    close(c->err_fd);
+    free(c);
+    if (!res->out || !res->err) rc = -1;
+    return rc;
+}
+
+int run_argv_stdin(char *const argv[], const char *stdin_path, double timeout_seconds,
+                   run_result *res)
+{
+    run_child *c;
+    if (run_start(&c, argv, stdin_path) != 0) {
+        int e = errno;
+        memset(res, 0, sizeof *res);
+        res->exit_code = -1;
+        res->out = calloc(1, 1);
+        res->err = strdup(strerror(e));
+        res->err_len = res->err ? strlen(res->err) : 0;
+        errno = e;
+        return -1;
+    }
+    return run_wait(c, timeout_seconds, res);
+}
+
+int run_argv(char *const argv[], double timeout_seconds, run_result *res)
+{
+    return run_argv_stdin(argv, NULL, timeout_seconds, res);
+}
+
+const char *run_describe(const run_result *res)
+{
+    static _Thread_local char buf[96];
+    if (res->timed_out)
+        snprintf(buf, sizeof buf, "timed out after %.1f s", res->seconds);
+    else if (res->signal)
+        snprintf(buf, sizeof buf, "signal %d (%s)", res->signal, strsignal(res->signal));
+    else if (res->exit_code >= 0)
+        snprintf(buf, sizeof buf, "exit %d", res->exit_code);
+    else
+        snprintf(buf, sizeof buf, "did not run");
+    return buf;
+}
+
+void run_result_free(run_result *res)
+{
+    free(res->out);
+    free(res->err);
+    res->out = res->err = NULL;
+    res->out_len = res->err_len = 0;
+}

@@ -1,0 +1,1045 @@
+/*
+ * test_property.c - property test: the searcher's top k against a
+ * brute-force reference scorer.
+ *
+ * Each round draws a small random corpus from a fixed-seed PRNG (splitmix64):
+ * 1-60 documents over a 12-40 word vocabulary picked from a pool that mixes
+ * plain words, inflections that stem alike (run/running/runs), capitals and
+ * accents (Café, CAFÉ, café), apostrophes (Parker's, Parker’s), hyphenated
+ * words that split into two tokens (e-mail), ligatures, Han characters,
+ * punctuation-only "words" that yield no token, and one token longer than
+ * ANALYZER_MAX_TERM_BYTES (skipped by the analyzer, but it takes a position).
+ * Words are drawn Zipf-style, so some are frequent; documents have 0-80 text
+ * words (repeats are common) and 0-6 title words.  The corpus is written as
+ * JSONL into a mkdtemp directory and indexed with input_open + build_index,
+ * half of the rounds with a 1-64 KiB memory budget so that many batch
+ * segments are written and then merged.
+ *
+ * Then random queries are run through searcher_run and through a reference
+ * scorer written here that knows nothing of postings, cursors or iterators:
+ *
+ *  - Documents: the title is analysed from position 0, the text from the
+ *    title's analyzer_position() + 1 (as indexer/build.c does); a document is
+ *    a position -> term table, and its length is its number of tokens.
+ *  - Queries: the tree from query_parse (the parser has its own tests) is
+ *    interpreted recursively with the rules of query.h and search.c's plan:
+ *    a word or a quoted phrase is analysed into terms (zero terms: the leaf
+ *    is dropped from its parent; one: a term; several: a phrase whose i-th
+ *    term must stand at p + offset_i, the offsets being analyzer positions);
+ *    a BOOL matches when all MUST clauses match, no MUST_NOT clause matches,
+ *    and, without MUST clauses, at least one SHOULD clause matches; a BOOL
+ *    left without positive clauses is dropped as well (at the root: nothing
+ *    matches).  The score is the sum over the matching MUST and SHOULD
+ *    clauses of BM25: idf * tf / (tf + k1 * (1 - b + b * len / avgdl)),
+ *    idf = ln(1 + (N - df + 0.5) / (df + 0.5)), summed over a phrase's terms,
+ *    a phrase's tf being its number of start positions.  All in double.
+ *  - Ranking: score descending, ties by XXH3_64bits(id) ascending.
+ *
+ * The engine must report the same number of matching documents, the same
+ * number of hits (min(k, matches)), and at each rank the reference's
+ * document with a score within 1e-4 relative.  The engine scores in float,
+ * so documents whose reference scores are within 1e-5 relative of each other
+ * may legitimately come out in either order; see check_query for how such
+ * tie groups are compared.
+ *
+ * Queries mix single words (present, absent, case variants, punctuation),
+ * disjunctions, +required, -excluded, NOT, AND, OR, parentheses, quoted
+ * phrases (random ones, ones with a repeated word like "a b a", and ones
+ * cut from a document's text so they do match), --and mode, k in
+ * {1, 3, 10, 100}, k1 in [0.5, 2] and b in [0, 1].
+ *
+ * Reproducing a failure: every failing query is printed with the seed of its
+ * round; SE_PROPERTY_SEED=<seed> SE_PROPERTY_ROUNDS=1 runs just that round
+ * (the round's queries come from the same seed, so the query recurs).
+ */
+#include <ftw.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <xxhash.h>
+
+#include "common/analyzer.h"
+#include "common/index.h"
+#include "common/segment.h"
+#include "common/status.h"
+#include "indexer/build.h"
+#include "indexer/input.h"
+#include "searcher/query.h"
+#include "searcher/search.h"
+
+#define DEFAULT_SEED    0x5eed2024u
+#define DEFAULT_ROUNDS  60
+#define QUERIES         60 /* per round */
+#define MAX_DOCS        60
+#define MAX_TEXT_WORDS  80
+#define MAX_TITLE_WORDS 6
+#define MAX_VOCAB       40
+#define MAX_LEAF_TERMS  64
+#define NO_TERM         UINT32_MAX
+#define SCORE_TOL       1e-4 /* relative score tolerance (engine floats vs. doubles) */
+#define TIE_TOL         1e-5 /* reference scores this close may come out in either order */
+#define MAX_REPORTS     10   /* failing queries printed in full */
+
+/* ---- PRNG: splitmix64 ---------------------------------------------- */
+
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+static uint64_t rng_next(rng *r)
+{
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n), n > 0. */
+static uint32_t rng_below(rng *r, uint32_t n)
+{
+    return (uint32_t)(rng_next(r) % n);
+}
+
+static double rng_unit(rng *r)
+{
+    return (double)(rng_next(r) >> 11) * 0x1p-53;
+}
+
+static int rng_chance(rng *r, double p)
+{
+    return rng_unit(r) < p;
+}
+
+/* ---- growable strings ---------------------------------------------- */
+
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+} sbuf;
+
+static void sb_addn(sbuf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1) cap *= 2;
+        b->s = realloc(b->s, cap);
+        cr_assert_not_null(b->s);
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+
+static void sb_add(sbuf *b, const char *s)
+{
+    sb_addn(b, s, strlen(s));
+}
+
+static void sb_clear(sbuf *b)
+{
+    b->len = 0;
+    if (b->s) b->s[0] = 0;
+}
+
+/* Append s as the contents of a JSON string. */
+static void sb_add_json(sbuf *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[8];
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)c;
+            sb_addn(b, esc, 2);
+        } else if (c == '\n') {
+            sb_add(b, "\\n");
+        } else if (c == '\t') {
+            sb_add(b, "\\t");
+        } else if (c < 0x20) {
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            sb_add(b, esc);
+        } else {
+            sb_addn(b, (const char *)s, 1);
+        }
+    }
+}
+
+/* ---- the word pool ------------------------------------------------- */
+
+/* Longer than ANALYZER_MAX_TERM_BYTES: skipped, but it takes a position. */
+#define LONG_WORD                                                                                  \
+    "pneumonoultramicroscopicsilicovolcanoconiosispneumonoultramicroscopicsilicovolcano"
+
+static const char *const POOL[] = {
+    "the",
+    "a",
+    "of",
+    "and",
+    "in",
+    "to",
+    "is",
+    "it",
+    "search",
+    "searching",
+    "searches",
+    "searcher",
+    "engine",
+    "engines",
+    "index",
+    "indexes",
+    "indexing",
+    "indexed",
+    "query",
+    "queries",
+    "run",
+    "running",
+    "runs",
+    "ran",
+    "cat",
+    "cats",
+    "Cat",
+    "dog",
+    "DOGS",
+    "fish",
+    "fishing",
+    "\xef\xac\x81sh" /* ﬁsh */,
+    "Caf\xc3\xa9",
+    "cafe",
+    "CAF\xc3\x89",
+    "caf\xc3\xa9",
+    "na\xc3\xafve",
+    "naive",
+    "r\xc3\xa9sum\xc3\xa9",
+    "resume",
+    "Parker's",
+    "Parker\xe2\x80\x99s" /* curly apostrophe */,
+    "parker",
+    "don't",
+    "o'clock",
+    "rock'n'roll",
+    "e-mail",
+    "email",
+    "Stra\xc3\x9f"
+    "e",
+    "strasse",
+    "\xc3\xbc"
+    "ber",
+    "Z\xc3\xbcrich",
+    "ZURICH",
+    "blue",
+    "green",
+    "red",
+    "apple",
+    "apples",
+    "42",
+    "3.14",
+    "2024",
+    "data",
+    "database",
+    "fast",
+    "faster",
+    "fastest",
+    "word",
+    "words",
+    "\xe6\x97\xa5\xe6\x9c\xac" /* 日本 */,
+    "\xe6\x9d\xb1\xe4\xba\xac" /* 東京 */,
+    "!!",
+    "\xe2\x80\x94" /* em dash */,
+    "&",
+    "...",
+    LONG_WORD,
+};
+#define NPOOL (sizeof POOL / sizeof POOL[0])
+
+/* Words no corpus contains. */
+static const char *const ABSENT[] = {"zyzzyva", "quokka", "Xylograph", "blorp", "nonexistent"};
+/* Query words that analyse to nothing. */
+static const char *const PUNCT[] = {"!!", "&", "...", "\xe2\x80\x94"};
+
+/* Separators between words in documents. */
+static const char *const SEPS[] = {" ",  " ",  " ",  " ",  "  ", ", ", ". ",  "\n",
+                                   "; ", " (", ") ", "\"", "\t", "-",  " / ", ": "};
+
+/* ---- the corpus and its reference index ---------------------------- */
+
+typedef struct rdoc {
+    char id[16];
+    uint64_t id_hash;
+    uint32_t title_words[MAX_TITLE_WORDS], ntitle; /* indices into corpus.vocab */
+    uint32_t text_words[MAX_TEXT_WORDS], ntext;
+    char *title, *text;
+    uint32_t *term_at; /* term id at each position, NO_TERM in the gaps */
+    uint32_t npos;
+    uint32_t len; /* tokens */
+} rdoc;
+
+typedef struct corpus {
+    const char *vocab[MAX_VOCAB];
+    uint32_t nvocab;
+    double zipf_total;
+    rdoc docs[MAX_DOCS];
+    uint32_t ndocs;
+    char **terms; /* interned analysed terms */
+    uint32_t *df;
+    uint32_t nterms, terms_cap;
+    uint64_t total_len;
+} corpus;
+
+static uint32_t term_find(const corpus *c, const char *t)
+{
+    for (uint32_t i = 0; i < c->nterms; i++)
+        if (strcmp(c->terms[i], t) == 0) return i;
+    return NO_TERM;
+}
+
+static uint32_t term_intern(corpus *c, const char *t)
+{
+    uint32_t id = term_find(c, t);
+    if (id != NO_TERM) return id;
+    if (c->nterms == c->terms_cap) {
+        c->terms_cap = c->terms_cap ? 2 * c->terms_cap : 64;
+        c->terms = realloc(c->terms, c->terms_cap * sizeof *c->terms);
+        c->df = realloc(c->df, c->terms_cap * sizeof *c->df);
+        cr_assert(c->terms && c->df);
+    }
+    c->terms[c->nterms] = strdup(t);
+    cr_assert_not_null(c->terms[c->nterms]);
+    c->df[c->nterms] = 0;
+    return c->nterms++;
+}
+
+static void corpus_free(corpus *c)
+{
+    for (uint32_t i = 0; i < c->ndocs; i++) {
+        free(c->docs[i].title);
+        free(c->docs[i].text);
+        free(c->docs[i].term_at);
+    }
+    for (uint32_t i = 0; i < c->nterms; i++) free(c->terms[i]);
+    free(c->terms);
+    free(c->df);
+    memset(c, 0, sizeof *c);
+}
+
+/* A vocabulary word, Zipf-distributed over the vocabulary's order. */
+static uint32_t zipf_word(rng *r, const corpus *c)
+{
+    double x = rng_unit(r) * c->zipf_total;
+    for (uint32_t i = 0; i < c->nvocab; i++) {
+        x -= 1.0 / (i + 1);
+        if (x < 0) return i;
+    }
+    return c->nvocab - 1;
+}
+
+static char *join_words(rng *r, const corpus *c, const uint32_t *w, uint32_t n)
+{
+    sbuf b = {0};
+    sb_add(&b, "");
+    for (uint32_t i = 0; i < n; i++) {
+        if (i > 0) sb_add(&b, SEPS[rng_below(r, sizeof SEPS / sizeof SEPS[0])]);
+        sb_add(&b, c->vocab[w[i]]);
+    }
+    return b.s;
+}
+
+/* Analyse one document into its position -> term table, the way
+ * indexer/build.c positions tokens: title from 0, text from the position
+ * after the title's last plus one. */
+static void analyse_doc(corpus *c, analyzer *an, rdoc *d)
+{
+    uint32_t cap = 64, *terms = malloc(cap * sizeof *terms), *pos = malloc(cap * sizeof *pos);
+    uint32_t n = 0;
+    cr_assert(terms && pos);
+    const char *field[2] = {d->title, d->text};
+    uint32_t first = 0;
+    for (int f = 0; f < 2; f++) {
+        analyzer_reset(an, field[f], strlen(field[f]), first);
+        analyzer_token tok;
+        while (analyzer_next(an, &tok)) {
+            if (n == cap) {
+                cap *= 2;
+                terms = realloc(terms, cap * sizeof *terms);
+                pos = realloc(pos, cap * sizeof *pos);
+                cr_assert(terms && pos);
+            }
+            terms[n] = term_intern(c, tok.term);
+            pos[n] = tok.position;
+            n++;
+        }
+        first = analyzer_position(an) + 1;
+    }
+    d->len = n;
+    d->npos = n ? pos[n - 1] + 1 : 0;
+    d->term_at = malloc((d->npos + 1) * sizeof *d->term_at);
+    cr_assert_not_null(d->term_at);
+    for (uint32_t i = 0; i < d->npos; i++) d->term_at[i] = NO_TERM;
+    for (uint32_t i = 0; i < n; i++) {
+        cr_assert(d->term_at[pos[i]] == NO_TERM, "two tokens at position %u", pos[i]);
+        d->term_at[pos[i]] = terms[i];
+    }
+    /* document frequencies: count each distinct term once */
+    for (uint32_t i = 0; i < n; i++) {
+        int seen = 0;
+        for (uint32_t j = 0; j < i && !seen; j++) seen = terms[j] == terms[i];
+        if (!seen) c->df[terms[i]]++;
+    }
+    c->total_len += n;
+    free(terms);
+    free(pos);
+}
+
+static void make_corpus(rng *r, corpus *c, analyzer *an)
+{
+    memset(c, 0, sizeof *c);
+    /* vocabulary: a random subset of the pool in random order */
+    uint32_t idx[NPOOL];
+    for (uint32_t i = 0; i < NPOOL; i++) idx[i] = i;
+    for (uint32_t i = NPOOL - 1; i > 0; i--) {
+        uint32_t j = rng_below(r, i + 1), t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+    }
+    c->nvocab = 12 + rng_below(r, MAX_VOCAB - 12 + 1);
+    for (uint32_t i = 0; i < c->nvocab; i++) {
+        c->vocab[i] = POOL[idx[i]];
+        c->zipf_total += 1.0 / (i + 1);
+    }
+    c->ndocs = 1 + rng_below(r, MAX_DOCS);
+    for (uint32_t i = 0; i < c->ndocs; i++) {
+        rdoc *d = &c->docs[i];
+        snprintf(d->id, sizeof d->id, "d%u", i);
+        d->id_hash = XXH3_64bits(d->id, strlen(d->id));
+        d->ntitle = rng_chance(r, 0.3) ? 0 : rng_below(r, MAX_TITLE_WORDS + 1);
+        d->ntext = rng_chance(r, 0.1) ? 0 : rng_below(r, MAX_TEXT_WORDS + 1);
+        if (rng_chance(r, 0.2) && d->ntext > 10) d->ntext /= 8; /* more short documents */
+        if (d->ntitle == 0 && d->ntext == 0) d->ntitle = 1;     /* blank documents are skipped */
+        for (uint32_t j = 0; j < d->ntitle; j++) d->title_words[j] = zipf_word(r, c);
+        for (uint32_t j = 0; j < d->ntext; j++) {
+            /* sometimes repeat the previous word, or the one before that */
+            if (j >= 2 && rng_chance(r, 0.08))
+                d->text_words[j] = d->text_words[j - 1 - rng_below(r, 2)];
+            else
+                d->text_words[j] = zipf_word(r, c);
+        }
+        d->title = join_words(r, c, d->title_words, d->ntitle);
+        d->text = join_words(r, c, d->text_words, d->ntext);
+        analyse_doc(c, an, d);
+    }
+}
+
+static void write_jsonl(rng *r, const corpus *c, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot create %s", path);
+    sbuf b = {0};
+    for (uint32_t i = 0; i < c->ndocs; i++) {
+        const rdoc *d = &c->docs[i];
+        sb_clear(&b);
+        sb_add(&b, "{\"id\":\"");
+        sb_add(&b, d->id);
+        sb_add(&b, "\"");
+        if (d->title[0] || rng_chance(r, 0.5)) {
+            sb_add(&b, ",\"title\":\"");
+            sb_add_json(&b, d->title);
+            sb_add(&b, "\"");
+        }
+        if (d->text[0] || rng_chance(r, 0.5)) {
+            sb_add(&b, ",\"text\":\"");
+            sb_add_json(&b, d->text);
+            sb_add(&b, "\"");
+        }
+        sb_add(&b, "}\n");
+        fputs(b.s, f);
+    }
+    free(b.s);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* ---- building the engine's index ----------------------------------- */
+
+static void count_warning(void *ctx, const char *source, uint64_t line, const char *message)
+{
+    fprintf(stderr, "test_property: unexpected input warning: %s:%" PRIu64 ": %s\n", source, line,
+            message);
+    (*(int *)ctx)++;
+}
+
+static void build(const char *jsonl, const char *dir, size_t budget, build_stats *st)
+{
+    int warnings = 0;
+    input_options io = {.warn = count_warning, .warn_ctx = &warnings};
+    input_reader *in;
+    se_error err = {0};
+    const char *paths[1] = {jsonl};
+    int rc = input_open(&in, paths, 1, &io, &err);
+    cr_assert_eq(rc, SE_OK, "input_open: %s", err.msg);
+    build_options bo = {.memory_budget = budget};
+    rc = build_index(dir, in, &bo, st, &err);
+    input_close(in);
+    cr_assert_eq(rc, SE_OK, "build_index: %s", err.msg);
+    cr_assert_eq(warnings, 0);
+}
+
+/* ---- the reference evaluator --------------------------------------- */
+
+enum { R_NONE, R_LEAF, R_BOOL };
+
+typedef struct rnode {
+    int kind;
+    /* R_LEAF: terms (NO_TERM when in no document) at offsets from the first */
+    uint32_t nterms;
+    uint32_t terms[MAX_LEAF_TERMS];
+    uint32_t offsets[MAX_LEAF_TERMS];
+    double idf;
+    /* R_BOOL */
+    size_t nch;
+    struct rnode **ch;
+    query_occur *occ;
+} rnode;
+
+static void rnode_free(rnode *n)
+{
+    if (!n) return;
+    for (size_t i = 0; i < n->nch; i++) rnode_free(n->ch[i]);
+    free(n->ch);
+    free(n->occ);
+    free(n);
+}
+
+static double ref_idf(uint32_t ndocs, uint32_t df)
+{
+    return log(1.0 + ((double)ndocs - df + 0.5) / (df + 0.5));
+}
+
+/* Analyse the words of a term or phrase, each from where the previous one's
+ * positions end, so a phrase's offsets are the analyzer's positions. */
+static rnode *ref_leaf(const corpus *c, analyzer *an, char *const *words, size_t nwords)
+{
+    rnode *n = calloc(1, sizeof *n);
+    cr_assert_not_null(n);
+    uint32_t pos = 0, first = 0;
+    for (size_t w = 0; w < nwords; w++) {
+        analyzer_reset(an, words[w], strlen(words[w]), pos);
+        analyzer_token tok;
+        while (analyzer_next(an, &tok)) {
+            cr_assert_lt(n->nterms, MAX_LEAF_TERMS);
+            if (n->nterms == 0) first = tok.position;
+            n->terms[n->nterms] = term_find(c, tok.term);
+            n->offsets[n->nterms] = tok.position - first;
+            n->idf +=
+                ref_idf(c->ndocs, n->terms[n->nterms] == NO_TERM ? 0 : c->df[n->terms[n->nterms]]);
+            n->nterms++;
+        }
+        pos = analyzer_position(an);
+    }
+    n->kind = n->nterms ? R_LEAF : R_NONE;
+    return n;
+}
+
+static rnode *ref_plan(const corpus *c, analyzer *an, const query_node *q)
+{
+    if (q->kind == QUERY_WORD) return ref_leaf(c, an, q->words, 1);
+    if (q->kind == QUERY_PHRASE) return ref_leaf(c, an, q->words, q->nwords);
+    rnode *n = calloc(1, sizeof *n);
+    cr_assert_not_null(n);
+    n->kind = R_BOOL;
+    n->ch = calloc(q->nclauses + 1, sizeof *n->ch);
+    n->occ = calloc(q->nclauses + 1, sizeof *n->occ);
+    cr_assert(n->ch && n->occ);
+    size_t positive = 0;
+    for (size_t i = 0; i < q->nclauses; i++) {
+        rnode *ch = ref_plan(c, an, q->clauses[i].node);
+        if (ch->kind == R_NONE) { /* analysed to nothing: the clause is dropped */
+            rnode_free(ch);
+            continue;
+        }
+        n->ch[n->nch] = ch;
+        n->occ[n->nch++] = q->clauses[i].occur;
+        if (q->clauses[i].occur != QUERY_MUST_NOT) positive++;
+    }
+    /* nothing left to match: dropped like an empty leaf */
+    if (positive == 0) n->kind = R_NONE;
+    return n;
+}
+
+/* Does node n match document d?  If so, *score is its BM25 score; `norm` is
+ * k1 * (1 - b + b * len / avgdl). */
+static int ref_eval(const rnode *n, const rdoc *d, double norm, double *score)
+{
+    *score = 0;
+    if (n->kind == R_LEAF) {
+        for (uint32_t i = 0; i < n->nterms; i++)
+            if (n->terms[i] == NO_TERM) return 0;
+        uint32_t tf = 0;
+        for (uint32_t p = 0; p < d->npos; p++) {
+            int ok = 1;
+            for (uint32_t i = 0; i < n->nterms && ok; i++)
+                ok = p + n->offsets[i] < d->npos && d->term_at[p + n->offsets[i]] == n->terms[i];
+            tf += (uint32_t)ok;
+        }
+        if (tf == 0) return 0;
+        *score = n->idf * tf / (tf + norm);
+        return 1;
+    }
+    if (n->kind != R_BOOL) return 0;
+    double sum = 0;
+    int nmust = 0, nshould = 0;
+    for (size_t i = 0; i < n->nch; i++) {
+        double s;
+        int m = ref_eval(n->ch[i], d, norm, &s);
+        switch (n->occ[i]) {
+        case QUERY_MUST:
+            if (!m) return 0;
+            sum += s;
+            nmust++;
+            break;
+        case QUERY_MUST_NOT:
+            if (m) return 0;
+            break;
+        case QUERY_SHOULD:
+            if (m) {
+                sum += s;
+                nshould++;
+            }
+            break;
+        }
+    }
+    if (nmust == 0 && nshould == 0) return 0;
+    *score = sum;
+    return 1;
+}
+
+typedef struct ref_hit {
+    uint32_t doc;
+    double score;
+    uint64_t hash;
+} ref_hit;
+
+static int cmp_ref_hit(const void *a, const void *b)
+{
+    const ref_hit *x = a, *y = b;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/* ---- query generation ---------------------------------------------- */
+
+static void gen_word(rng *r, const corpus *c, sbuf *q)
+{
+    double x = rng_unit(r);
+    if (x < 0.35) {
+        sb_add(q, c->vocab[zipf_word(r, c)]);
+    } else if (x < 0.70) {
+        sb_add(q, c->vocab[rng_below(r, c->nvocab)]);
+    } else if (x < 0.80) {
+        /* a case variant: upper case (only for words longer than three
+         * bytes, so it is never AND, OR or NOT) or capitalised */
+        const char *w = c->vocab[rng_below(r, c->nvocab)];
+        size_t n = strlen(w);
+        int upper = n > 3 && rng_chance(r, 0.5);
+        for (size_t i = 0; i < n; i++) {
+            char ch = w[i];
+            if ((upper || i == 0) && ch >= 'a' && ch <= 'z') ch = (char)(ch - 'a' + 'A');
+            sb_addn(q, &ch, 1);
+        }
+    } else if (x < 0.88) {
+        sb_add(q, POOL[rng_below(r, NPOOL)]); /* often not in this corpus */
+    } else if (x < 0.95) {
+        sb_add(q, ABSENT[rng_below(r, sizeof ABSENT / sizeof ABSENT[0])]);
+    } else {
+        sb_add(q, PUNCT[rng_below(r, sizeof PUNCT / sizeof PUNCT[0])]);
+    }
+}
+
+static void gen_phrase(rng *r, const corpus *c, sbuf *q)
+{
+    sb_add(q, "\"");
+    double x = rng_unit(r);
+    const rdoc *d = &c->docs[rng_below(r, c->ndocs)];
+    if (x < 0.45 && d->ntext >= 2) {
+        /* cut from a document's text: it matches at least there */
+        uint32_t n = 2 + rng_below(r, 2);
+        if (n > d->ntext) n = d->ntext;
+        uint32_t start = rng_below(r, d->ntext - n + 1);
+        for (uint32_t i = 0; i < n; i++) {
+            if (i) sb_add(q, " ");
+            sb_add(q, c->vocab[d->text_words[start + i]]);
+        }
+    } else if (x < 0.60) {
+        /* a repeated word: "a a" or "a b a" */
+        const char *a = c->vocab[zipf_word(r, c)];
+        sb_add(q, a);
+        if (rng_chance(r, 0.5)) {
+            sb_add(q, " ");
+            sb_add(q, c->vocab[zipf_word(r, c)]);
+        }
+        sb_add(q, " ");
+        sb_add(q, a);
+    } else if (x < 0.65) {
+        gen_word(r, c, q); /* a one-word phrase */
+    } else {
+        uint32_t n = 2 + rng_below(r, 2);
+        for (uint32_t i = 0; i < n; i++) {
+            if (i) sb_add(q, " ");
+            if (rng_chance(r, 0.8))
+                sb_add(q, c->vocab[zipf_word(r, c)]);
+            else
+                gen_word(r, c, q);
+        }
+    }
+    sb_add(q, "\"");
+}
+
+static void gen_list(rng *r, const corpus *c, sbuf *q, int depth);
+
+static void gen_item(rng *r, const corpus *c, sbuf *q, int depth)
+{
+    double x = rng_unit(r);
+    if (x < 0.12)
+        sb_add(q, "+");
+    else if (x < 0.24)
+        sb_add(q, "-");
+    else if (x < 0.29)
+        sb_add(q, "NOT ");
+    x = rng_unit(r);
+    if (depth < 2 && x < 0.18) {
+        sb_add(q, "(");
+        gen_list(r, c, q, depth + 1);
+        sb_add(q, ")");
+    } else if (x < 0.40) {
+        gen_phrase(r, c, q);
+    } else {
+        gen_word(r, c, q);
+    }
+}
+
+static void gen_list(rng *r, const corpus *c, sbuf *q, int depth)
+{
+    uint32_t n = 1 + rng_below(r, 4);
+    for (uint32_t i = 0; i < n; i++) {
+        if (i) {
+            double x = rng_unit(r);
+            sb_add(q, x < 0.6 ? " " : x < 0.8 ? " OR " : " AND ");
+        }
+        gen_item(r, c, q, depth);
+    }
+}
+
+/* ---- comparing engine and reference -------------------------------- */
+
+typedef struct round_ctx {
+    uint64_t seed;
+    const corpus *c;
+    const index_reader *ix;
+    searcher *s;
+    analyzer *an;
+    seg_store_buffer store;
+    ref_hit *ref;      /* MAX_DOCS */
+    double *ref_score; /* per document, NAN when it does not match */
+} round_ctx;
+
+typedef struct totals {
+    uint64_t queries, rejected, matched, hits, failures, docs, batches, tie_groups;
+} totals;
+
+static void print_case(const round_ctx *rc, const char *query, const search_options *so,
+                       size_t nref, const search_result *res, const uint32_t *engine_docs,
+                       size_t nengine)
+{
+    fprintf(stderr,
+            "  seed %" PRIu64 " (SE_PROPERTY_SEED=%" PRIu64 " SE_PROPERTY_ROUNDS=1), %u docs\n"
+            "  query [%s] k=%u k1=%.9g b=%.9g%s\n"
+            "  reference: %zu matches; engine: %" PRIu64 " matches, %zu hits\n",
+            rc->seed, rc->seed, rc->c->ndocs, query, so->k, (double)so->k1, (double)so->b,
+            so->default_and ? " --and" : "", nref, res->matches, res->nhits);
+    size_t show = nref > so->k ? so->k : nref;
+    if (show < res->nhits) show = res->nhits;
+    if (show > 15) show = 15;
+    for (size_t i = 0; i < show; i++) {
+        fprintf(stderr, "   %2zu  ", i);
+        if (i < nref)
+            fprintf(stderr, "ref %-4s %.7f", rc->c->docs[rc->ref[i].doc].id, rc->ref[i].score);
+        else
+            fprintf(stderr, "%-21s", "-");
+        if (i < nengine)
+            fprintf(stderr, "   engine %-4s %.7f",
+                    engine_docs[i] == NO_TERM ? "?" : rc->c->docs[engine_docs[i]].id,
+                    (double)res->hits[i].score);
+        fprintf(stderr, "\n");
+    }
+    for (size_t i = 0; i < rc->c->nterms && i < 200; i++) {
+        if (i == 0) fprintf(stderr, "  terms (df):");
+        fprintf(stderr, " %s(%u)", rc->c->terms[i], rc->c->df[i]);
+    }
+    fprintf(stderr, "\n");
+}
+
+/* Run one query through both and compare; returns 1 if they agree. */
+static int check_query(round_ctx *rc, const char *query, const search_options *so, totals *tot)
+{
+    const corpus *c = rc->c;
+    char why[1024] = "";
+    tot->queries++;
+
+    query_options qo = {.default_and = so->default_and};
+    query_node *q = NULL;
+    se_error err = {0};
+    int prc = query_parse(query, strlen(query), &qo, &q, &err);
+    search_result res;
+    int erc = searcher_run(rc->s, query, strlen(query), so, &res, &err);
+    if (prc != SE_OK) {
+        tot->rejected++;
+        if (erc == prc) return 1;
+        fprintf(stderr, "test_property: query [%s]: parser says %d, searcher %d (%s)\n", query, prc,
+                erc, err.msg);
+        return 0;
+    }
+
+    /* the reference */
+    rnode *plan = ref_plan(c, rc->an, q);
+    query_free(q);
+    double avgdl = c->ndocs ? (double)c->total_len / c->ndocs : 1.0;
+    if (avgdl <= 0) avgdl = 1.0;
+    size_t nref = 0;
+    for (uint32_t i = 0; i < c->ndocs; i++) {
+        const rdoc *d = &c->docs[i];
+        double norm = so->k1 * (1.0 - so->b + so->b * d->len / avgdl), score;
+        rc->ref_score[i] = NAN;
+        if (plan->kind != R_NONE && ref_eval(plan, d, norm, &score)) {
+            rc->ref_score[i] = score;
+            rc->ref[nref++] = (ref_hit){i, score, d->id_hash};
+        }
+    }
+    rnode_free(plan);
+    qsort(rc->ref, nref, sizeof *rc->ref, cmp_ref_hit);
+    if (nref) tot->matched++;
+
+    int ok = 1;
+    if (erc != SE_OK) {
+        snprintf(why, sizeof why, "searcher_run failed: %s", err.msg);
+        ok = 0;
+        memset(&res, 0, sizeof res);
+    }
+    /* the engine's hits as document numbers of the corpus (NO_TERM when the
+     * id is not one of ours) */
+    uint32_t engine_docs[MAX_DOCS];
+    size_t nengine = res.nhits < MAX_DOCS ? res.nhits : MAX_DOCS;
+    for (size_t i = 0; i < nengine; i++) {
+        const search_hit *h = &res.hits[i];
+        seg_document sd;
+        char id[16] = "";
+        unsigned num;
+        engine_docs[i] = NO_TERM;
+        if (h->segment >= rc->ix->nsegments) continue;
+        int drc = segment_document(rc->ix->segments[h->segment], h->doc, &rc->store, &sd, &err);
+        cr_assert_eq(drc, SE_OK, "segment_document: %s", err.msg);
+        if (sd.id_len < sizeof id) memcpy(id, sd.id, sd.id_len);
+        if (sscanf(id, "d%u", &num) == 1 && num < c->ndocs && strcmp(c->docs[num].id, id) == 0)
+            engine_docs[i] = num;
+    }
+    size_t want = nref < so->k ? nref : so->k;
+    if (ok && res.matches != nref) {
+        snprintf(why, sizeof why, "%" PRIu64 " matches, the reference has %zu", res.matches, nref);
+        ok = 0;
+    }
+    if (ok && res.nhits != want) {
+        snprintf(why, sizeof why, "%zu hits, expected %zu", res.nhits, want);
+        ok = 0;
+    }
+    uint8_t seen[MAX_DOCS] = {0};
+    for (size_t i = 0; ok && i < res.nhits; i++) {
+        uint32_t num = engine_docs[i];
+        if (num == NO_TERM) {
+            snprintf(why, sizeof why, "rank %zu: (segment %u, doc %u) is no corpus document", i,
+                     res.hits[i].segment, res.hits[i].doc);
+            ok = 0;
+        } else if (res.hits[i].id_hash != c->docs[num].id_hash) {
+            snprintf(why, sizeof why, "rank %zu: id hash %016" PRIx64 ", XXH3 says %016" PRIx64, i,
+                     res.hits[i].id_hash, c->docs[num].id_hash);
+            ok = 0;
+        } else if (seen[num]++) {
+            snprintf(why, sizeof why, "rank %zu: document %s returned twice", i, c->docs[num].id);
+            ok = 0;
+        }
+    }
+    /*
+     * Rank by rank.  The reference list is cut into tie groups: maximal runs
+     * in which each score is within TIE_TOL (relative) of the next.  The
+     * engine sums float scores, so inside a group its order may differ from
+     * the reference's exact (double) order, and hash tie-breaks apply to
+     * its float ties, not ours.  So the document at engine rank i must be
+     * one of the reference tie group covering rank i.  Since no document
+     * repeats, a group lying wholly inside the top k holds the same set of
+     * documents in both lists; for the group straddling the k-th rank, the
+     * engine may pick any of its members for the remaining places, so only
+     * membership is checked.  Outside ties (groups of one) this is exact
+     * equality of ids.  Scores are compared both with the reference's score
+     * of the same document and with the reference's score at that rank.
+     */
+    size_t gstart = 0, gend = 0;
+    for (size_t i = 0; ok && i < res.nhits; i++) {
+        if (i >= gend) {
+            gstart = i;
+            gend = i + 1;
+            while (gend < nref && rc->ref[gend - 1].score - rc->ref[gend].score <=
+                                      TIE_TOL * fmax(1.0, fabs(rc->ref[gend - 1].score)))
+                gend++;
+            if (gend - gstart > 1) tot->tie_groups++;
+        }
+        uint32_t doc = engine_docs[i];
+        double got = res.hits[i].score, sref = rc->ref_score[doc], rank_ref = rc->ref[i].score;
+        int in_group = 0;
+        for (size_t j = gstart; j < gend && !in_group; j++) in_group = rc->ref[j].doc == doc;
+        if (isnan(sref)) {
+            snprintf(why, sizeof why, "rank %zu: %s does not match the query", i, c->docs[doc].id);
+            ok = 0;
+        } else if (fabs(got - sref) > SCORE_TOL * fmax(1.0, fabs(sref))) {
+            snprintf(why, sizeof why, "rank %zu: %s scored %.7f, the reference %.7f", i,
+                     c->docs[doc].id, got, sref);
+            ok = 0;
+        } else if (fabs(got - rank_ref) > SCORE_TOL * fmax(1.0, fabs(rank_ref)) || !in_group) {
+            snprintf(why, sizeof why, "rank %zu: %s (%.7f), the reference has %s (%.7f)", i,
+                     c->docs[doc].id, got, c->docs[rc->ref[i].doc].id, rank_ref);
+            ok = 0;
+        }
+    }
+    tot->hits += res.nhits;
+    if (!ok) {
+        if (tot->failures < MAX_REPORTS) {
+            fprintf(stderr, "test_property: MISMATCH: %s\n", why);
+            print_case(rc, query, so, nref, &res, engine_docs, nengine);
+        }
+        tot->failures++;
+    }
+    return ok;
+}
+
+/* ---- rounds --------------------------------------------------------- */
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void remove_tree(const char *path)
+{
+    nftw(path, remove_entry, 16, FTW_PHYS | FTW_DEPTH);
+}
+
+static uint64_t env_u64(const char *name, uint64_t dflt)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) return dflt;
+    char *end;
+    unsigned long long x = strtoull(v, &end, 0);
+    cr_assert(*end == 0, "%s must be a number", name);
+    return x;
+}
+
+static void run_round(uint64_t seed, const char *base, analyzer *an, totals *tot)
+{
+    rng r = {seed};
+    corpus c;
+    make_corpus(&r, &c, an);
+
+    char dir[640], jsonl[700], idx[700];
+    snprintf(dir, sizeof dir, "%s/r%" PRIu64, base, seed);
+    cr_assert_eq(mkdir(dir, 0700), 0, "mkdir %s", dir);
+    snprintf(jsonl, sizeof jsonl, "%s/corpus.jsonl", dir);
+    snprintf(idx, sizeof idx, "%s/index", dir);
+    write_jsonl(&r, &c, jsonl);
+    /* half of the rounds with a tiny budget: a batch segment every few
+     * documents, merged at the end */
+    size_t budget = rng_chance(&r, 0.5) ? (size_t)1024 << rng_below(&r, 7) : 0;
+    build_stats st;
+    build(jsonl, idx, budget, &st);
+    cr_assert_eq(st.documents, c.ndocs);
+    tot->docs += c.ndocs;
+    tot->batches += st.batches;
+
+    index_reader *ix;
+    se_error err = {0};
+    cr_assert_eq(index_open(&ix, idx, &err), SE_OK, "index_open: %s", err.msg);
+    cr_assert_eq(ix->ndocs, c.ndocs);
+    cr_assert_eq(ix->total_len, c.total_len, "index has %" PRIu64 " tokens, reference %" PRIu64,
+                 ix->total_len, c.total_len);
+
+    round_ctx rc = {.seed = seed, .c = &c, .ix = ix, .an = an};
+    cr_assert_eq(searcher_new(&rc.s, ix, &err), SE_OK, "searcher_new: %s", err.msg);
+    seg_store_buffer_init(&rc.store);
+    rc.ref = malloc(MAX_DOCS * sizeof *rc.ref);
+    rc.ref_score = malloc(MAX_DOCS * sizeof *rc.ref_score);
+    cr_assert(rc.ref && rc.ref_score);
+
+    static const uint32_t ks[] = {1, 3, 10, 100};
+    sbuf q = {0};
+    for (int i = 0; i < QUERIES; i++) {
+        sb_clear(&q);
+        sb_add(&q, "");
+        gen_list(&r, &c, &q, 0);
+        search_options so = {.k = ks[rng_below(&r, 4)],
+                             .k1 = (float)(0.5 + 1.5 * rng_unit(&r)),
+                             .b = (float)rng_unit(&r),
+                             .default_and = rng_chance(&r, 0.3)};
+        if (rng_chance(&r, 0.1)) so.b = (float)rng_below(&r, 2); /* the ends: 0 and 1 */
+        check_query(&rc, q.s, &so, tot);
+    }
+    free(q.s);
+    free(rc.ref);
+    free(rc.ref_score);
+    seg_store_buffer_free(&rc.store);
+    searcher_free(rc.s);
+    index_close(ix);
+    corpus_free(&c);
+    remove_tree(dir);
+}
+
+Test(property, engine_matches_reference, .timeout = 600)
+{
+    uint64_t seed = env_u64("SE_PROPERTY_SEED", DEFAULT_SEED);
+    uint64_t rounds = env_u64("SE_PROPERTY_ROUNDS", DEFAULT_ROUNDS);
+    const char *tmp = getenv("TMPDIR");
+    char base[512];
+    snprintf(base, sizeof base, "%s/test_property_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    cr_assert_not_null(mkdtemp(base), "mkdtemp %s", base);
+
+    analyzer *an;
+    cr_assert_eq(analyzer_new(&an), SE_OK);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    totals tot = {0};
+    for (uint64_t i = 0; i < rounds; i++) {
+        uint64_t before = tot.failures;
+        run_round(seed + i, base, an, &tot);
+        if (tot.failures > before)
+            fprintf(stderr, "test_property: round with seed %" PRIu64 ": %" PRIu64 " failure(s)\n",
+                    seed + i, tot.failures - before);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    analyzer_free(an);
+    remove_tree(base);
+    fprintf(stderr,
+            "test_property: %" PRIu64 " rounds (seeds %" PRIu64 "..%" PRIu64 "), %" PRIu64
+            " documents, %" PRIu64 " batch segments; %" PRIu64 " queries (%" PRIu64
+            " rejected by the parser, %" PRIu64 " matching something), %" PRIu64
+            " hits compared, %" PRIu64 " tie groups; %" PRIu64 " failed; %.2f s\n",
+            rounds, seed, seed + rounds - 1, tot.docs, tot.batches, tot.queries, tot.rejected,
+            tot.matched, tot.hits, tot.tie_groups, tot.failures,
+            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    cr_assert_eq(tot.failures, 0, "%" PRIu64 " of %" PRIu64 " queries disagree with the reference",
+                 tot.failures, tot.queries);
+}
