@@ -55,11 +55,6 @@ deps:
 	else echo "deps: missing packages; run as root:"; \
 	  echo "  apt-get install -y$$missing"; exit 1; fi
 
-# Tests need the -dev packages too: install them first when run as root.
-.PHONY: deps-quiet
-deps-quiet:
-	@$(MAKE) --no-print-directory deps >/dev/null
-
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
@@ -92,16 +87,21 @@ SE_DATA_DIR ?= $(abspath ../shared/data)
 SE_SEEDS_DIR ?= $(abspath ../shared/seeds)
 TEST_ENV = SE_BIN_DIR=$(abspath $(BINDIR)) SE_DATA_DIR=$(SE_DATA_DIR) SE_SEEDS_DIR=$(SE_SEEDS_DIR)
 
-test: deps-quiet $(BINS) $(TEST_BINS)
+# Tests need the -dev packages too: `deps` installs them first when run as root.
+test: deps
+	@$(MAKE) --no-print-directory run-tests
+
+.PHONY: run-tests
+run-tests: $(BINS) $(TEST_BINS)
 	@fail=0; pass=0; for t in $(TEST_BINS); do \
 	  echo "== $$t"; \
 	  if $(TEST_ENV) $(TEST_RUNNER) $$t $(TEST_ARGS); then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
-	done; echo "test binaries: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
+	done; echo "binaries: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
 asan:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	$(MAKE) BUILD=build-asan BINDIR=build-asan/bin OPT=-O1 \
-	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	    ASAN_OPTIONS=detect_leaks=1 test
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
 # Index corpus/ only when an article or the indexer is newer than the index.
 INDEX_DIR ?= index
