@@ -24,17 +24,20 @@
  * Value j of every lane sits at the same bit offset, so the scalar code and
  * the SIMD code both walk j = 0..31 and handle the four lanes together.
  * Every width has its own fully unrolled routine: each implementation is an
- * always-inline function of the width, called with a constant from a switch
- * on the width, whose 32 steps are written out by a macro; so shifts, masks
- * and "does it cross a word" tests are all resolved at compile time and
- * there is no branch per value.  The packer masks each input to w bits, so
- * an out-of-range value cannot spill into its neighbours.
+ * always-inline function of the width whose 32 steps are written out by a
+ * macro, instantiated once per constant width 1..32 and reached through a
+ * table indexed by width.  So shifts, masks and "does it cross a word" tests
+ * are all resolved at compile time and there is no branch per value.  The
+ * packer masks each input to w bits, so an out-of-range value cannot spill
+ * into its neighbours; a width over 32 (outside the contract) is treated as
+ * 0 rather than read out of bounds.
  *
- * codec_unpack128 and codec_gaps_to_docs each pick an implementation once
- * per process (AVX2, SSE2 or portable C, by what the CPU supports) and call
- * it through a function pointer.  The x86 versions use target attributes, so
- * the file needs no -m flags.  Every implementation gives exactly the
- * portable one's results (codec_unpack128_scalar for blocks).
+ * codec_unpack128 and codec_gaps_to_docs each pick an implementation on
+ * their first call (AVX2, SSE2 or portable C, by what the CPU supports) and
+ * then call it through a pointer, one indirect call per block.  The x86
+ * versions use target attributes, so the file needs no -m flags.  Every
+ * implementation gives exactly the portable one's results
+ * (codec_unpack128_scalar for blocks).
  */
 #include "common/codec.h"
 
@@ -132,14 +135,16 @@ const uint8_t *codec_varint_get64(const uint8_t *p, const uint8_t *end, uint64_t
 
 const uint8_t *codec_varint_skip(const uint8_t *p, const uint8_t *end, size_t n)
 {
-    /* Eight bytes at a time: a varint ends at every byte whose high bit is
-     * clear, so count those and jump while the whole word is to be skipped. */
-    while (n >= 8 && end - p >= 8) {
+    /* Eight bytes at a time: a varint ends at each byte whose high bit is
+     * clear, so count those and jump over the word while it holds fewer ends
+     * than are left to skip.  The word holding the n-th end is finished a
+     * byte at a time. */
+    while (n > 0 && end - p >= 8) {
         uint64_t w;
         memcpy(&w, p, sizeof w); /* byte order does not matter for a count */
-        uint64_t stops = (~w & 0x8080808080808080ull) >> 7;
-        size_t c = (size_t)((stops * 0x0101010101010101ull) >> 56);
-        if (c > n) break;
+        const uint64_t ends = (~w & 0x8080808080808080ull) >> 7;
+        const size_t c = (size_t)((ends * 0x0101010101010101ull) >> 56);
+        if (c >= n) break;
         n -= c;
         p += 8;
     }
@@ -162,17 +167,38 @@ unsigned codec_bits_needed(const uint32_t *in, size_t n)
 /* ---- block helpers ------------------------------------------------------- */
 
 /* REP32(X) expands X(0) .. X(31): the 32 values of a lane, unrolled.
- * CASES_1_32(F) expands `case w: F(w); break;` for w = 1..32. */
+ * FOR_WIDTHS(X) expands X(1) .. X(32), to define a routine per width. */
 /* clang-format off */
 #define REP8(X, b) X((b) + 0) X((b) + 1) X((b) + 2) X((b) + 3) \
                    X((b) + 4) X((b) + 5) X((b) + 6) X((b) + 7)
 #define REP32(X)   REP8(X, 0) REP8(X, 8) REP8(X, 16) REP8(X, 24)
 
-#define CASE1(F, w)   case w: F(w); break;
-#define CASE8(F, b)   CASE1(F, (b) + 0) CASE1(F, (b) + 1) CASE1(F, (b) + 2) CASE1(F, (b) + 3) \
-                      CASE1(F, (b) + 4) CASE1(F, (b) + 5) CASE1(F, (b) + 6) CASE1(F, (b) + 7)
-#define CASES_1_32(F) CASE8(F, 1) CASE8(F, 9) CASE8(F, 17) CASE8(F, 25)
+#define FOR_WIDTHS(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) \
+                      X(14) X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) \
+                      X(25) X(26) X(27) X(28) X(29) X(30) X(31) X(32)
 /* clang-format on */
+
+/* A block routine for one width; tables of them are indexed by width. */
+typedef void (*pack_block_fn)(const uint32_t *in, uint8_t *out);
+typedef void (*unpack_block_fn)(const uint8_t *in, uint32_t *out);
+
+/* Width 0 (and, defensively, any width over 32): no bytes, all zeros. */
+static void pack_0(const uint32_t *in, uint8_t *out)
+{
+    (void)in;
+    (void)out;
+}
+
+static void unpack_0(const uint8_t *in, uint32_t *out)
+{
+    (void)in;
+    memset(out, 0, CODEC_BLOCK * sizeof *out);
+}
+
+static inline unsigned table_index(unsigned width)
+{
+    return width <= 32 ? width : 0;
+}
 
 /* The low w bits set (w = 0..32). */
 #define WIDTH_MASK(w) ((uint32_t)((1ull << (w)) - 1u))
@@ -201,15 +227,18 @@ ALWAYS_INLINE void pack_w(const uint32_t *in, uint8_t *out, const unsigned w)
     REP32(PACK_STEP)
 }
 
-#define PACK_CALL(w) pack_w(in, out, w)
+#define PACK_DEFINE(w)                                                                             \
+    static void pack_##w(const uint32_t *in, uint8_t *out)                                         \
+    {                                                                                              \
+        pack_w(in, out, w);                                                                        \
+    }
+#define PACK_ENTRY(w) pack_##w,
+FOR_WIDTHS(PACK_DEFINE)
+static const pack_block_fn pack_by_width[33] = {pack_0, FOR_WIDTHS(PACK_ENTRY)};
 
 void codec_pack128(const uint32_t *in, unsigned width, uint8_t *out)
 {
-    switch (width) {
-        CASES_1_32(PACK_CALL)
-    default:
-        break; /* 0: nothing to write */
-    }
+    pack_by_width[table_index(width)](in, out);
 }
 
 /* ---- unpacking (scalar) -------------------------------------------------- */
@@ -231,16 +260,18 @@ ALWAYS_INLINE void unpack_w(const uint8_t *in, uint32_t *out, const unsigned w)
     REP32(UNPACK_STEP)
 }
 
-#define UNPACK_CALL(w) unpack_w(in, out, w)
+#define SCALAR_DEFINE(w)                                                                           \
+    static void unpack_scalar_##w(const uint8_t *in, uint32_t *out)                                \
+    {                                                                                              \
+        unpack_w(in, out, w);                                                                      \
+    }
+#define SCALAR_ENTRY(w) unpack_scalar_##w,
+FOR_WIDTHS(SCALAR_DEFINE)
+static const unpack_block_fn unpack_scalar_by_width[33] = {unpack_0, FOR_WIDTHS(SCALAR_ENTRY)};
 
 void codec_unpack128_scalar(const uint8_t *in, unsigned width, uint32_t *out)
 {
-    switch (width) {
-        CASES_1_32(UNPACK_CALL)
-    default:
-        memset(out, 0, CODEC_BLOCK * sizeof *out);
-        break;
-    }
+    unpack_scalar_by_width[table_index(width)](in, out);
 }
 
 /* ---- unpacking (x86 SIMD) ------------------------------------------------ */
@@ -269,18 +300,14 @@ unpack_sse2_w(const uint8_t *in, uint32_t *out, const unsigned w)
     REP32(SSE_STEP)
 }
 
-#define SSE2_CALL(w) unpack_sse2_w(in, out, w)
-
-__attribute__((target("sse2"))) static void unpack128_sse2(const uint8_t *in, unsigned width,
-                                                           uint32_t *out)
-{
-    switch (width) {
-        CASES_1_32(SSE2_CALL)
-    default:
-        memset(out, 0, CODEC_BLOCK * sizeof *out);
-        break;
+#define SSE2_DEFINE(w)                                                                             \
+    __attribute__((target("sse2"))) static void unpack_sse2_##w(const uint8_t *in, uint32_t *out)  \
+    {                                                                                              \
+        unpack_sse2_w(in, out, w);                                                                 \
     }
-}
+#define SSE2_ENTRY(w) unpack_sse2_##w,
+FOR_WIDTHS(SSE2_DEFINE)
+static const unpack_block_fn unpack_sse2_by_width[33] = {unpack_0, FOR_WIDTHS(SSE2_ENTRY)};
 
 /* AVX2: values j and j+1 of the four lanes in one 256-bit register, the low
  * half for j and the high half for j+1, lined up by per-half variable shifts.
@@ -324,18 +351,14 @@ unpack_avx2_w(const uint8_t *in, uint32_t *out, const unsigned w)
     REP8(AVX2_STEP, 0) REP8(AVX2_STEP, 8)
 }
 
-#define AVX2_CALL(w) unpack_avx2_w(in, out, w)
-
-__attribute__((target("avx2"))) static void unpack128_avx2(const uint8_t *in, unsigned width,
-                                                           uint32_t *out)
-{
-    switch (width) {
-        CASES_1_32(AVX2_CALL)
-    default:
-        memset(out, 0, CODEC_BLOCK * sizeof *out);
-        break;
+#define AVX2_DEFINE(w)                                                                             \
+    __attribute__((target("avx2"))) static void unpack_avx2_##w(const uint8_t *in, uint32_t *out)  \
+    {                                                                                              \
+        unpack_avx2_w(in, out, w);                                                                 \
     }
-}
+#define AVX2_ENTRY(w) unpack_avx2_##w,
+FOR_WIDTHS(AVX2_DEFINE)
+static const unpack_block_fn unpack_avx2_by_width[33] = {unpack_0, FOR_WIDTHS(AVX2_ENTRY)};
 
 #endif /* CODEC_X86 */
 
@@ -403,10 +426,10 @@ __attribute__((target("avx2"))) static void gaps_to_docs_avx2(uint32_t *v, size_
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-/* Each entry point calls through a pointer that starts at a resolver; the
- * resolver replaces it with the implementation for this CPU on the first
- * call.  Racing first calls all store the same value; the atomics (relaxed:
- * the value is all that matters) keep that well defined. */
+/* Each entry point finds its implementation through a pointer that is NULL
+ * until the first call sets it for this CPU.  Racing first calls all store
+ * the same value; the atomics (relaxed: the value is all that matters) keep
+ * that well defined, and on x86 a relaxed load is a plain load. */
 
 enum { ISA_PORTABLE, ISA_SSE2, ISA_AVX2 };
 
@@ -420,59 +443,45 @@ static int cpu_isa(void)
     return ISA_PORTABLE;
 }
 
-typedef void (*unpack_fn)(const uint8_t *, unsigned, uint32_t *);
-typedef void (*gaps_fn)(uint32_t *, size_t, uint32_t);
+typedef void (*gaps_fn)(uint32_t *v, size_t n, uint32_t prev);
 
-static void unpack128_resolve(const uint8_t *in, unsigned width, uint32_t *out);
-static void gaps_to_docs_resolve(uint32_t *v, size_t n, uint32_t prev);
+static _Atomic(const unpack_block_fn *) unpack_table;
+static _Atomic(gaps_fn) gaps_impl;
 
-static _Atomic(unpack_fn) unpack128_impl = unpack128_resolve;
-static _Atomic(gaps_fn) gaps_to_docs_impl = gaps_to_docs_resolve;
-
-static void unpack128_resolve(const uint8_t *in, unsigned width, uint32_t *out)
+static const unpack_block_fn *unpack_table_resolve(void)
 {
-    unpack_fn f = codec_unpack128_scalar;
+    const unpack_block_fn *t = unpack_scalar_by_width;
 #if CODEC_X86
-    switch (cpu_isa()) {
-    case ISA_AVX2:
-        f = unpack128_avx2;
-        break;
-    case ISA_SSE2:
-        f = unpack128_sse2;
-        break;
-    default:
-        break;
-    }
+    int isa = cpu_isa();
+    if (isa == ISA_AVX2) t = unpack_avx2_by_width;
+    if (isa == ISA_SSE2) t = unpack_sse2_by_width;
 #endif
-    atomic_store_explicit(&unpack128_impl, f, memory_order_relaxed);
-    f(in, width, out);
+    atomic_store_explicit(&unpack_table, t, memory_order_relaxed);
+    return t;
 }
 
-static void gaps_to_docs_resolve(uint32_t *v, size_t n, uint32_t prev)
+static gaps_fn gaps_resolve(void)
 {
     gaps_fn f = gaps_to_docs_scalar;
 #if CODEC_X86
-    switch (cpu_isa()) {
-    case ISA_AVX2:
-        f = gaps_to_docs_avx2;
-        break;
-    case ISA_SSE2:
-        f = gaps_to_docs_sse2;
-        break;
-    default:
-        break;
-    }
+    int isa = cpu_isa();
+    if (isa == ISA_AVX2) f = gaps_to_docs_avx2;
+    if (isa == ISA_SSE2) f = gaps_to_docs_sse2;
 #endif
-    atomic_store_explicit(&gaps_to_docs_impl, f, memory_order_relaxed);
-    f(v, n, prev);
+    atomic_store_explicit(&gaps_impl, f, memory_order_relaxed);
+    return f;
 }
 
 void codec_unpack128(const uint8_t *in, unsigned width, uint32_t *out)
 {
-    atomic_load_explicit(&unpack128_impl, memory_order_relaxed)(in, width, out);
+    const unpack_block_fn *t = atomic_load_explicit(&unpack_table, memory_order_relaxed);
+    if (__builtin_expect(t == NULL, 0)) t = unpack_table_resolve();
+    t[table_index(width)](in, out);
 }
 
 void codec_gaps_to_docs(uint32_t *v, size_t n, uint32_t prev)
 {
-    atomic_load_explicit(&gaps_to_docs_impl, memory_order_relaxed)(v, n, prev);
+    gaps_fn f = atomic_load_explicit(&gaps_impl, memory_order_relaxed);
+    if (__builtin_expect(f == NULL, 0)) f = gaps_resolve();
+    f(v, n, prev);
 }

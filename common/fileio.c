@@ -104,7 +104,9 @@ int fio_writer_create(fio_writer **out, const char *path, const char magic[8], s
 
 int fio_write(fio_writer *w, const void *data, size_t len)
 {
-    if (w->status != SE_OK) return w->status;
+    /* len == 0 may come with data == NULL (an empty array), which memcpy
+     * must not be given. */
+    if (w->status != SE_OK || len == 0) return w->status;
     XXH3_64bits_update(w->hash, data, len);
     w->offset += len;
     const uint8_t *p = data;

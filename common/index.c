@@ -22,13 +22,16 @@ static void release(index_reader *ix)
 static int open_generation(index_reader *ix, se_error *err)
 {
     int rc = manifest_read(ix->dir, &ix->man, err);
-    if (rc == SE_NOTFOUND) {
+    /* dir/MANIFEST fails with ENOTDIR (SE_IO) when dir is a file. */
+    if (rc == SE_NOTFOUND || rc == SE_IO) {
         struct stat st;
         if (stat(ix->dir, &st) != 0)
             return se_fail(err, SE_NOTFOUND, "no index at %s: %s", ix->dir, strerror(errno));
         if (!S_ISDIR(st.st_mode))
             return se_fail(err, SE_NOTFOUND, "no index at %s: not a directory", ix->dir);
-        return se_fail(err, SE_NOTFOUND, "no index at %s: the directory has no MANIFEST", ix->dir);
+        if (rc == SE_NOTFOUND)
+            return se_fail(err, SE_NOTFOUND, "no index at %s: the directory has no MANIFEST",
+                           ix->dir);
     }
     if (rc != SE_OK) return rc;
     uint32_t n = ix->man.nsegments;

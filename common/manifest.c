@@ -40,6 +40,12 @@ int manifest_encode(const manifest *m, uint8_t **buf, size_t *len, se_error *err
     return SE_OK;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 int manifest_decode(const uint8_t *buf, size_t len, const char *what, manifest *m, se_error *err)
 {
     memset(m, 0, sizeof *m);
@@ -71,12 +77,32 @@ int manifest_decode(const uint8_t *buf, size_t len, const char *what, manifest *
         }
         p += SEG_RECORD;
         total_docs += s->ndocs;
-        int dup = 0;
-        for (uint32_t j = 0; j < i; j++) dup |= m->segments[j].number == s->number;
-        if (s->number >= m->next_segment || dup || s->ndocs > SEG_MAX_DOCS ||
-            total_docs > SEG_MAX_DOCS) {
+        if (s->number >= m->next_segment || s->ndocs > SEG_MAX_DOCS || total_docs > SEG_MAX_DOCS) {
             manifest_free(m);
             return se_fail(err, SE_CORRUPT, "%s: invalid segment entry %u", what, i);
+        }
+    }
+    /* Repeated numbers: sort a copy (a pairwise check would cost seconds
+     * at MANIFEST_MAX_SEGMENTS). */
+    if (m->nsegments > 1) {
+        uint32_t *nums = malloc((size_t)m->nsegments * sizeof *nums);
+        if (!nums) {
+            manifest_free(m);
+            return se_fail(err, SE_NOMEM, "out of memory");
+        }
+        for (uint32_t i = 0; i < m->nsegments; i++) nums[i] = m->segments[i].number;
+        qsort(nums, m->nsegments, sizeof *nums, cmp_u32);
+        uint32_t dup = 0;
+        int found = 0;
+        for (uint32_t i = 1; i < m->nsegments && !found; i++)
+            if (nums[i] == nums[i - 1]) {
+                dup = nums[i];
+                found = 1;
+            }
+        free(nums);
+        if (found) {
+            manifest_free(m);
+            return se_fail(err, SE_CORRUPT, "%s: segment %u is listed twice", what, dup);
         }
     }
     return SE_OK;

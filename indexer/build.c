@@ -111,36 +111,50 @@ static int add_document(build_state *b, const input_doc *d, se_error *err)
     return SE_OK;
 }
 
+static void remove_segment_files(const char *dir, uint32_t number)
+{
+    for (int f = 0; f < SEG_NFILES; f++) {
+        char path[4096];
+        if (seg_file_path(path, sizeof path, dir, number, f) == SE_OK) unlink(path);
+    }
+}
+
 static void remove_batches(build_state *b)
 {
-    for (size_t i = 0; i < b->nbatches; i++)
-        for (int f = 0; f < SEG_NFILES; f++) {
-            char path[4096];
-            if (seg_file_path(path, sizeof path, b->dir, b->batches[i].number, f) == SE_OK)
-                unlink(path);
-        }
+    for (size_t i = 0; i < b->nbatches; i++) remove_segment_files(b->dir, b->batches[i].number);
     b->nbatches = 0;
 }
 
-/* Merge the batch segments into one (when there is more than one). */
+/* At most this many segments are opened by one merge: every open segment
+ * holds five mappings, and the process has a limited number of them. */
+#define MERGE_FANIN 32
+
+/* Merge the batch segments into one: the first MERGE_FANIN at a time, the
+ * result taking their place, so document order is kept. */
 static int merge_batches(build_state *b, seg_meta *final, se_error *err)
 {
-    if (b->nbatches == 1) {
-        *final = b->batches[0];
-        return SE_OK;
+    while (b->nbatches > 1) {
+        size_t n = b->nbatches < MERGE_FANIN ? b->nbatches : MERGE_FANIN;
+        segment **segs = calloc(n, sizeof *segs);
+        if (!segs) return se_fail(err, SE_NOMEM, "out of memory");
+        int rc = SE_OK;
+        for (size_t i = 0; i < n && rc == SE_OK; i++)
+            rc = segment_open(&segs[i], b->dir, &b->batches[i], 1, err);
+        seg_meta merged;
+        if (rc == SE_OK)
+            rc = merge_segments(segs, n, b->dir, b->next_number++, b->opt->store_level, &merged,
+                                err);
+        for (size_t i = 0; i < n; i++) segment_close(segs[i]);
+        free(segs);
+        if (rc != SE_OK) return rc;
+        for (size_t i = 0; i < n; i++) remove_segment_files(b->dir, b->batches[i].number);
+        b->batches[0] = merged;
+        memmove(b->batches + 1, b->batches + n, (b->nbatches - n) * sizeof *b->batches);
+        b->nbatches -= n - 1;
     }
-    segment **segs = calloc(b->nbatches, sizeof *segs);
-    if (!segs) return se_fail(err, SE_NOMEM, "out of memory");
-    int rc = SE_OK;
-    for (size_t i = 0; i < b->nbatches && rc == SE_OK; i++)
-        rc = segment_open(&segs[i], b->dir, &b->batches[i], 1, err);
-    if (rc == SE_OK)
-        rc = merge_segments(segs, b->nbatches, b->dir, b->next_number++, b->opt->store_level, final,
-                            err);
-    for (size_t i = 0; i < b->nbatches; i++) segment_close(segs[i]);
-    free(segs);
-    remove_batches(b);
-    return rc;
+    *final = b->batches[0];
+    b->nbatches = 0;
+    return SE_OK;
 }
 
 int build_index(const char *dir, input_reader *in, const build_options *opt_in, build_stats *st,
@@ -210,10 +224,7 @@ int build_index(const char *dir, input_reader *in, const build_options *opt_in, 
             st->terms = final.nterms;
             for (int f = 0; f < SEG_NFILES; f++) st->index_bytes += final.files[f].size;
         } else {
-            for (int f = 0; f < SEG_NFILES; f++) {
-                char path[4096];
-                if (seg_file_path(path, sizeof path, dir, final.number, f) == SE_OK) unlink(path);
-            }
+            remove_segment_files(dir, final.number);
         }
     }
     if (rc != SE_OK) {

@@ -4,11 +4,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/fileio.h"
@@ -41,11 +43,15 @@ int index_dir_prepare(const char *dir, int *created, se_error *err)
     if (stat(dir, &st) != 0) {
         if (errno != ENOENT)
             return se_fail(err, SE_IO, "cannot access %s: %s", dir, strerror(errno));
-        if (mkdir(dir, 0755) != 0)
+        if (mkdir(dir, 0755) == 0) {
+            *created = 1;
+            return SE_OK;
+        }
+        /* EEXIST: another writer created it since our stat; check it like
+         * any existing directory (the lock then decides who writes). */
+        if (errno != EEXIST || stat(dir, &st) != 0)
             return se_fail(err, se_errno_code(errno), "cannot create index directory %s: %s", dir,
                            strerror(errno));
-        *created = 1;
-        return SE_OK;
     }
     if (!S_ISDIR(st.st_mode))
         return se_fail(err, SE_INVALID, "%s exists and is not a directory", dir);
@@ -71,27 +77,57 @@ int index_dir_prepare(const char *dir, int *created, se_error *err)
     return SE_OK;
 }
 
+/* The pid the holder of the lock wrote into it.  The holder writes it just
+ * after its flock succeeds, so a contender can look in between and find the
+ * file empty, or still holding the pid of an earlier writer that has ended:
+ * retry for a few milliseconds before settling for "another process". */
+static long lock_holder_pid(int fd)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        char buf[32] = "";
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        long pid = n > 0 ? strtol(buf, NULL, 10) : 0;
+        if (pid > 0 && buf[n - 1] == '\n' && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+            return pid;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
 int index_lock_acquire(const char *dir, int *fd_out, se_error *err)
 {
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s", dir, INDEX_LOCK_NAME) >= (int)sizeof path)
         return se_fail(err, SE_INVALID, "index path too long: %s", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return se_fail(err, se_errno_code(errno), "cannot open lock file %s: %s", path,
-                       strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int e = errno;
-        char buf[32] = "";
-        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-        close(fd);
-        if (e == EWOULDBLOCK) {
-            long pid = n > 0 ? strtol(buf, NULL, 10) : 0;
-            if (pid > 0)
-                return se_fail(err, SE_LOCKED, "index %s is being written by pid %ld", dir, pid);
-            return se_fail(err, SE_LOCKED, "index %s is being written by another process", dir);
+    int fd = -1;
+    for (int attempt = 0;; attempt++) {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return se_fail(err, se_errno_code(errno), "cannot open lock file %s: %s", path,
+                           strerror(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            long pid = e == EWOULDBLOCK ? lock_holder_pid(fd) : 0;
+            close(fd);
+            if (e == EWOULDBLOCK) {
+                if (pid > 0)
+                    return se_fail(err, SE_LOCKED, "index %s is being written by pid %ld", dir,
+                                   pid);
+                return se_fail(err, SE_LOCKED, "index %s is being written by another process", dir);
+            }
+            return se_fail(err, SE_IO, "cannot lock %s: %s", path, strerror(e));
         }
-        return se_fail(err, SE_IO, "cannot lock %s: %s", path, strerror(e));
+        /* A writer that created the directory and failed unlinks LOCK
+         * before releasing it; a lock on such an orphan excludes nobody.
+         * Make sure the file we locked is still the one at the path. */
+        struct stat held, now;
+        if (fstat(fd, &held) == 0 && stat(path, &now) == 0 && held.st_dev == now.st_dev &&
+            held.st_ino == now.st_ino)
+            break;
+        close(fd);
+        if (attempt == 10)
+            return se_fail(err, SE_LOCKED, "index %s: its lock file keeps being replaced", dir);
     }
     char pid[32];
     int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());

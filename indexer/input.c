@@ -639,8 +639,7 @@ static int json_member(input_reader *r, json_t *obj, const char *key, buffer *b,
     *n = 0;
     if (!v || json_is_null(v)) return 1;
     if (!json_is_string(v)) {
-        warnf(r, r->source.p, r->lineno, "line %" PRIu64 ": \"%s\" is not a string, skipped",
-              r->lineno, key);
+        warnf(r, r->source.p, r->lineno, "\"%s\" is not a string, skipped", key);
         return 0;
     }
     int rc = json_text(r, v, b, s, n);
@@ -663,7 +662,7 @@ static int jsonl_doc(input_reader *r, const char *line, size_t len, input_doc *d
     size_t first = 0, repaired = 0;
     long long bad = utf8_check((const unsigned char *)line, len, &first);
     if (bad < 0) {
-        warnf(r, src, ln, "line %" PRIu64 ": binary data, skipped", ln);
+        warnf(r, src, ln, "binary data, skipped");
         r->stats.skipped++;
         return 0;
     }
@@ -693,13 +692,13 @@ static int jsonl_doc(input_reader *r, const char *line, size_t len, input_doc *d
         }
     }
     if (!j) {
-        warnf(r, src, ln, "line %" PRIu64 ": malformed JSON (%s), skipped", ln, jerr.text);
+        warnf(r, src, ln, "malformed JSON (%s), skipped", jerr.text);
         r->stats.skipped++;
         return 0;
     }
     r->json = j;
     if (!json_is_object(j)) {
-        warnf(r, src, ln, "line %" PRIu64 ": not a JSON object, skipped", ln);
+        warnf(r, src, ln, "not a JSON object, skipped");
         r->stats.skipped++;
         return 0;
     }
@@ -713,7 +712,7 @@ static int jsonl_doc(input_reader *r, const char *line, size_t len, input_doc *d
     const char *id;
     size_t id_len;
     if (!idv) {
-        warnf(r, src, ln, "line %" PRIu64 ": no \"_id\" or \"id\", skipped", ln);
+        warnf(r, src, ln, "no \"_id\" or \"id\", skipped");
         r->stats.skipped++;
         return 0;
     } else if (json_is_string(idv)) {
@@ -726,13 +725,13 @@ static int jsonl_doc(input_reader *r, const char *line, size_t len, input_doc *d
         id = r->id_buf.p;
         id_len = (size_t)k;
     } else {
-        warnf(r, src, ln, "line %" PRIu64 ": \"%s\" is not a string or integer, skipped", ln,
+        warnf(r, src, ln, "\"%s\" is not a string or integer, skipped",
               id_key);
         r->stats.skipped++;
         return 0;
     }
     if (id_len == 0) {
-        warnf(r, src, ln, "line %" PRIu64 ": empty \"%s\", skipped", ln, id_key);
+        warnf(r, src, ln, "empty \"%s\", skipped", id_key);
         r->stats.skipped++;
         return 0;
     }
@@ -747,18 +746,18 @@ static int jsonl_doc(input_reader *r, const char *line, size_t len, input_doc *d
         return 0;
     }
     if (title_len > r->max_doc || text_len > r->max_doc - title_len) {
-        warnf(r, src, ln, "line %" PRIu64 ": document larger than %zu bytes, skipped", ln,
+        warnf(r, src, ln, "document larger than %zu bytes, skipped",
               r->max_doc);
         r->stats.skipped++;
         return 0;
     }
     if (all_space(title, title_len) && all_space(text, text_len)) {
-        warnf(r, src, ln, "line %" PRIu64 ": empty document, skipped", ln);
+        warnf(r, src, ln, "empty document, skipped");
         r->stats.skipped++;
         return 0;
     }
     if (repaired) {
-        warnf(r, src, ln, "line %" PRIu64 ": %zu invalid UTF-8 sequences replaced", ln, repaired);
+        warnf(r, src, ln, "%zu invalid UTF-8 sequences replaced", repaired);
         r->stats.repaired_utf8++;
     }
     doc->id = id;
@@ -784,8 +783,7 @@ static int jsonl_next(input_reader *r, input_doc *doc)
         if (rc <= 0) return rc;
         r->lineno++;
         if (too_long) {
-            warnf(r, r->source.p, r->lineno, "line %" PRIu64 ": longer than %zu bytes, skipped",
-                  r->lineno, r->max_line);
+            warnf(r, r->source.p, r->lineno, "longer than %zu bytes, skipped", r->max_line);
             r->stats.skipped++;
             continue;
         }

@@ -392,6 +392,8 @@ int inverter_write(inverter *inv, segment_writer *w, se_error *err)
     int rc = SE_OK;
     for (size_t i = 0; i < inv->nterms && rc == SE_OK; i++) {
         const term_entry *t = &inv->terms[order[i]];
+        /* A term met only in an abandoned document has no postings. */
+        if (t->last_doc == UINT32_MAX) continue;
         rc = segw_begin_term(w, inv->keys + t->key_off, t->key_len, err);
         stream_reader r;
         reader_init(&r, t);

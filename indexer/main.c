@@ -92,10 +92,15 @@ static int exit_code_for(int rc, int phase_input)
     switch (rc) {
     case SE_LOCKED:
     case SE_CORRUPT:
-    case SE_FORMAT: return EXIT_INDEX;
-    case SE_INVALID: return phase_input ? EXIT_INPUT : EXIT_INDEX;
-    case SE_IO: return phase_input ? EXIT_INPUT : EXIT_WRITE;
-    default: return EXIT_WRITE;
+    case SE_FORMAT:
+        return EXIT_INDEX;
+    case SE_INVALID:
+    case SE_NOTFOUND:
+        return phase_input ? EXIT_INPUT : EXIT_INDEX;
+    case SE_IO:
+        return phase_input ? EXIT_INPUT : EXIT_WRITE;
+    default:
+        return EXIT_WRITE;
     }
 }
 
@@ -105,18 +110,23 @@ int main(int argc, char **argv)
     if (!dir || !*dir) dir = "index";
     long memory_mb = 256, max_doc_mb = 64, level = 1;
     cli c = {0};
-    static const struct option opts[] = {
-        {"index", required_argument, 0, 'i'},      {"memory", required_argument, 0, 'm'},
-        {"max-doc-mb", required_argument, 0, 'D'}, {"store-level", required_argument, 0, 'L'},
-        {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},          {0, 0, 0, 0}};
+    static const struct option opts[] = {{"index", required_argument, 0, 'i'},
+                                         {"memory", required_argument, 0, 'm'},
+                                         {"max-doc-mb", required_argument, 0, 'D'},
+                                         {"store-level", required_argument, 0, 'L'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"version", no_argument, 0, 'V'},
+                                         {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "i:m:qhV", opts, NULL)) != -1) {
         switch (ch) {
-        case 'i': dir = optarg; break;
+        case 'i':
+            dir = optarg;
+            break;
         case 'm':
-            if (parse_size(optarg, 1, 1 << 20, &memory_mb)) {
-                fprintf(stderr, "%s: --memory takes a number of MiB (1..1048576)\n", progname);
+            if (parse_size(optarg, 4, 1 << 20, &memory_mb)) {
+                fprintf(stderr, "%s: --memory takes a number of MiB (4..1048576)\n", progname);
                 return EXIT_USAGE;
             }
             break;
@@ -132,10 +142,18 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
-        case 'q': c.quiet = 1; break;
-        case 'h': usage(stdout); return EXIT_OK;
-        case 'V': printf("index %s\n", SE_VERSION); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
+        case 'q':
+            c.quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        case 'V':
+            printf("index %s\n", SE_VERSION);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
         }
     }
     if (optind >= argc) {
@@ -147,10 +165,12 @@ int main(int argc, char **argv)
     input_options io = {.max_doc_bytes = (size_t)max_doc_mb << 20, .warn = warn, .warn_ctx = &c};
     input_reader *in;
     se_error err = {0};
-    int rc = input_open(&in, (const char *const *)argv + optind, (size_t)(argc - optind), &io, &err);
+    int rc =
+        input_open(&in, (const char *const *)argv + optind, (size_t)(argc - optind), &io, &err);
     if (rc != SE_OK) {
-        fprintf(stderr, "%s: %s\n", progname, err.msg);
-        return EXIT_INPUT;
+        fprintf(stderr, "%s: error: %s\n", progname, err.msg);
+        fprintf(stderr, "%s: nothing was committed; the index in %s is unchanged\n", progname, dir);
+        return exit_code_for(rc, 1);
     }
     build_options bo = {.memory_budget = (size_t)memory_mb << 20,
                         .store_level = (int)level,
@@ -164,8 +184,7 @@ int main(int argc, char **argv)
     if (rc != SE_OK) {
         int phase_input = st.input_error;
         fprintf(stderr, "%s: error: %s\n", progname, err.msg);
-        fprintf(stderr, "%s: nothing was committed; the index in %s is unchanged\n", progname,
-                dir);
+        fprintf(stderr, "%s: nothing was committed; the index in %s is unchanged\n", progname, dir);
         return exit_code_for(rc, phase_input);
     }
     if (!c.quiet) {

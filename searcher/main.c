@@ -5,6 +5,7 @@
  * JSON lines or TREC run lines.  Status codes from the library become
  * messages on stderr and the exit codes documented in --help.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -22,8 +23,8 @@
 enum {
     EXIT_HITS = 0,
     EXIT_NO_HITS = 1,
-    EXIT_USAGE = 2, /* bad option or bad query */
-    EXIT_INDEX = 3, /* no index, not an index, corrupt index */
+    EXIT_USAGE = 2,         /* bad option or bad query */
+    EXIT_INDEX = 3,         /* no index, not an index, corrupt index */
     EXIT_FAILURE_OTHER = 4, /* out of memory, I/O error */
 };
 
@@ -120,8 +121,8 @@ static void safe_text(FILE *out, const char *s, size_t n, int keep_sgr)
     }
 }
 
-static int print_hits(cli *c, const char *qid, const char *query, const search_result *r,
-                      double ms, se_error *err)
+static int print_hits(cli *c, const char *qid, const char *query, const search_result *r, double ms,
+                      se_error *err)
 {
     const search_highlight *hl = searcher_highlight(c->s);
     if (c->fmt == FMT_TEXT) {
@@ -148,7 +149,8 @@ static int print_hits(cli *c, const char *qid, const char *query, const search_r
         /* Titles keep their stored form; the snippet is copied out of the
          * store buffer before the next document is fetched. */
         rc = snippet_make(c->an, hl, d.title, d.title_len, &to, &title);
-        if (rc == SE_OK && c->snippets) rc = snippet_make(c->an, hl, d.text, d.text_len, &so, &snip);
+        if (rc == SE_OK && c->snippets)
+            rc = snippet_make(c->an, hl, d.text, d.text_len, &so, &snip);
         if (rc != SE_OK) {
             free(title);
             return se_fail(err, rc, "out of memory making a snippet");
@@ -188,16 +190,37 @@ static int print_hits(cli *c, const char *qid, const char *query, const search_r
     return SE_OK;
 }
 
+/* Would `index -i dir` build an index there?  Yes when dir does not exist or
+ * is an empty directory (a LOCK left by a failed first run aside); not for a
+ * directory holding other files, which the indexer refuses, so suggesting it
+ * would only lead to a second error. */
+static int index_could_go_there(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT;
+    int empty = 1;
+    struct dirent *e;
+    while (empty && (e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+            strcmp(e->d_name, "LOCK") != 0)
+            empty = 0;
+    closedir(d);
+    return empty;
+}
+
 static int exit_for(int rc)
 {
     switch (rc) {
     case SE_SYNTAX:
     case SE_LIMIT:
-    case SE_INVALID: return EXIT_USAGE;
+    case SE_INVALID:
+        return EXIT_USAGE;
     case SE_CORRUPT:
     case SE_FORMAT:
-    case SE_NOTFOUND: return EXIT_INDEX;
-    default: return EXIT_FAILURE_OTHER;
+    case SE_NOTFOUND:
+        return EXIT_INDEX;
+    default:
+        return EXIT_FAILURE_OTHER;
     }
 }
 
@@ -273,25 +296,21 @@ int main(int argc, char **argv)
     c.tag = "se";
     c.snippets = 1;
     const char *batch = NULL, *color = "auto";
-    static const struct option opts[] = {{"index", required_argument, 0, 'i'},
-                                         {"k1", required_argument, 0, '1'},
-                                         {"b", required_argument, 0, 'b'},
-                                         {"and", no_argument, 0, 'a'},
-                                         {"literal", no_argument, 0, 'l'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"format", required_argument, 0, 'f'},
-                                         {"batch", required_argument, 0, 'B'},
-                                         {"tag", required_argument, 0, 't'},
-                                         {"no-snippets", no_argument, 0, 'n'},
-                                         {"color", required_argument, 0, 'c'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {"version", no_argument, 0, 'V'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"index", required_argument, 0, 'i'},  {"k1", required_argument, 0, '1'},
+        {"b", required_argument, 0, 'b'},      {"and", no_argument, 0, 'a'},
+        {"literal", no_argument, 0, 'l'},      {"json", no_argument, 0, 'j'},
+        {"format", required_argument, 0, 'f'}, {"batch", required_argument, 0, 'B'},
+        {"tag", required_argument, 0, 't'},    {"no-snippets", no_argument, 0, 'n'},
+        {"color", required_argument, 0, 'c'},  {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},      {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "i:k:hV", opts, NULL)) != -1) {
         char *end;
         switch (ch) {
-        case 'i': c.dir = optarg; break;
+        case 'i':
+            c.dir = optarg;
+            break;
         case 'k': {
             long k = strtol(optarg, &end, 10);
             if (*optarg == 0 || *end || k < 1 || k > SEARCH_MAX_K) {
@@ -306,8 +325,8 @@ int main(int argc, char **argv)
             double v = strtod(optarg, &end);
             int bad = *optarg == 0 || *end || !(v >= 0) || (ch == 'b' ? v > 1 : v > 100);
             if (bad) {
-                fprintf(stderr, "%s: --%s takes a number in %s\n", progname,
-                        ch == 'b' ? "b" : "k1", ch == 'b' ? "[0, 1]" : "[0, 100]");
+                fprintf(stderr, "%s: --%s takes a number in %s\n", progname, ch == 'b' ? "b" : "k1",
+                        ch == 'b' ? "[0, 1]" : "[0, 100]");
                 return EXIT_USAGE;
             }
             if (ch == 'b')
@@ -316,9 +335,15 @@ int main(int argc, char **argv)
                 c.so.k1 = (float)v;
             break;
         }
-        case 'a': c.so.default_and = 1; break;
-        case 'l': c.so.literal = 1; break;
-        case 'j': c.fmt = FMT_JSON; break;
+        case 'a':
+            c.so.default_and = 1;
+            break;
+        case 'l':
+            c.so.literal = 1;
+            break;
+        case 'j':
+            c.fmt = FMT_JSON;
+            break;
         case 'f':
             if (strcmp(optarg, "text") == 0)
                 c.fmt = FMT_TEXT;
@@ -331,13 +356,27 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
-        case 'B': batch = optarg; break;
-        case 't': c.tag = optarg; break;
-        case 'n': c.snippets = 0; break;
-        case 'c': color = optarg; break;
-        case 'h': usage(stdout); return EXIT_HITS;
-        case 'V': printf("search %s\n", SE_VERSION); return EXIT_HITS;
-        default: usage(stderr); return EXIT_USAGE;
+        case 'B':
+            batch = optarg;
+            break;
+        case 't':
+            c.tag = optarg;
+            break;
+        case 'n':
+            c.snippets = 0;
+            break;
+        case 'c':
+            color = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_HITS;
+        case 'V':
+            printf("search %s\n", SE_VERSION);
+            return EXIT_HITS;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
         }
     }
     if (strcmp(color, "always") == 0)
@@ -351,8 +390,9 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (!batch && optind != argc - 1) {
-        fprintf(stderr, optind >= argc ? "%s: no query given\n"
-                                       : "%s: give the query as one argument (quote it)\n",
+        fprintf(stderr,
+                optind >= argc ? "%s: no query given\n"
+                               : "%s: give the query as one argument (quote it)\n",
                 progname);
         usage(stderr);
         return EXIT_USAGE;
@@ -365,7 +405,8 @@ int main(int argc, char **argv)
     int rc = index_open(&c.ix, c.dir, &err);
     if (rc != SE_OK) {
         fprintf(stderr, "%s: %s\n", progname, err.msg);
-        if (rc == SE_NOTFOUND) fprintf(stderr, "%s: build one with: index -i %s corpus/\n", progname, c.dir);
+        if (rc == SE_NOTFOUND && index_could_go_there(c.dir))
+            fprintf(stderr, "%s: build one with: index -i %s corpus/\n", progname, c.dir);
         return exit_for(rc);
     }
     rc = searcher_new(&c.s, c.ix, &err);

@@ -17,8 +17,10 @@
  *     ... r.exit_code, r.out, r.err ...
  *     run_result_free(&r);
  *
- * Not thread-safe in the sense that run_describe uses a thread-local buffer;
- * everything else keeps its state in the caller's structures.
+ * Thread-safety: run_describe returns a thread-local buffer; everything else
+ * keeps its state in the caller's structures.  Children are reaped with
+ * waitpid on their pid, so the caller must not ignore SIGCHLD or reap
+ * children elsewhere.
  */
 #ifndef TESTS_RUN_H
 #define TESTS_RUN_H

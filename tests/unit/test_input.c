@@ -599,22 +599,22 @@ Test(input, jsonl_documents_and_warnings)
     cr_expect_str_eq(res.docs[5].text, "x\xEF\xBF\xBDy");
     cr_expect_str_eq(res.docs[6].text, "last line, no newline");
 
-    cr_assert(has_warning(&res, "4|line 4: no \"_id\" or \"id\", skipped"));
+    cr_assert(has_warning(&res, "4|no \"_id\" or \"id\", skipped"));
     bool malformed = false;
     for (size_t i = 0; i < res.nwarns; i++)
-        if (strncmp(res.warns[i], "5|line 5: malformed JSON (", 26) == 0 &&
+        if (strncmp(res.warns[i], "5|malformed JSON (", 18) == 0 &&
             strstr(res.warns[i], "), skipped"))
             malformed = true;
     cr_expect(malformed, "no malformed-JSON warning for line 5");
-    cr_expect(has_warning(&res, "7|line 7: not a JSON object, skipped"));
-    cr_expect(has_warning(&res, "8|line 8: \"title\" is not a string, skipped"));
-    cr_expect(has_warning(&res, "12|line 12: \"id\" is not a string or integer, skipped"));
-    cr_expect(has_warning(&res, "13|line 13: empty document, skipped"));
-    cr_expect(has_warning(&res, "14|line 14: not a JSON object, skipped"));
-    cr_expect(has_warning(&res, "15|line 15: 1 invalid UTF-8 sequences replaced"));
+    cr_expect(has_warning(&res, "7|not a JSON object, skipped"));
+    cr_expect(has_warning(&res, "8|\"title\" is not a string, skipped"));
+    cr_expect(has_warning(&res, "12|\"id\" is not a string or integer, skipped"));
+    cr_expect(has_warning(&res, "13|empty document, skipped"));
+    cr_expect(has_warning(&res, "14|not a JSON object, skipped"));
+    cr_expect(has_warning(&res, "15|1 invalid UTF-8 sequences replaced"));
     bool big = false;
     for (size_t i = 0; i < res.nwarns; i++)
-        if (strncmp(res.warns[i], "16|line 16: malformed JSON (", 28) == 0) big = true;
+        if (strncmp(res.warns[i], "16|malformed JSON (", 19) == 0) big = true;
     cr_expect(big, "no warning for the out-of-range integer id");
     cr_expect_eq(res.nwarns, 9);
     cr_expect_eq(res.stats.documents, 7);
@@ -639,9 +639,9 @@ Test(input, jsonl_crlf_bom_and_invalid_utf8)
     cr_expect_str_eq(res.docs[0].title, "one");
     cr_expect_eq(res.docs[1].line, 3);
     cr_expect_str_eq(res.docs[1].text, "caf\xEF\xBF\xBD ok");
-    cr_expect(has_warning(&res, "3|line 3: 1 invalid UTF-8 sequences replaced"));
+    cr_expect(has_warning(&res, "3|1 invalid UTF-8 sequences replaced"));
     /* 3 bad bytes in a 26-byte line is over 10%: binary */
-    cr_expect(has_warning(&res, "4|line 4: binary data, skipped"));
+    cr_expect(has_warning(&res, "4|binary data, skipped"));
     cr_expect_eq(res.nwarns, 2);
     free_result(&res);
 }
@@ -668,8 +668,8 @@ Test(input, jsonl_long_lines)
     cr_expect_eq(res.docs[0].line, 2);
     cr_expect_eq(res.docs[1].line, 4);
     cr_assert_eq(res.nwarns, 2);
-    cr_expect(strncmp(res.warns[0], "1|line 1: longer than ", 22) == 0, "%s", res.warns[0]);
-    cr_expect_str_eq(res.warns[1], "3|line 3: document larger than 100 bytes, skipped");
+    cr_expect(strncmp(res.warns[0], "1|longer than ", 14) == 0, "%s", res.warns[0]);
+    cr_expect_str_eq(res.warns[1], "3|document larger than 100 bytes, skipped");
     free_result(&res);
 
     /* a long line spanning many read chunks is put together */
@@ -882,7 +882,7 @@ Test(input, stdin_jsonl)
     cr_expect_str_eq(res.docs[0].text, "from stdin");
     cr_expect_eq(res.nwarns, 2);
     cr_expect_str_eq(res.warn_src[0], "-");
-    cr_expect(strncmp(res.warns[0], "2|line 2: malformed JSON", 24) == 0, "%s", res.warns[0]);
+    cr_expect(strncmp(res.warns[0], "2|malformed JSON", 16) == 0, "%s", res.warns[0]);
     free_result(&res);
 
     /* compressed standard input, read from a pipe */

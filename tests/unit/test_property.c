@@ -2,20 +2,25 @@
  * test_property.c - property test: the searcher's top k against a
  * brute-force reference scorer.
  *
- * Each round draws a small random corpus from a fixed-seed PRNG (splitmix64):
- * 1-60 documents over a 12-40 word vocabulary picked from a pool that mixes
- * plain words, inflections that stem alike (run/running/runs), capitals and
- * accents (Café, CAFÉ, café), apostrophes (Parker's, Parker’s), hyphenated
- * words that split into two tokens (e-mail), ligatures, Han characters,
- * punctuation-only "words" that yield no token, and one token longer than
- * ANALYZER_MAX_TERM_BYTES (skipped by the analyzer, but it takes a position).
- * Words are drawn Zipf-style, so some are frequent; documents have 0-80 text
- * words (repeats are common) and 0-6 title words.  The corpus is written as
- * JSONL into a mkdtemp directory and indexed with input_open + build_index,
- * half of the rounds with a 1-64 KiB memory budget so that many batch
- * segments are written and then merged.
+ * Each round draws a random corpus from a fixed-seed PRNG (splitmix64):
+ * mostly 1-60 documents, in about one round in seven 129-2000 shorter ones
+ * (so that frequent terms get several bit-packed postings blocks and skip
+ * tables, and conjunctions skip through them).  The vocabulary, 12-40 words,
+ * comes from a pool that mixes plain words, inflections that stem alike
+ * (run/running/runs), capitals and accents (Café, CAFÉ, café), apostrophes
+ * (Parker's, Parker’s), hyphenated words that split into two tokens
+ * (e-mail), a ligature, Han characters, punctuation-only "words" that yield
+ * no token, and one token longer than ANALYZER_MAX_TERM_BYTES (skipped by
+ * the analyzer, but it takes a position).  Words are drawn Zipf-style, so a
+ * few are frequent; documents have 0-80 text words (repeats are common, a
+ * few documents are one word over and over) and 0-6 title words, some only a
+ * title.  The corpus is written as JSONL into a mkdtemp directory and indexed
+ * with input_open + build_index, about half of the rounds with a 1-64 KiB
+ * memory budget: then every document becomes a batch segment of its own
+ * (the inverter's fixed overhead is over 1 MiB) and build_index merges them
+ * all, so the merge path is checked as well.
  *
- * Then random queries are run through searcher_run and through a reference
+ * Random queries are run through searcher_run and through a reference
  * scorer written here that knows nothing of postings, cursors or iterators:
  *
  *  - Documents: the title is analysed from position 0, the text from the
@@ -39,18 +44,27 @@
  * number of hits (min(k, matches)), and at each rank the reference's
  * document with a score within 1e-4 relative.  The engine scores in float,
  * so documents whose reference scores are within 1e-5 relative of each other
- * may legitimately come out in either order; see check_query for how such
- * tie groups are compared.
+ * may come out in either order; check_query explains how such tie groups are
+ * compared.  On top of that, each query is run again with a k above the
+ * number of matches, and the engine's full ranking must be strictly ordered
+ * (float score, then id hash) with the top k as its exact prefix: that pins
+ * the hash tie-break and the heap's choice at the k-th place, which the
+ * tolerant comparison cannot see.
  *
  * Queries mix single words (present, absent, case variants, punctuation),
  * disjunctions, +required, -excluded, NOT, AND, OR, parentheses, quoted
  * phrases (random ones, ones with a repeated word like "a b a", and ones
- * cut from a document's text so they do match), --and mode, k in
- * {1, 3, 10, 100}, k1 in [0.5, 2] and b in [0, 1].
+ * cut from a document so they do match), --and mode, --literal mode (the
+ * same strings read as plain words), k in {1, 3, 10, 100}, k1 in [0.5, 2]
+ * and b in [0, 1].
  *
- * Reproducing a failure: every failing query is printed with the seed of its
- * round; SE_PROPERTY_SEED=<seed> SE_PROPERTY_ROUNDS=1 runs just that round
- * (the round's queries come from the same seed, so the query recurs).
+ * Environment: SE_PROPERTY_SEED (first round's seed), SE_PROPERTY_ROUNDS
+ * (default 60; 24 under AddressSanitizer, where every batch segment costs
+ * ~30 ms), SE_PROPERTY_VERBOSE (one line per round).  Every failing query is
+ * printed with its round's seed; SE_PROPERTY_SEED=<seed> SE_PROPERTY_ROUNDS=1
+ * replays that round, queries included.  Files go to $TMPDIR, else /dev/shm
+ * when writable, else /tmp (the indexer fsyncs every file it writes, which
+ * on a disk makes the ~1000 batch segments cost seconds).
  */
 #include <ftw.h>
 #include <inttypes.h>
@@ -75,10 +89,22 @@
 #include "searcher/query.h"
 #include "searcher/search.h"
 
-#define DEFAULT_SEED    0x5eed2024u
-#define DEFAULT_ROUNDS  60
-#define QUERIES         60 /* per round */
-#define MAX_DOCS        60
+#define DEFAULT_SEED 0x5eed2024u
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
+#define DEFAULT_ROUNDS  (SANITIZED ? 24 : 60)
+#define QUERIES         100  /* per round */
+#define SMALL_DOCS      60   /* most rounds: 1..SMALL_DOCS documents */
+#define MAX_DOCS        2000 /* the others: SEG_BLOCK+1..MAX_DOCS, shorter */
 #define MAX_TEXT_WORDS  80
 #define MAX_TITLE_WORDS 6
 #define MAX_VOCAB       40
@@ -179,91 +205,27 @@ static void sb_add_json(sbuf *b, const char *s)
 #define LONG_WORD                                                                                  \
     "pneumonoultramicroscopicsilicovolcanoconiosispneumonoultramicroscopicsilicovolcano"
 
+/* Includes a ligature (ﬁsh), a curly apostrophe (Parker’s), Han characters
+ * and an em dash; the source file is UTF-8. */
 static const char *const POOL[] = {
-    "the",
-    "a",
-    "of",
-    "and",
-    "in",
-    "to",
-    "is",
-    "it",
-    "search",
-    "searching",
-    "searches",
-    "searcher",
-    "engine",
-    "engines",
-    "index",
-    "indexes",
-    "indexing",
-    "indexed",
-    "query",
-    "queries",
-    "run",
-    "running",
-    "runs",
-    "ran",
-    "cat",
-    "cats",
-    "Cat",
-    "dog",
-    "DOGS",
-    "fish",
-    "fishing",
-    "\xef\xac\x81sh" /* ﬁsh */,
-    "Caf\xc3\xa9",
-    "cafe",
-    "CAF\xc3\x89",
-    "caf\xc3\xa9",
-    "na\xc3\xafve",
-    "naive",
-    "r\xc3\xa9sum\xc3\xa9",
-    "resume",
-    "Parker's",
-    "Parker\xe2\x80\x99s" /* curly apostrophe */,
-    "parker",
-    "don't",
-    "o'clock",
-    "rock'n'roll",
-    "e-mail",
-    "email",
-    "Stra\xc3\x9f"
-    "e",
-    "strasse",
-    "\xc3\xbc"
-    "ber",
-    "Z\xc3\xbcrich",
-    "ZURICH",
-    "blue",
-    "green",
-    "red",
-    "apple",
-    "apples",
-    "42",
-    "3.14",
-    "2024",
-    "data",
-    "database",
-    "fast",
-    "faster",
-    "fastest",
-    "word",
-    "words",
-    "\xe6\x97\xa5\xe6\x9c\xac" /* 日本 */,
-    "\xe6\x9d\xb1\xe4\xba\xac" /* 東京 */,
-    "!!",
-    "\xe2\x80\x94" /* em dash */,
-    "&",
-    "...",
-    LONG_WORD,
+    "the",     "a",       "of",        "and",         "in",       "to",       "is",
+    "it",      "search",  "searching", "searches",    "searcher", "engine",   "engines",
+    "index",   "indexes", "indexing",  "indexed",     "query",    "queries",  "run",
+    "running", "runs",    "ran",       "cat",         "cats",     "Cat",      "dog",
+    "DOGS",    "fish",    "fishing",   "ﬁsh",         "Café",     "cafe",     "CAFÉ",
+    "café",    "naïve",   "naive",     "résumé",      "resume",   "Parker's", "Parker’s",
+    "parker",  "don't",   "o'clock",   "rock'n'roll", "e-mail",   "email",    "Straße",
+    "strasse", "über",    "Zürich",    "ZURICH",      "blue",     "green",    "red",
+    "apple",   "apples",  "42",        "3.14",        "2024",     "data",     "database",
+    "fast",    "faster",  "fastest",   "word",        "words",    "日本",     "東京",
+    "!!",      "—",       "&",         "...",         LONG_WORD,
 };
 #define NPOOL (sizeof POOL / sizeof POOL[0])
 
 /* Words no corpus contains. */
 static const char *const ABSENT[] = {"zyzzyva", "quokka", "Xylograph", "blorp", "nonexistent"};
 /* Query words that analyse to nothing. */
-static const char *const PUNCT[] = {"!!", "&", "...", "\xe2\x80\x94"};
+static const char *const PUNCT[] = {"!!", "&", "...", "—"};
 
 /* Separators between words in documents. */
 static const char *const SEPS[] = {" ",  " ",  " ",  " ",  "  ", ", ", ". ",  "\n",
@@ -414,19 +376,31 @@ static void make_corpus(rng *r, corpus *c, analyzer *an)
         c->vocab[i] = POOL[idx[i]];
         c->zipf_total += 1.0 / (i + 1);
     }
-    c->ndocs = 1 + rng_below(r, MAX_DOCS);
+    /* Some rounds have many more than SEG_BLOCK (mostly short) documents,
+     * so that frequent terms get several bit-packed blocks and skip tables,
+     * and conjunctions skip through them. */
+    int large = rng_chance(r, 0.15);
+    uint32_t max_text = large ? MAX_TEXT_WORDS / 4 : MAX_TEXT_WORDS;
+    if (large)
+        c->ndocs = SEG_BLOCK + 1 + rng_below(r, MAX_DOCS - SEG_BLOCK);
+    else
+        c->ndocs = 1 + rng_below(r, SMALL_DOCS);
     for (uint32_t i = 0; i < c->ndocs; i++) {
         rdoc *d = &c->docs[i];
         snprintf(d->id, sizeof d->id, "d%u", i);
         d->id_hash = XXH3_64bits(d->id, strlen(d->id));
         d->ntitle = rng_chance(r, 0.3) ? 0 : rng_below(r, MAX_TITLE_WORDS + 1);
-        d->ntext = rng_chance(r, 0.1) ? 0 : rng_below(r, MAX_TEXT_WORDS + 1);
+        d->ntext = rng_chance(r, 0.1) ? 0 : rng_below(r, max_text + 1);
         if (rng_chance(r, 0.2) && d->ntext > 10) d->ntext /= 8; /* more short documents */
         if (d->ntitle == 0 && d->ntext == 0) d->ntitle = 1;     /* blank documents are skipped */
+        /* a few documents are one word over and over (high tf) */
+        uint32_t spam = rng_chance(r, 0.03) ? zipf_word(r, c) : NO_TERM;
         for (uint32_t j = 0; j < d->ntitle; j++) d->title_words[j] = zipf_word(r, c);
         for (uint32_t j = 0; j < d->ntext; j++) {
-            /* sometimes repeat the previous word, or the one before that */
-            if (j >= 2 && rng_chance(r, 0.08))
+            /* otherwise, sometimes repeat the previous word or the one before */
+            if (spam != NO_TERM)
+                d->text_words[j] = spam;
+            else if (j >= 2 && rng_chance(r, 0.08))
                 d->text_words[j] = d->text_words[j - 1 - rng_below(r, 2)];
             else
                 d->text_words[j] = zipf_word(r, c);
@@ -666,14 +640,17 @@ static void gen_phrase(rng *r, const corpus *c, sbuf *q)
     sb_add(q, "\"");
     double x = rng_unit(r);
     const rdoc *d = &c->docs[rng_below(r, c->ndocs)];
-    if (x < 0.45 && d->ntext >= 2) {
-        /* cut from a document's text: it matches at least there */
+    int title = d->ntitle >= 2 && rng_chance(r, 0.25);
+    const uint32_t *words = title ? d->title_words : d->text_words;
+    uint32_t nwords = title ? d->ntitle : d->ntext;
+    if (x < 0.45 && nwords >= 2) {
+        /* cut from a document's title or text: it matches at least there */
         uint32_t n = 2 + rng_below(r, 2);
-        if (n > d->ntext) n = d->ntext;
-        uint32_t start = rng_below(r, d->ntext - n + 1);
+        if (n > nwords) n = nwords;
+        uint32_t start = rng_below(r, nwords - n + 1);
         for (uint32_t i = 0; i < n; i++) {
             if (i) sb_add(q, " ");
-            sb_add(q, c->vocab[d->text_words[start + i]]);
+            sb_add(q, c->vocab[words[start + i]]);
         }
     } else if (x < 0.60) {
         /* a repeated word: "a a" or "a b a" */
@@ -758,10 +735,11 @@ static void print_case(const round_ctx *rc, const char *query, const search_opti
 {
     fprintf(stderr,
             "  seed %" PRIu64 " (SE_PROPERTY_SEED=%" PRIu64 " SE_PROPERTY_ROUNDS=1), %u docs\n"
-            "  query [%s] k=%u k1=%.9g b=%.9g%s\n"
+            "  query [%s] k=%u k1=%.9g b=%.9g%s%s\n"
             "  reference: %zu matches; engine: %" PRIu64 " matches, %zu hits\n",
             rc->seed, rc->seed, rc->c->ndocs, query, so->k, (double)so->k1, (double)so->b,
-            so->default_and ? " --and" : "", nref, res->matches, res->nhits);
+            so->default_and ? " --and" : "", so->literal ? " --literal" : "", nref, res->matches,
+            res->nhits);
     size_t show = nref > so->k ? so->k : nref;
     if (show < res->nhits) show = res->nhits;
     if (show > 15) show = 15;
@@ -791,7 +769,7 @@ static int check_query(round_ctx *rc, const char *query, const search_options *s
     char why[1024] = "";
     tot->queries++;
 
-    query_options qo = {.default_and = so->default_and};
+    query_options qo = {.default_and = so->default_and, .literal = so->literal};
     query_node *q = NULL;
     se_error err = {0};
     int prc = query_parse(query, strlen(query), &qo, &q, &err);
@@ -913,6 +891,47 @@ static int check_query(round_ctx *rc, const char *query, const search_options *s
             ok = 0;
         }
     }
+    /*
+     * Self-consistency, free of the reference's tolerances: the full ranking
+     * (k above any possible number of matches) must be in strict order of
+     * float score descending, id hash ascending, and the top k must be its
+     * first k entries with identical scores: the heap keeps exactly the k
+     * best, and at a cut through tied scores, the smallest hashes.
+     */
+    search_hit top[MAX_DOCS];
+    if (ok) {
+        memcpy(top, res.hits, res.nhits * sizeof *top);
+        res.hits = top; /* the next run reuses the searcher's buffer */
+        search_options all = *so;
+        all.k = 4 * MAX_DOCS;
+        search_result full;
+        int frc = searcher_run(rc->s, query, strlen(query), &all, &full, &err);
+        if (frc != SE_OK || full.matches != res.matches || full.nhits != full.matches) {
+            snprintf(why, sizeof why, "with k=%u: status %d, %" PRIu64 " matches, %zu hits", all.k,
+                     frc, full.matches, full.nhits);
+            ok = 0;
+        }
+        for (size_t i = 1; ok && i < full.nhits; i++) {
+            const search_hit *x = &full.hits[i - 1], *y = &full.hits[i];
+            if (!(x->score > y->score || (x->score == y->score && x->id_hash < y->id_hash))) {
+                snprintf(why, sizeof why,
+                         "with k=%u: ranks %zu and %zu out of order: %.9g/%016" PRIx64
+                         " then %.9g/%016" PRIx64,
+                         all.k, i - 1, i, (double)x->score, x->id_hash, (double)y->score,
+                         y->id_hash);
+                ok = 0;
+            }
+        }
+        for (size_t i = 0; ok && i < res.nhits; i++) {
+            const search_hit *x = &top[i], *y = &full.hits[i];
+            if (x->segment != y->segment || x->doc != y->doc || x->score != y->score) {
+                snprintf(why, sizeof why, "rank %zu: (%u, %u) %.9g, but with k=%u: (%u, %u) %.9g",
+                         i, x->segment, x->doc, (double)x->score, all.k, y->segment, y->doc,
+                         (double)y->score);
+                ok = 0;
+            }
+        }
+    }
     tot->hits += res.nhits;
     if (!ok) {
         if (tot->failures < MAX_REPORTS) {
@@ -953,32 +972,42 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 static void run_round(uint64_t seed, const char *base, analyzer *an, totals *tot)
 {
     rng r = {seed};
-    corpus c;
-    make_corpus(&r, &c, an);
+    corpus *c = malloc(sizeof *c);
+    cr_assert_not_null(c);
+    make_corpus(&r, c, an);
 
     char dir[640], jsonl[700], idx[700];
     snprintf(dir, sizeof dir, "%s/r%" PRIu64, base, seed);
     cr_assert_eq(mkdir(dir, 0700), 0, "mkdir %s", dir);
     snprintf(jsonl, sizeof jsonl, "%s/corpus.jsonl", dir);
     snprintf(idx, sizeof idx, "%s/index", dir);
-    write_jsonl(&r, &c, jsonl);
-    /* half of the rounds with a tiny budget: a batch segment every few
-     * documents, merged at the end */
-    size_t budget = rng_chance(&r, 0.5) ? (size_t)1024 << rng_below(&r, 7) : 0;
+    write_jsonl(&r, c, jsonl);
+    /* Half of the rounds with a tiny budget (1-64 KiB): a batch segment
+     * for every document (the inverter's fixed overhead alone is over
+     * 1 MiB), all merged at the end.  The large corpora, which would write
+     * a thousand segments, get one less often (time: see the top). */
+    size_t budget = 0;
+    if (rng_chance(&r, c->ndocs > SMALL_DOCS ? 0.1 : 0.5))
+        budget = (size_t)1024 << rng_below(&r, 7);
     build_stats st;
     build(jsonl, idx, budget, &st);
-    cr_assert_eq(st.documents, c.ndocs);
-    tot->docs += c.ndocs;
+    cr_assert_eq(st.documents, c->ndocs);
+    if (getenv("SE_PROPERTY_VERBOSE"))
+        fprintf(stderr,
+                "test_property: seed %" PRIu64 ": %u documents, %u words, %u terms, %" PRIu64
+                " tokens; budget %zu: %" PRIu64 " batch segment(s)\n",
+                seed, c->ndocs, c->nvocab, c->nterms, c->total_len, budget, st.batches);
+    tot->docs += c->ndocs;
     tot->batches += st.batches;
 
     index_reader *ix;
     se_error err = {0};
     cr_assert_eq(index_open(&ix, idx, &err), SE_OK, "index_open: %s", err.msg);
-    cr_assert_eq(ix->ndocs, c.ndocs);
-    cr_assert_eq(ix->total_len, c.total_len, "index has %" PRIu64 " tokens, reference %" PRIu64,
-                 ix->total_len, c.total_len);
+    cr_assert_eq(ix->ndocs, c->ndocs);
+    cr_assert_eq(ix->total_len, c->total_len, "index has %" PRIu64 " tokens, reference %" PRIu64,
+                 ix->total_len, c->total_len);
 
-    round_ctx rc = {.seed = seed, .c = &c, .ix = ix, .an = an};
+    round_ctx rc = {.seed = seed, .c = c, .ix = ix, .an = an};
     cr_assert_eq(searcher_new(&rc.s, ix, &err), SE_OK, "searcher_new: %s", err.msg);
     seg_store_buffer_init(&rc.store);
     rc.ref = malloc(MAX_DOCS * sizeof *rc.ref);
@@ -990,12 +1019,13 @@ static void run_round(uint64_t seed, const char *base, analyzer *an, totals *tot
     for (int i = 0; i < QUERIES; i++) {
         sb_clear(&q);
         sb_add(&q, "");
-        gen_list(&r, &c, &q, 0);
+        gen_list(&r, c, &q, 0);
         search_options so = {.k = ks[rng_below(&r, 4)],
                              .k1 = (float)(0.5 + 1.5 * rng_unit(&r)),
                              .b = (float)rng_unit(&r),
                              .default_and = rng_chance(&r, 0.3)};
         if (rng_chance(&r, 0.1)) so.b = (float)rng_below(&r, 2); /* the ends: 0 and 1 */
+        so.literal = rng_chance(&r, 0.05);
         check_query(&rc, q.s, &so, tot);
     }
     free(q.s);
@@ -1004,18 +1034,32 @@ static void run_round(uint64_t seed, const char *base, analyzer *an, totals *tot
     seg_store_buffer_free(&rc.store);
     searcher_free(rc.s);
     index_close(ix);
-    corpus_free(&c);
+    corpus_free(c);
+    free(c);
     remove_tree(dir);
 }
 
-Test(property, engine_matches_reference, .timeout = 600)
+/* The test's directory, removed by the fini hook also when an assertion
+ * ends the test early. */
+static char g_base[512];
+
+static void cleanup(void)
+{
+    if (g_base[0]) remove_tree(g_base);
+    g_base[0] = 0;
+}
+
+Test(property, engine_matches_reference, .fini = cleanup, .timeout = 600)
 {
     uint64_t seed = env_u64("SE_PROPERTY_SEED", DEFAULT_SEED);
     uint64_t rounds = env_u64("SE_PROPERTY_ROUNDS", DEFAULT_ROUNDS);
+    /* $TMPDIR, else /dev/shm, else /tmp: see the top of the file */
     const char *tmp = getenv("TMPDIR");
-    char base[512];
-    snprintf(base, sizeof base, "%s/test_property_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!tmp || !*tmp) tmp = access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp";
+    char base[sizeof g_base];
+    snprintf(base, sizeof base, "%s/test_property_XXXXXX", tmp);
     cr_assert_not_null(mkdtemp(base), "mkdtemp %s", base);
+    memcpy(g_base, base, sizeof base);
 
     analyzer *an;
     cr_assert_eq(analyzer_new(&an), SE_OK);
@@ -1031,7 +1075,7 @@ Test(property, engine_matches_reference, .timeout = 600)
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     analyzer_free(an);
-    remove_tree(base);
+    cleanup();
     fprintf(stderr,
             "test_property: %" PRIu64 " rounds (seeds %" PRIu64 "..%" PRIu64 "), %" PRIu64
             " documents, %" PRIu64 " batch segments; %" PRIu64 " queries (%" PRIu64

@@ -72,7 +72,7 @@ static void fi_free(void *p)
  * with *code and err filled. */
 static char *parse_form(const char *text, size_t len, int default_and, int *code, se_error *err)
 {
-    query_options opt = {default_and};
+    query_options opt = {.default_and = default_and};
     query_node *q = (query_node *)1;
     err->code = 0;
     err->msg[0] = '\0';
@@ -711,4 +711,35 @@ Test(query, allocation_failure_leaks_nothing)
             if (code != SE_NOMEM) break; /* every allocation succeeded */
         }
     }
+}
+
+/* Literal mode: operators, quotes and parentheses are ordinary word bytes. */
+Test(query, literal_mode)
+{
+    static const struct {
+        const char *in, *out;
+        int and_mode;
+    } cases[] = {
+        {"a b", "(a b)", 0},
+        {"a b", "(+a +b)", 1},
+        {"-a (b) \"c AND", "(-a (b) \"c AND)", 0},
+        {"  single  ", "single", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        query_options opt = {.default_and = cases[i].and_mode, .literal = 1};
+        query_node *q = NULL;
+        se_error err = {0};
+        int rc = query_parse(cases[i].in, strlen(cases[i].in), &opt, &q, &err);
+        cr_assert_eq(rc, SE_OK, "%s: %s", cases[i].in, err.msg);
+        char *s = query_to_string(q);
+        cr_assert_str_eq(s, cases[i].out, "literal %s", cases[i].in);
+        /* words are kept whole, operators included */
+        free(s);
+        query_free(q);
+    }
+    query_options opt = {.literal = 1};
+    query_node *q = NULL;
+    se_error err = {0};
+    cr_assert_eq(query_parse("   ", 3, &opt, &q, &err), SE_SYNTAX);
+    cr_assert_null(q);
 }

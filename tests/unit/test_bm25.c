@@ -1,0 +1,460 @@
+/*
+ * test_bm25.c - the ranking math of searcher/search.c on tiny indexes.
+ *
+ * Small collections are indexed through the real pipeline (build_index over
+ * a JSONL file in a mkdtemp directory), searched with searcher_run, and the
+ * scores compared with BM25 values worked out by hand below (every step is
+ * written out; the numbers were not produced by re-running the formula in
+ * code):
+ *     idf   = ln(1 + (N - df + 0.5) / (df + 0.5))
+ *     K     = k1 * (1 - b + b * dl / avgdl)
+ *     score = idf * tf / (tf + K)
+ * for (k1, b) = (0.9, 0.4) and (1.2, 0.75).  A phrase scores
+ * with the sum of its terms' idfs and tf = its number of occurrences.
+ * Then phrase matching: repeated terms ("dog dog", "dog cat dog"), no match
+ * across the title/text boundary; and ties, which must come out ordered by
+ * the XXH3-64 of the document id, within one segment and across segments
+ * (an index written with segment_writer and a hand-made manifest).
+ *
+ * The words used (cat, dog, bird, fish, red) are their own stems.
+ */
+#include <criterion/criterion.h>
+
+#include <ftw.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "common/fileio.h"
+#include "common/index.h"
+#include "common/manifest.h"
+#include "common/segment.h"
+#include "common/status.h"
+#include "indexer/build.h"
+#include "indexer/input.h"
+#include "indexer/segment_writer.h"
+#include "searcher/search.h"
+
+/* ------------------------------------------------------------- fixture */
+
+static char g_tmp[64];
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP || flag == FTW_D || flag == FTW_DNR)
+        (void)rmdir(path);
+    else
+        (void)unlink(path);
+    return 0;
+}
+
+static void setup(void)
+{
+    strcpy(g_tmp, "/tmp/test_bm25_XXXXXX");
+    cr_assert_not_null(mkdtemp(g_tmp));
+}
+
+static void teardown(void)
+{
+    if (g_tmp[0]) nftw(g_tmp, remove_entry, 16, FTW_PHYS | FTW_DEPTH);
+}
+
+TestSuite(bm25, .init = setup, .fini = teardown);
+
+static const char *P(const char *rel)
+{
+    static char ring[8][PATH_MAX];
+    static int next;
+    char *b = ring[next++ % 8];
+    snprintf(b, PATH_MAX, "%s/%s", g_tmp, rel);
+    return b;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+/* Index the JSONL text into g_tmp/<name> and open it. */
+static index_reader *build(const char *name, const char *jsonl)
+{
+    char src[PATH_MAX];
+    snprintf(src, sizeof src, "%s/%s.jsonl", g_tmp, name);
+    FILE *f = fopen(src, "w");
+    cr_assert_not_null(f);
+    fputs(jsonl, f);
+    cr_assert_eq(fclose(f), 0);
+    const char *paths[] = {src};
+    input_options io = {0};
+    input_reader *in;
+    se_error err = {0};
+    cr_assert_eq(input_open(&in, paths, 1, &io, &err), SE_OK, "%s", err.msg);
+    build_options bo = {0};
+    build_stats st;
+    cr_assert_eq(build_index(P(name), in, &bo, &st, &err), SE_OK, "%s", err.msg);
+    input_close(in);
+    index_reader *ix;
+    cr_assert_eq(index_open(&ix, P(name), &err), SE_OK, "%s", err.msg);
+    return ix;
+}
+
+typedef struct hit {
+    char id[64];
+    float score;
+} hit;
+
+/* Run a query; the hits' ids and scores go to out[], the count is returned
+ * and *matches gets the number of matching documents. */
+static size_t run(const index_reader *ix, const char *q, uint32_t k, float k1, float b, hit *out,
+                  uint64_t *matches)
+{
+    searcher *s;
+    se_error err = {0};
+    cr_assert_eq(searcher_new(&s, ix, &err), SE_OK, "%s", err.msg);
+    search_options opt = {.k = k, .k1 = k1, .b = b};
+    search_result res;
+    cr_assert_eq(searcher_run(s, q, strlen(q), &opt, &res, &err), SE_OK, "%s: %s", q, err.msg);
+    seg_store_buffer buf;
+    seg_store_buffer_init(&buf);
+    for (size_t i = 0; i < res.nhits; i++) {
+        seg_document d;
+        const search_hit *h = &res.hits[i];
+        cr_assert_lt(h->segment, ix->nsegments);
+        cr_assert_eq(segment_document(ix->segments[h->segment], h->doc, &buf, &d, &err), SE_OK);
+        cr_assert_lt(d.id_len, sizeof out[i].id);
+        memcpy(out[i].id, d.id, d.id_len);
+        out[i].id[d.id_len] = 0;
+        out[i].score = h->score;
+        cr_assert_eq(h->id_hash, XXH3_64bits(d.id, d.id_len));
+    }
+    seg_store_buffer_free(&buf);
+    if (matches) *matches = res.matches;
+    size_t n = res.nhits;
+    searcher_free(s);
+    return n;
+}
+
+#define TOL 2e-6
+
+/* The hits must be exactly ids[] in this order with these scores. */
+static void expect(const index_reader *ix, const char *q, float k1, float b, size_t n,
+                   const char *const *ids, const double *scores)
+{
+    hit h[16];
+    uint64_t matches;
+    size_t got = run(ix, q, 10, k1, b, h, &matches);
+    cr_assert_eq(got, n, "%s (k1=%g b=%g): %zu hits, want %zu", q, k1, b, got, n);
+    cr_assert_eq(matches, n, "%s: matches", q);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_str_eq(h[i].id, ids[i], "%s (k1=%g b=%g): hit %zu is %s, want %s", q, k1, b, i,
+                         h[i].id, ids[i]);
+        cr_assert(fabs(h[i].score - scores[i]) < TOL, "%s (k1=%g b=%g): %s scores %.7f, want %.6f",
+                  q, k1, b, ids[i], h[i].score, scores[i]);
+    }
+}
+
+/* ------------------------------------------------------------- BM25 */
+
+/*
+ * Collection A: N = 4 documents, no titles.
+ *   a1 "cat dog cat"                dl 3   cat 2, dog 1
+ *   a2 "dog bird"                   dl 2   dog 1, bird 1
+ *   a3 "cat bird bird cat cat red"  dl 6   cat 3, bird 2, red 1
+ *   a4 "cat fish"                   dl 2   cat 1, fish 1
+ * total 13, avgdl = 13 / 4 = 3.25.
+ * df: cat 3, dog 2, bird 2, red 1, fish 1.
+ *
+ * idf(df=3) = ln(1 + (4 - 3 + 0.5) / 3.5) = ln(1 + 0.428571) = ln 1.428571 = 0.356675
+ * idf(df=2) = ln(1 + (4 - 2 + 0.5) / 2.5) = ln 2                          = 0.693147
+ * idf(df=1) = ln(1 + (4 - 1 + 0.5) / 1.5) = ln 3.333333                   = 1.203973
+ */
+static const char corpus_a[] = "{\"id\": \"a1\", \"text\": \"cat dog cat\"}\n"
+                               "{\"id\": \"a2\", \"text\": \"dog bird\"}\n"
+                               "{\"id\": \"a3\", \"text\": \"cat bird bird cat cat red\"}\n"
+                               "{\"id\": \"a4\", \"text\": \"cat fish\"}\n";
+
+Test(bm25, k1_09_b_04)
+{
+    index_reader *ix = build("a", corpus_a);
+    cr_assert_eq(ix->ndocs, 4);
+    cr_assert_eq(ix->total_len, 13);
+    /*
+     * k1 = 0.9, b = 0.4:  K(dl) = 0.9 * (0.6 + 0.4 * dl / 3.25)
+     *   K(2) = 0.9 * (0.6 + 0.246154) = 0.9 * 0.846154 = 0.761538
+     *   K(3) = 0.9 * (0.6 + 0.369231) = 0.9 * 0.969231 = 0.872308
+     *   K(6) = 0.9 * (0.6 + 0.738462) = 0.9 * 1.338462 = 1.204615
+     * "cat":
+     *   a3: 0.356675 * 3 / (3 + 1.204615) = 1.070025 / 4.204615 = 0.254488
+     *   a1: 0.356675 * 2 / (2 + 0.872308) = 0.713350 / 2.872308 = 0.248354
+     *   a4: 0.356675 * 1 / (1 + 0.761538) = 0.356675 / 1.761538 = 0.202479
+     */
+    const char *cat_ids[] = {"a3", "a1", "a4"};
+    const double cat[] = {0.254488, 0.248354, 0.202479};
+    expect(ix, "cat", 0.9f, 0.4f, 3, cat_ids, cat);
+    /*
+     * "dog":
+     *   a2: 0.693147 * 1 / (1 + 0.761538) = 0.693147 / 1.761538 = 0.393490
+     *   a1: 0.693147 * 1 / (1 + 0.872308) = 0.693147 / 1.872308 = 0.370210
+     * "cat dog" (either): a1 = 0.248354 + 0.370210 = 0.618564, a2 = 0.393490,
+     *   a3 = 0.254488, a4 = 0.202479.
+     */
+    const char *or_ids[] = {"a1", "a2", "a3", "a4"};
+    const double or_scores[] = {0.618564, 0.393490, 0.254488, 0.202479};
+    expect(ix, "cat dog", 0.9f, 0.4f, 4, or_ids, or_scores);
+    /* "+cat +dog": only a1, same sum. */
+    const char *and_ids[] = {"a1"};
+    const double and_scores[] = {0.618564};
+    expect(ix, "+cat +dog", 0.9f, 0.4f, 1, and_ids, and_scores);
+    /* "fish": a4 only: 1.203973 / (1 + 0.761538) = 1.203973 / 1.761538 = 0.683478 */
+    const char *fish_ids[] = {"a4"};
+    const double fish[] = {0.683478};
+    expect(ix, "fish", 0.9f, 0.4f, 1, fish_ids, fish);
+    /*
+     * Phrase "bird cat": in a3 once (bird at 3, cat at 4).
+     *   idf = 0.693147 + 0.356675 = 1.049822
+     *   a3: 1.049822 * 1 / (1 + 1.204615) = 1.049822 / 2.204615 = 0.476193
+     */
+    const char *ph_ids[] = {"a3"};
+    const double ph[] = {0.476193};
+    expect(ix, "\"bird cat\"", 0.9f, 0.4f, 1, ph_ids, ph);
+    /* A word absent from the index: nothing. */
+    expect(ix, "zebra", 0.9f, 0.4f, 0, NULL, NULL);
+    index_close(ix);
+}
+
+Test(bm25, k1_12_b_075)
+{
+    index_reader *ix = build("a", corpus_a);
+    /*
+     * k1 = 1.2, b = 0.75:  K(dl) = 1.2 * (0.25 + 0.75 * dl / 3.25)
+     *   K(2) = 1.2 * (0.25 + 0.461538) = 1.2 * 0.711538 = 0.853846
+     *   K(3) = 1.2 * (0.25 + 0.692308) = 1.2 * 0.942308 = 1.130769
+     *   K(6) = 1.2 * (0.25 + 1.384615) = 1.2 * 1.634615 = 1.961538
+     * "cat" - the longer a3 now falls behind a1:
+     *   a1: 0.713350 / (2 + 1.130769) = 0.713350 / 3.130769 = 0.227851
+     *   a3: 1.070025 / (3 + 1.961538) = 1.070025 / 4.961538 = 0.215664
+     *   a4: 0.356675 / (1 + 0.853846) = 0.356675 / 1.853846 = 0.192397
+     */
+    const char *cat_ids[] = {"a1", "a3", "a4"};
+    const double cat[] = {0.227851, 0.215664, 0.192397};
+    expect(ix, "cat", 1.2f, 0.75f, 3, cat_ids, cat);
+    /*
+     * "dog":
+     *   a2: 0.693147 / (1 + 0.853846) = 0.693147 / 1.853846 = 0.373897
+     *   a1: 0.693147 / (1 + 1.130769) = 0.693147 / 2.130769 = 0.325304
+     * "cat dog": a1 = 0.227851 + 0.325304 = 0.553155, a2 = 0.373897,
+     *   a3 = 0.215664, a4 = 0.192397.
+     */
+    const char *or_ids[] = {"a1", "a2", "a3", "a4"};
+    const double or_scores[] = {0.553155, 0.373897, 0.215664, 0.192397};
+    expect(ix, "cat dog", 1.2f, 0.75f, 4, or_ids, or_scores);
+    /* "fish": 1.203973 / (1 + 0.853846) = 1.203973 / 1.853846 = 0.649446 */
+    const char *fish_ids[] = {"a4"};
+    const double fish[] = {0.649446};
+    expect(ix, "fish", 1.2f, 0.75f, 1, fish_ids, fish);
+    /* "bird cat": 1.049822 / (1 + 1.961538) = 1.049822 / 2.961538 = 0.354485 */
+    const char *ph_ids[] = {"a3"};
+    const double ph[] = {0.354485};
+    expect(ix, "\"bird cat\"", 1.2f, 0.75f, 1, ph_ids, ph);
+    /*
+     * b = 0: no length normalisation, K = k1 = 1.2 everywhere.
+     *   "cat": a3 0.356675 * 3 / 4.2 = 0.254768, a1 0.713350 / 3.2 = 0.222922,
+     *          a4 0.356675 / 2.2 = 0.162125
+     */
+    const double flat[] = {0.254768, 0.222922, 0.162125};
+    const char *flat_ids[] = {"a3", "a1", "a4"};
+    expect(ix, "cat", 1.2f, 0.0f, 3, flat_ids, flat);
+    index_close(ix);
+}
+
+/* ------------------------------------------------------------- phrases */
+
+/*
+ * Collection B: N = 5, total 18 tokens, avgdl = 3.6.
+ *   b1 "dog dog dog"                    dl 3
+ *   b2 "dog cat dog cat dog"            dl 5
+ *   b3 "dog cat cat dog"                dl 4
+ *   b4 title "red cat", text "dog bird" dl 4 (positions: red 0, cat 1, -
+ *                                        2 left empty -, dog 3, bird 4)
+ *   b5 "cat dog"                        dl 2
+ * df: dog 5, cat 4, red 1, bird 1.
+ *   idf(dog) = ln(1 + 0.5 / 5.5) = ln 1.090909 = 0.087011
+ *   idf(cat) = ln(1 + 1.5 / 4.5) = ln 1.333333 = 0.287682
+ * k1 = 0.9, b = 0.4:  K(dl) = 0.9 * (0.6 + 0.4 * dl / 3.6)
+ *   K(2) = 0.9 * 0.822222 = 0.740000    K(3) = 0.9 * 0.933333 = 0.840000
+ *   K(4) = 0.9 * 1.044444 = 0.940000    K(5) = 0.9 * 1.155556 = 1.040000
+ */
+static const char corpus_b[] = "{\"id\": \"b1\", \"text\": \"dog dog dog\"}\n"
+                               "{\"id\": \"b2\", \"text\": \"dog cat dog cat dog\"}\n"
+                               "{\"id\": \"b3\", \"text\": \"dog cat cat dog\"}\n"
+                               "{\"id\": \"b4\", \"title\": \"red cat\", \"text\": \"dog bird\"}\n"
+                               "{\"id\": \"b5\", \"text\": \"cat dog\"}\n";
+
+Test(bm25, phrases)
+{
+    index_reader *ix = build("b", corpus_b);
+    cr_assert_eq(ix->total_len, 18);
+    /*
+     * "dog dog": b1 only, twice (overlapping: from positions 1 and 2).
+     *   idf = 2 * 0.087011 = 0.174023
+     *   b1: 0.174023 * 2 / (2 + 0.84) = 0.348046 / 2.84 = 0.122551
+     * (b3 and b4 have two dogs, never adjacent; in b4 the title's last
+     * token and the text's first are not adjacent either.)
+     */
+    const char *dd_ids[] = {"b1"};
+    const double dd[] = {0.122551};
+    expect(ix, "\"dog dog\"", 0.9f, 0.4f, 1, dd_ids, dd);
+    /*
+     * "dog cat dog": b2 twice (from dog 1 and dog 3); b3 has "dog cat cat".
+     *   idf = 0.087011 + 0.287682 + 0.087011 = 0.461705
+     *   b2: 0.461705 * 2 / (2 + 1.04) = 0.923409 / 3.04 = 0.303753
+     */
+    const char *dcd_ids[] = {"b2"};
+    const double dcd[] = {0.303753};
+    expect(ix, "\"dog cat dog\"", 0.9f, 0.4f, 1, dcd_ids, dcd);
+    /*
+     * "cat dog": b2 twice, b3 once, b5 once; not b4, whose "cat" ends the
+     * title and "dog" starts the text.
+     *   idf = 0.287682 + 0.087011 = 0.374693
+     *   b2: 0.374693 * 2 / (2 + 1.04) = 0.749387 / 3.04 = 0.246509
+     *   b5: 0.374693 / (1 + 0.74) = 0.374693 / 1.74 = 0.215341
+     *   b3: 0.374693 / (1 + 0.94) = 0.374693 / 1.94 = 0.193141
+     */
+    const char *cd_ids[] = {"b2", "b5", "b3"};
+    const double cd[] = {0.246509, 0.215341, 0.193141};
+    expect(ix, "\"cat dog\"", 0.9f, 0.4f, 3, cd_ids, cd);
+    /*
+     * k1 = 1.2, b = 0.75: K(dl) = 1.2 * (0.25 + 0.75 * dl / 3.6)
+     *   K(2) = 1.2 * 0.666667 = 0.8, K(4) = 1.2 * 1.083333 = 1.3,
+     *   K(5) = 1.2 * 1.291667 = 1.55
+     *   b2: 0.749387 / 3.55 = 0.211095
+     *   b5: 0.374693 / 1.8  = 0.208163
+     *   b3: 0.374693 / 2.3  = 0.162910
+     */
+    const double cd12[] = {0.211095, 0.208163, 0.162910};
+    expect(ix, "\"cat dog\"", 1.2f, 0.75f, 3, cd_ids, cd12);
+    /* Phrases inside one field do match: the title's, the text's. */
+    hit h[8];
+    cr_assert_eq(run(ix, "\"red cat\"", 10, 0.9f, 0.4f, h, NULL), 1);
+    cr_assert_str_eq(h[0].id, "b4");
+    cr_assert_eq(run(ix, "\"dog bird\"", 10, 0.9f, 0.4f, h, NULL), 1);
+    cr_assert_str_eq(h[0].id, "b4");
+    /* ...but never across the boundary, nor across the empty position. */
+    cr_assert_eq(run(ix, "\"red cat dog\"", 10, 0.9f, 0.4f, h, NULL), 0);
+    cr_assert_eq(run(ix, "\"cat dog bird\"", 10, 0.9f, 0.4f, h, NULL), 0);
+    /* Three in a row, twice the same word. */
+    cr_assert_eq(run(ix, "\"dog dog dog\"", 10, 0.9f, 0.4f, h, NULL), 1);
+    cr_assert_str_eq(h[0].id, "b1");
+    cr_assert_eq(run(ix, "\"dog dog dog dog\"", 10, 0.9f, 0.4f, h, NULL), 0);
+    cr_assert_eq(run(ix, "\"cat cat\"", 10, 0.9f, 0.4f, h, NULL), 1);
+    cr_assert_str_eq(h[0].id, "b3");
+    cr_assert_eq(run(ix, "\"cat dog cat dog\"", 10, 0.9f, 0.4f, h, NULL), 1);
+    cr_assert_str_eq(h[0].id, "b2");
+    index_close(ix);
+}
+
+/* ------------------------------------------------------------- ties */
+
+static int cmp_hash(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    uint64_t hx = XXH3_64bits(x, strlen(x)), hy = XXH3_64bits(y, strlen(y));
+    return hx < hy ? -1 : hx > hy;
+}
+
+/* Equal scores come out by increasing XXH3-64 of the id, and a smaller k
+ * keeps a prefix of that order. */
+static void check_ties(const index_reader *ix, const char *q, const char **ids, size_t n)
+{
+    qsort(ids, n, sizeof *ids, cmp_hash);
+    hit h[16];
+    cr_assert_eq(run(ix, q, 16, 0.9f, 0.4f, h, NULL), n);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_str_eq(h[i].id, ids[i], "tie order at %zu", i);
+        cr_assert_eq(h[i].score, h[0].score, "the scores are equal");
+    }
+    for (uint32_t k = 1; k < n; k++) {
+        hit p[16];
+        cr_assert_eq(run(ix, q, k, 0.9f, 0.4f, p, NULL), k);
+        for (uint32_t i = 0; i < k; i++) cr_assert_str_eq(p[i].id, ids[i], "k=%u hit %u", k, i);
+    }
+}
+
+Test(bm25, ties_one_segment)
+{
+    index_reader *ix = build("c", "{\"id\": \"t-1\", \"text\": \"fish bird\"}\n"
+                                  "{\"id\": \"t-2\", \"text\": \"fish bird\"}\n"
+                                  "{\"id\": \"x\", \"text\": \"cat dog red\"}\n"
+                                  "{\"id\": \"t-3\", \"text\": \"bird fish\"}\n"
+                                  "{\"id\": \"t-4\", \"text\": \"fish bird\"}\n"
+                                  "{\"id\": \"t-5\", \"text\": \"fish bird\"}\n"
+                                  "{\"id\": \"t-6\", \"text\": \"bird fish\"}\n");
+    const char *ids[] = {"t-1", "t-2", "t-3", "t-4", "t-5", "t-6"};
+    check_ties(ix, "fish", ids, 6);
+    check_ties(ix, "fish bird", ids, 6);
+    index_close(ix);
+}
+
+/* Segment `number` holding the given ids, each a document "fish" (dl 1,
+ * term "fish" at position 0), and one other document "cat". */
+static void tie_segment(const char *dir, uint32_t number, const char *const *ids, size_t n,
+                        seg_meta *meta)
+{
+    segment_writer *w;
+    se_error err = {0};
+    cr_assert_eq(segw_create(&w, dir, number, 1, &err), SE_OK, "%s", err.msg);
+    for (size_t i = 0; i <= n; i++) {
+        const char *id = i < n ? ids[i] : "other";
+        const char *text = i < n ? "fish" : "cat";
+        seg_document d = {id, strlen(id), "", 0, text, strlen(text)};
+        cr_assert_eq(segw_add_document(w, &d, 1, XXH3_64bits(id, strlen(id)), 0, &err), SE_OK);
+    }
+    uint32_t pos = 0;
+    cr_assert_eq(segw_begin_term(w, "cat", 3, &err), SE_OK);
+    cr_assert_eq(segw_add_posting(w, (uint32_t)n, 1, &pos, &err), SE_OK);
+    cr_assert_eq(segw_end_term(w, &err), SE_OK);
+    cr_assert_eq(segw_begin_term(w, "fish", 4, &err), SE_OK);
+    for (uint32_t d = 0; d < n; d++) cr_assert_eq(segw_add_posting(w, d, 1, &pos, &err), SE_OK);
+    cr_assert_eq(segw_end_term(w, &err), SE_OK);
+    cr_assert_eq(segw_finish(w, meta, &err), SE_OK, "%s", err.msg);
+}
+
+Test(bm25, ties_across_segments)
+{
+    const char *dir = P("multi");
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    const char *s0[] = {"tie-a", "tie-b", "tie-c", "tie-d"};
+    const char *s1[] = {"tie-e", "tie-f"};
+    const char *s2[] = {"tie-g", "tie-h", "tie-i"};
+    seg_meta metas[3];
+    tie_segment(dir, 0, s0, 4, &metas[0]);
+    tie_segment(dir, 1, s1, 2, &metas[1]);
+    tie_segment(dir, 2, s2, 3, &metas[2]);
+    manifest m = {.generation = 1, .next_segment = 3, .nsegments = 3, .segments = metas};
+    uint8_t *buf;
+    size_t len;
+    se_error err = {0};
+    cr_assert_eq(manifest_encode(&m, &buf, &len, &err), SE_OK);
+    cr_assert_eq(fio_replace_file(dir, MANIFEST_NAME, buf, len, &err), SE_OK, "%s", err.msg);
+    free(buf);
+    index_reader *ix;
+    cr_assert_eq(index_open(&ix, dir, &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(ix->ndocs, 12);
+    const char *ids[] = {"tie-a", "tie-b", "tie-c", "tie-d", "tie-e",
+                         "tie-f", "tie-g", "tie-h", "tie-i"};
+    check_ties(ix, "fish", ids, 9);
+    /*
+     * The score itself: N = 12, df = 9, avgdl = 1, dl = 1, so K = k1.
+     *   idf = ln(1 + (12 - 9 + 0.5) / 9.5) = ln 1.368421 = 0.313658
+     *   score = 0.313658 * 1 / (1 + 0.9) = 0.165083
+     */
+    hit h[10];
+    cr_assert_eq(run(ix, "fish", 10, 0.9f, 0.4f, h, NULL), 9);
+    cr_assert(fabs(h[0].score - 0.165083) < TOL, "%.7f", h[0].score);
+    index_close(ix);
+}
