@@ -179,8 +179,12 @@ uint32_t postings_cursor_advance(postings_cursor *c, uint32_t target)
     return c->doc = c->docs[i];
 }
 
-uint32_t postings_cursor_positions(postings_cursor *c, uint32_t *out)
+uint32_t postings_cursor_positions(postings_cursor *c, uint32_t *out, uint32_t cap)
 {
+    if (c->freqs[c->i] > cap) {
+        cursor_fail(c);
+        return 0;
+    }
     /* Skip the positions of the documents before the current one. */
     if (c->pos_doc > c->i) return 0; /* cannot happen: cursors only move forward */
     uint64_t skip = 0;

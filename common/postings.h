@@ -54,10 +54,10 @@ static inline uint32_t postings_cursor_freq(const postings_cursor *c)
     return c->freqs[c->i];
 }
 
-/* Decode the current document's positions into out (room for at least
- * postings_cursor_freq(c) values).  Returns the count, or 0 and sets
- * status on malformed data. */
-uint32_t postings_cursor_positions(postings_cursor *c, uint32_t *out);
+/* Decode the current document's positions into out, which has room for
+ * `cap` values (size it by the term's max tf).  Returns the count, or 0 and
+ * sets status on malformed data, including a tf above cap. */
+uint32_t postings_cursor_positions(postings_cursor *c, uint32_t *out, uint32_t cap);
 
 /* Skip-table view of block b of a long list (for block-max pruning and
  * --verify): last doc and impact of the block. */

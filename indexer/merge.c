@@ -112,7 +112,7 @@ int merge_segments(segment *const *sources, size_t nsources, const char *dir, ui
                     cur->status = SE_CORRUPT;
                     break;
                 }
-                uint32_t got = postings_cursor_positions(cur, positions);
+                uint32_t got = postings_cursor_positions(cur, positions, (uint32_t)pos_cap);
                 if (got != tf) break;
                 rc = segw_add_posting(w, sr->base + d, tf, positions, err);
             }

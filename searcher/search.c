@@ -117,6 +117,7 @@ typedef struct iter {
     const uint32_t *offsets;
     uint32_t **pos;
     uint32_t *npos;
+    uint32_t *maxtf; /* room in pos[i]: the term's max tf */
     size_t *at; /* scratch for phrase_freq */
     uint32_t freq;
     /* IT_AND (must non-empty) / IT_OR (should only) */
@@ -400,7 +401,8 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
         it->pos = arena_alloc(&s->ar, n->nterms * sizeof *it->pos);
         it->npos = arena_zalloc(&s->ar, n->nterms * sizeof *it->npos);
         it->at = arena_alloc(&s->ar, n->nterms * sizeof *it->at);
-        if (!it->pcs || !it->pos || !it->npos || !it->at) goto oom;
+        it->maxtf = arena_alloc(&s->ar, n->nterms * sizeof *it->maxtf);
+        if (!it->pcs || !it->pos || !it->npos || !it->at || !it->maxtf) goto oom;
         it->cost = UINT64_MAX;
         for (size_t i = 0; i < n->nterms; i++) {
             uint64_t df;
@@ -413,6 +415,7 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
             if (found == 0) return empty_iter(ec);
             it->pcs[i] = open_cursor(ec, n->terms[i], &df);
             if (!it->pcs[i]) return ec->rc == SE_OK ? empty_iter(ec) : NULL;
+            it->maxtf[i] = info.max_tf;
             it->pos[i] = arena_alloc(&s->ar, (size_t)info.max_tf * sizeof **it->pos);
             if (!it->pos[i]) goto oom;
             if (df < it->cost) it->cost = df;
@@ -465,7 +468,7 @@ oom:
 static uint32_t phrase_freq(iter *it)
 {
     for (size_t i = 0; i < it->n; i++) {
-        it->npos[i] = postings_cursor_positions(it->pcs[i], it->pos[i]);
+        it->npos[i] = postings_cursor_positions(it->pcs[i], it->pos[i], it->maxtf[i]);
         if (it->npos[i] == 0) return 0;
     }
     uint32_t freq = 0;

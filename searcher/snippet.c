@@ -176,7 +176,8 @@ int snippet_make(analyzer *an, const search_highlight *hl, const char *text, siz
                 }
             }
             if (i + 1 >= w) {
-                long score = (long)distinct * 1000 + marks;
+                /* distinct leaves first, then marks (at most w) */
+                long score = (long)distinct * (long)(w + 1) + marks;
                 if (score > best_score) {
                     best_score = score;
                     best = i + 1 - w;

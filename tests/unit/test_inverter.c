@@ -322,7 +322,7 @@ static void check_postings(const segment *s, const seg_term_info *info, const rl
         uint32_t d = k ? postings_cursor_next(c) : c->doc;
         cr_assert_eq(d, l->docs[k], "%s: posting %u: doc %u, want %u", what, k, d, l->docs[k]);
         cr_assert_eq(postings_cursor_freq(c), l->tfs[k], "%s: doc %u tf", what, d);
-        uint32_t n = postings_cursor_positions(c, buf);
+        uint32_t n = postings_cursor_positions(c, buf, l->tfs[k]);
         cr_assert_eq(n, l->tfs[k], "%s: doc %u positions", what, d);
         for (uint32_t i = 0; i < n; i++)
             cr_assert_eq(buf[i], l->pos[l->pstart[k] + i], "%s: doc %u position %u", what, d, i);
@@ -519,11 +519,11 @@ Test(inverter, abandoned_document)
     uint32_t pos[4];
     postings_cursor_open(&c, s, &info);
     cr_assert_eq(c.doc, 0);
-    cr_assert_eq(postings_cursor_positions(&c, pos), 2);
+    cr_assert_eq(postings_cursor_positions(&c, pos, 4), 2);
     cr_assert_eq(pos[0], 0);
     cr_assert_eq(pos[1], 2);
     cr_assert_eq(postings_cursor_next(&c), 1);
-    cr_assert_eq(postings_cursor_positions(&c, pos), 1);
+    cr_assert_eq(postings_cursor_positions(&c, pos, 4), 1);
     cr_assert_eq(pos[0], 1);
     cr_assert_eq(segment_lookup(s, "banana", 6, &info, NULL), 1);
     cr_assert_eq(info.df, 2);
@@ -560,7 +560,7 @@ Test(inverter, shared_positions)
         postings_cursor c;
         uint32_t pos[2];
         postings_cursor_open(&c, s, &info);
-        uint32_t n = postings_cursor_positions(&c, pos);
+        uint32_t n = postings_cursor_positions(&c, pos, 2);
         cr_assert_eq(n, t < 2 ? 2 : 1);
         for (uint32_t k = 0; k < n; k++) cr_assert_eq(pos[k], want[t][k]);
     }
@@ -673,4 +673,37 @@ Test(inverter, merge_equals_single_build)
     for (int i = 0; i < NS; i++) segment_close(src[i]);
     inverter_free(inv);
     corpus_free(&c);
+}
+
+/* A tf larger than the caller's buffer (a max tf lying in a checksum-valid
+ * dictionary) ends the cursor as corrupt instead of overflowing. */
+Test(inverter, positions_respect_capacity)
+{
+    char dir[] = "/tmp/se-cap-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    inverter *inv;
+    cr_assert_eq(inverter_new(&inv), SE_OK);
+    segment_writer *w;
+    cr_assert_eq(segw_create(&w, dir, 0, 1, NULL), SE_OK);
+    seg_document d = {"d", 1, "", 0, "x x x", 5};
+    cr_assert_eq(segw_add_document(w, &d, 3, 1, 2, NULL), SE_OK);
+    for (uint32_t p = 0; p < 3; p++) cr_assert_eq(inverter_add_token(inv, "x", 1, p), SE_OK);
+    cr_assert_eq(inverter_end_document(inv, 0), SE_OK);
+    cr_assert_eq(inverter_write(inv, w, NULL), SE_OK);
+    seg_meta meta;
+    cr_assert_eq(segw_finish(w, &meta, NULL), SE_OK);
+    segment *s;
+    cr_assert_eq(segment_open(&s, dir, &meta, 1, NULL), SE_OK);
+    seg_term_info info;
+    cr_assert_eq(segment_lookup(s, "x", 1, &info, NULL), 1);
+    postings_cursor c;
+    uint32_t pos[3];
+    postings_cursor_open(&c, s, &info);
+    cr_assert_eq(postings_cursor_positions(&c, pos, 2), 0);
+    cr_assert_eq(c.status, SE_CORRUPT);
+    segment_close(s);
+    inverter_free(inv);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
 }

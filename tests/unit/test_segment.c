@@ -26,8 +26,6 @@
  */
 #include <criterion/criterion.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
@@ -206,7 +204,7 @@ enum pattern {
     NPATTERNS
 };
 
-/* Fill t's postings: df docs from `first` on, gaps and tfs per pattern.
+/* Fill t's postings: df docs, gaps and tfs per pattern, positions.
  * Returns the last doc id. */
 static uint32_t gen_postings(rterm *t, uint32_t df, enum pattern pat, int huge_pos)
 {
@@ -321,7 +319,7 @@ static void check_info(const segment *s, const rseg *r, const rterm *t, const se
 
 static void check_positions(postings_cursor *c, const rterm *t, uint32_t k, uint32_t *buf)
 {
-    uint32_t n = postings_cursor_positions(c, buf);
+    uint32_t n = postings_cursor_positions(c, buf, t->tfs[k]);
     cr_assert_eq(n, t->tfs[k], "positions of doc %u (#%u): got %u, want %u", t->docs[k], k, n,
                  t->tfs[k]);
     cr_assert_eq(c->status, SE_OK);
@@ -387,11 +385,11 @@ static void check_random_moves(const segment *s, const rterm *t, const seg_term_
         case 2:
             target = t->docs[j + below(df - j)] + 1;
             break; /* often absent */
-        case 3:    /* within the current block */
-            target =
-                t->docs[j + below(SEG_BLOCK - j % SEG_BLOCK < df - j ? SEG_BLOCK - j % SEG_BLOCK
-                                                                     : df - j)];
+        case 3: {  /* within the current block */
+            uint32_t in_block = SEG_BLOCK - j % SEG_BLOCK;
+            target = t->docs[j + below(in_block < df - j ? in_block : df - j)];
             break;
+        }
         case 4: { /* several blocks ahead */
             uint64_t k = j + (uint64_t)SEG_BLOCK * (2 + below(8)) + below(SEG_BLOCK);
             target = k < df ? t->docs[k] - (uint32_t)below(2) : t->docs[df - 1] + 1;
