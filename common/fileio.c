@@ -269,7 +269,20 @@ int fio_map_open(fio_map *m, const char *path, const char magic[8], se_error *er
     m->body = m->data + FIO_HEADER_SIZE;
     m->body_size = size - FIO_HEADER_SIZE - FIO_FOOTER_SIZE;
     m->checksum = fio_le64(m->data + size - 8);
+    /* Verifying paged the whole file in; drop it from our resident set (it
+     * stays in the page cache), so opening many large segments at once, as
+     * a merge does, does not look like using their size in memory. */
+    fio_map_release(m, UINT64_MAX);
     return SE_OK;
+}
+
+void fio_map_release(const fio_map *m, uint64_t upto)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (!m->data || page <= 0) return;
+    if (upto > m->size) upto = m->size;
+    upto -= upto % (uint64_t)page;
+    if (upto > 0) madvise((void *)m->data, upto, MADV_DONTNEED);
 }
 
 void fio_map_close(fio_map *m)

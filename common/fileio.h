@@ -95,6 +95,11 @@ typedef struct fio_map {
 int fio_map_open(fio_map *m, const char *path, const char magic[8], se_error *err);
 void fio_map_close(fio_map *m);
 
+/* Tell the kernel the bytes [0, upto) of the mapping will not be read again
+ * soon, so they stop counting towards this process's resident memory (they
+ * stay in the page cache).  Used by streaming passes such as merges. */
+void fio_map_release(const fio_map *m, uint64_t upto);
+
 /* Read a whole (small) file into a malloc'd buffer. */
 int fio_read_file(const char *path, uint8_t **data, size_t *size, se_error *err);
 

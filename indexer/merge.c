@@ -6,8 +6,13 @@
 #include "common/postings.h"
 #include "indexer/segment_writer.h"
 
+/* A merge reads every source once, front to back; releasing what it has
+ * read every RELEASE_STEP bytes keeps its resident memory flat. */
+#define RELEASE_STEP ((uint64_t)32 << 20)
+
 typedef struct source {
     const segment *seg;
+    uint64_t released_doc, released_pos;
     uint32_t base;
     seg_term_iter it;
     seg_term_info info;
@@ -29,6 +34,7 @@ static int copy_documents(segment_writer *w, source *src, size_t n, se_error *er
                 rc = segw_add_document(w, &doc, lengths[d], segment_id_hash(seg, d),
                                        segment_content_hash(seg, d), err);
         }
+        fio_map_release(segment_file(seg, SEG_STORE), UINT64_MAX);
     }
     seg_store_buffer_free(&buf);
     return rc;
@@ -119,6 +125,16 @@ int merge_segments(segment *const *sources, size_t nsources, const char *dir, ui
             if (rc == SE_OK && cur->status != SE_OK)
                 rc = se_fail(err, SE_CORRUPT, "segment %u: malformed postings for a term",
                              segment_number(sr->seg));
+            uint64_t doc_end = sr->info.doc_off + sr->info.doc_len;
+            uint64_t pos_end = sr->info.pos_off + sr->info.pos_len;
+            if (doc_end - sr->released_doc >= RELEASE_STEP) {
+                fio_map_release(segment_file(sr->seg, SEG_POST), doc_end);
+                sr->released_doc = doc_end;
+            }
+            if (pos_end - sr->released_pos >= RELEASE_STEP) {
+                fio_map_release(segment_file(sr->seg, SEG_POS), pos_end);
+                sr->released_pos = pos_end;
+            }
             if (rc == SE_OK) rc = advance(sr, err);
         }
         if (rc == SE_OK) rc = segw_end_term(w, err);
