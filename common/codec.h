@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CODEC_BLOCK 128
+#define CODEC_BLOCK        128
 #define CODEC_VARINT32_MAX 5
 #define CODEC_VARINT64_MAX 10
 

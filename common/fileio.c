@@ -217,8 +217,8 @@ int fio_check_frame(const uint8_t *data, size_t size, const char magic[8], const
     }
     uint32_t version = fio_le32(data + 8);
     if (version != FIO_FORMAT_VERSION)
-        return se_fail(err, SE_FORMAT, "%s: format version %u, this program reads version %u",
-                       what, version, FIO_FORMAT_VERSION);
+        return se_fail(err, SE_FORMAT, "%s: format version %u, this program reads version %u", what,
+                       version, FIO_FORMAT_VERSION);
     uint64_t recorded = fio_le64(data + size - 16);
     if (recorded != size)
         return se_fail(err, SE_CORRUPT, "%s: size is %zu bytes but the footer says %llu", what,
@@ -351,8 +351,7 @@ int fio_fsync_dir(const char *dir, se_error *err)
     return rc;
 }
 
-int fio_replace_file(const char *dir, const char *name, const void *data, size_t len,
-                     se_error *err)
+int fio_replace_file(const char *dir, const char *name, const void *data, size_t len, se_error *err)
 {
     char tmp[4096], final[4096];
     if (snprintf(tmp, sizeof tmp, "%s/%s.tmp-%ld", dir, name, (long)getpid()) >= (int)sizeof tmp ||

@@ -27,8 +27,8 @@
 #include "common/status.h"
 
 #define FIO_FORMAT_VERSION 1
-#define FIO_HEADER_SIZE 16
-#define FIO_FOOTER_SIZE 16
+#define FIO_HEADER_SIZE    16
+#define FIO_FOOTER_SIZE    16
 
 /* ---- little-endian helpers (unaligned-safe) ---- */
 static inline uint32_t fio_le32(const void *p)

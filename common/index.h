@@ -23,9 +23,9 @@ typedef struct index_reader {
     manifest man;
     uint32_t nsegments;
     segment **segments;
-    uint32_t *doc_base;  /* first global doc number of each segment */
-    uint64_t ndocs;      /* documents in all segments */
-    uint64_t total_len;  /* sum of document lengths */
+    uint32_t *doc_base; /* first global doc number of each segment */
+    uint64_t ndocs;     /* documents in all segments */
+    uint64_t total_len; /* sum of document lengths */
 } index_reader;
 
 /* Open the index in dir.  SE_NOTFOUND (no index there: message says so),

@@ -7,13 +7,14 @@
 #include "common/fileio.h"
 
 #define SEG_RECORD (4 + 4 + 8 + 8 + SEG_NFILES * 16)
-#define FIXED (8 + 4 + 4)
+#define FIXED      (8 + 4 + 4)
 
 int manifest_encode(const manifest *m, uint8_t **buf, size_t *len, se_error *err)
 {
     size_t size = FIO_HEADER_SIZE + FIXED + (size_t)m->nsegments * SEG_RECORD + FIO_FOOTER_SIZE;
     uint8_t *b = calloc(1, size);
     if (!b) return se_fail(err, SE_NOMEM, "out of memory");
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result): the magic has no NUL
     memcpy(b, MANIFEST_MAGIC, 8);
     fio_put32(b + 8, FIO_FORMAT_VERSION);
     uint8_t *p = b + FIO_HEADER_SIZE;

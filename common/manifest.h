@@ -23,8 +23,8 @@
 #include "common/segment.h"
 #include "common/status.h"
 
-#define MANIFEST_NAME "MANIFEST"
-#define MANIFEST_MAGIC "SEIXMANI"
+#define MANIFEST_NAME         "MANIFEST"
+#define MANIFEST_MAGIC        "SEIXMANI"
 #define MANIFEST_MAX_SEGMENTS 65536
 
 typedef struct manifest {

@@ -100,8 +100,7 @@ static int load_block(postings_cursor *c, uint32_t b)
         uint32_t n = c->skip ? c->df - full * SEG_BLOCK : c->df;
         if (n == 0 || n > SEG_BLOCK) return SE_CORRUPT;
         if (decode_tail(c, n, prev, limit) != SE_OK) return SE_CORRUPT;
-        if (c->skip && (c->next != limit || c->docs[n - 1] != skip_u32(c, b, 0)))
-            return SE_CORRUPT;
+        if (c->skip && (c->next != limit || c->docs[n - 1] != skip_u32(c, b, 0))) return SE_CORRUPT;
         c->count = n;
     }
     c->block = b;

@@ -23,18 +23,18 @@
 #define POSTINGS_END UINT32_MAX
 
 typedef struct postings_cursor {
-    uint32_t doc; /* current document, POSTINGS_END when exhausted */
-    int status;   /* SE_OK, or SE_CORRUPT once malformed data was met */
-    uint32_t i;   /* index of the current document within the block */
-    uint32_t count; /* documents in the loaded block */
-    uint32_t block; /* index of the loaded block */
+    uint32_t doc;     /* current document, POSTINGS_END when exhausted */
+    int status;       /* SE_OK, or SE_CORRUPT once malformed data was met */
+    uint32_t i;       /* index of the current document within the block */
+    uint32_t count;   /* documents in the loaded block */
+    uint32_t block;   /* index of the loaded block */
     uint32_t nblocks; /* blocks in the skip table (0: short list, no table) */
     uint32_t df, ndocs;
-    const uint8_t *start, *end; /* the term's bytes in .doc */
-    const uint8_t *skip;        /* skip table, or NULL */
-    const uint8_t *next;        /* where the next block's data begins */
+    const uint8_t *start, *end;         /* the term's bytes in .doc */
+    const uint8_t *skip;                /* skip table, or NULL */
+    const uint8_t *next;                /* where the next block's data begins */
     const uint8_t *pos_start, *pos_end; /* the term's bytes in .pos */
-    const uint8_t *pos_ptr;     /* positions of docs[pos_doc] start here */
+    const uint8_t *pos_ptr;             /* positions of docs[pos_doc] start here */
     uint32_t pos_doc;
     uint32_t docs[SEG_BLOCK];
     uint32_t freqs[SEG_BLOCK];

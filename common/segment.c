@@ -26,9 +26,9 @@ const char *const seg_file_ext[SEG_NFILES] = {"tdx", "doc", "pos", "len", "sto"}
 const char *const seg_file_magic[SEG_NFILES] = {"SEIXTDIC", "SEIXPOST", "SEIXPOSI", "SEIXDTAB",
                                                 "SEIXSTOR"};
 
-#define DICT_TRAILER 40
+#define DICT_TRAILER   40
 #define DOCTAB_TRAILER 16
-#define STORE_TRAILER 16
+#define STORE_TRAILER  16
 
 struct segment {
     uint32_t number;
@@ -169,7 +169,8 @@ int segment_open(segment **out, const char *dir, const seg_meta *meta, int check
              s->files[f].checksum != meta->files[f].checksum))
             rc = se_fail(err, SE_CORRUPT, "%s: size or checksum differs from the manifest", path);
     }
-    if (rc == SE_OK && s->ndocs > SEG_MAX_DOCS) rc = corrupt(err, s, SEG_DOCTAB, "too many documents");
+    if (rc == SE_OK && s->ndocs > SEG_MAX_DOCS)
+        rc = corrupt(err, s, SEG_DOCTAB, "too many documents");
     if (rc == SE_OK) rc = open_dict(s, err);
     if (rc == SE_OK && check_meta && s->nterms != meta->nterms)
         rc = corrupt(err, s, SEG_DICT, "term count differs from the manifest");

@@ -35,12 +35,12 @@
 #include "common/fileio.h"
 #include "common/status.h"
 
-#define SEG_BLOCK 128 /* docs per bit-packed block; lists shorter than this have no skip table */
-#define SEG_SKIP_ENTRY 20
+#define SEG_BLOCK            128 /* docs per bit-packed block; lists shorter than this have no skip table */
+#define SEG_SKIP_ENTRY       20
 #define SEG_DICT_BLOCK_TERMS 64
-#define SEG_STORE_CHUNK (32u << 10)     /* target uncompressed bytes per store chunk */
-#define SEG_MAX_DOCS 0x7fffffffu        /* doc ids are below this */
-#define SEG_MAX_STORE_RECORD (1u << 30) /* sanity bound when reading a chunk */
+#define SEG_STORE_CHUNK      (32u << 10) /* target uncompressed bytes per store chunk */
+#define SEG_MAX_DOCS         0x7fffffffu /* doc ids are below this */
+#define SEG_MAX_STORE_RECORD (1u << 30)  /* sanity bound when reading a chunk */
 
 enum seg_file { SEG_DICT, SEG_POST, SEG_POS, SEG_DOCTAB, SEG_STORE, SEG_NFILES };
 
@@ -73,7 +73,7 @@ typedef struct seg_term_info {
     uint64_t doc_len;
     uint64_t pos_off; /* file offset of the term's positions in .pos */
     uint64_t pos_len;
-    uint32_t max_tf;  /* impact: highest tf, and shortest length among its docs */
+    uint32_t max_tf; /* impact: highest tf, and shortest length among its docs */
     uint32_t min_len;
 } seg_term_info;
 
@@ -105,9 +105,9 @@ int segment_lookup(const segment *s, const char *term, size_t len, seg_term_info
 /* Iterate over all terms in order. */
 typedef struct seg_term_iter {
     const segment *seg;
-    uint64_t block;          /* next block to load */
-    const uint8_t *p, *end;  /* position in the current block */
-    uint32_t left;           /* entries left in the current block */
+    uint64_t block;         /* next block to load */
+    const uint8_t *p, *end; /* position in the current block */
+    uint32_t left;          /* entries left in the current block */
     uint64_t doc_next, pos_next;
     char term[256];
     size_t term_len;

@@ -9,18 +9,30 @@
 const char *se_status_name(int code)
 {
     switch (code) {
-    case SE_OK: return "ok";
-    case SE_NOMEM: return "out of memory";
-    case SE_IO: return "I/O error";
-    case SE_CORRUPT: return "corrupt index";
-    case SE_FORMAT: return "unsupported format";
-    case SE_INVALID: return "invalid input";
-    case SE_SYNTAX: return "query syntax error";
-    case SE_LIMIT: return "limit exceeded";
-    case SE_NOTFOUND: return "not found";
-    case SE_LOCKED: return "index locked";
-    case SE_NOSPC: return "no space left on device";
-    default: return "unknown error";
+    case SE_OK:
+        return "ok";
+    case SE_NOMEM:
+        return "out of memory";
+    case SE_IO:
+        return "I/O error";
+    case SE_CORRUPT:
+        return "corrupt index";
+    case SE_FORMAT:
+        return "unsupported format";
+    case SE_INVALID:
+        return "invalid input";
+    case SE_SYNTAX:
+        return "query syntax error";
+    case SE_LIMIT:
+        return "limit exceeded";
+    case SE_NOTFOUND:
+        return "not found";
+    case SE_LOCKED:
+        return "index locked";
+    case SE_NOSPC:
+        return "no space left on device";
+    default:
+        return "unknown error";
     }
 }
 

@@ -100,7 +100,8 @@ static int add_document(build_state *b, const input_doc *d, se_error *err)
     uint32_t doc = segw_ndocs(b->w);
     seg_document sd = {d->id, d->id_len, d->title, d->title_len, d->text, d->text_len};
     /* Content hash: the text hashed with the title's hash as seed. */
-    uint64_t content = XXH3_64bits_withSeed(d->text, d->text_len, XXH3_64bits(d->title, d->title_len));
+    uint64_t content =
+        XXH3_64bits_withSeed(d->text, d->text_len, XXH3_64bits(d->title, d->title_len));
     rc = segw_add_document(b->w, &sd, ntokens, XXH3_64bits(d->id, d->id_len), content, err);
     if (rc == SE_OK) rc = inverter_end_document(b->inv, doc);
     if (rc != SE_OK) return se_fail(err, rc, "indexing document failed: %s", se_status_name(rc));

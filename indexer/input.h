@@ -43,7 +43,7 @@
 
 #include "common/status.h"
 
-#define INPUT_MAX_TITLE_BYTES 512
+#define INPUT_MAX_TITLE_BYTES       512
 #define INPUT_DEFAULT_MAX_DOC_BYTES ((size_t)64 << 20)
 
 typedef struct input_doc {
@@ -66,10 +66,10 @@ typedef struct input_options {
 } input_options;
 
 typedef struct input_stats {
-    uint64_t documents;      /* handed out */
-    uint64_t skipped;        /* skipped with a warning */
-    uint64_t repaired_utf8;  /* documents in which invalid UTF-8 was replaced */
-    uint64_t bytes_read;     /* raw (decompressed) bytes consumed */
+    uint64_t documents;     /* handed out */
+    uint64_t skipped;       /* skipped with a warning */
+    uint64_t repaired_utf8; /* documents in which invalid UTF-8 was replaced */
+    uint64_t bytes_read;    /* raw (decompressed) bytes consumed */
 } input_stats;
 
 typedef struct input_reader input_reader;

@@ -27,8 +27,8 @@
 #include "common/codec.h"
 
 #define PAGE_SIZE_BYTES (1u << 20)
-#define LINK 8
-#define MAX_LEVEL 10
+#define LINK            8
+#define MAX_LEVEL       10
 static const uint32_t slice_size[MAX_LEVEL + 1] = {32,   64,   128,  256,   512,  1024,
                                                    2048, 4096, 8192, 16384, 32768};
 
@@ -36,14 +36,14 @@ typedef struct term_entry {
     uint64_t hash;
     uint32_t key_off;
     uint8_t key_len;
-    uint8_t level;      /* level of the slice being written */
-    uint8_t *head;      /* first slice */
-    uint8_t *cur;       /* next byte to write */
-    uint8_t *limit;     /* where the link field of the current slice starts */
-    uint32_t last_doc;  /* last doc with a record, UINT32_MAX before the first */
-    uint32_t doc_tf;    /* occurrences in the current document */
-    uint32_t slot;      /* scratch: where this term's positions go */
-    uint32_t in_doc;    /* 1 when in the touched list */
+    uint8_t level;     /* level of the slice being written */
+    uint8_t *head;     /* first slice */
+    uint8_t *cur;      /* next byte to write */
+    uint8_t *limit;    /* where the link field of the current slice starts */
+    uint32_t last_doc; /* last doc with a record, UINT32_MAX before the first */
+    uint32_t doc_tf;   /* occurrences in the current document */
+    uint32_t slot;     /* scratch: where this term's positions go */
+    uint32_t in_doc;   /* 1 when in the touched list */
 } term_entry;
 
 struct inverter {

@@ -85,7 +85,7 @@ int merge_segments(segment *const *sources, size_t nsources, const char *dir, ui
     size_t pos_cap = 0;
     postings_cursor *cur = malloc(sizeof *cur);
     if (!cur && rc == SE_OK) rc = se_fail(err, SE_NOMEM, "out of memory");
-    while (rc == SE_OK) {
+    while (rc == SE_OK && cur) {
         /* The smallest current term among the sources. */
         const source *min = NULL;
         for (size_t s = 0; s < nsources; s++)
@@ -97,7 +97,8 @@ int merge_segments(segment *const *sources, size_t nsources, const char *dir, ui
         rc = segw_begin_term(w, term, term_len, err);
         for (size_t s = 0; s < nsources && rc == SE_OK; s++) {
             source *sr = &src[s];
-            if (!sr->live || sr->it.term_len != term_len || memcmp(sr->it.term, term, term_len))
+            if (!sr->live || sr->it.term_len != term_len ||
+                memcmp(sr->it.term, term, term_len) != 0)
                 continue;
             if (sr->info.max_tf > pos_cap) {
                 size_t cap = pos_cap ? pos_cap : 64;

@@ -74,7 +74,7 @@ struct segment_writer {
     uint64_t *id_hashes, *content_hashes;
     size_t docs_cap;
     /* store */
-    bytes chunk;         /* raw records of the open chunk */
+    bytes chunk;          /* raw records of the open chunk */
     uint32_t chunk_first; /* first doc of the open chunk */
     bytes chunk_index;    /* 16 bytes per chunk */
     bytes zbuf;
@@ -179,8 +179,8 @@ static int flush_chunk(segment_writer *w, se_error *err)
     return SE_OK;
 }
 
-int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length,
-                      uint64_t id_hash, uint64_t content_hash, se_error *err)
+int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length, uint64_t id_hash,
+                      uint64_t content_hash, se_error *err)
 {
     if (w->status != SE_OK) return w->status;
     if (w->in_term || w->nterms > 0) return fail(w, SE_INVALID, err, "document after terms");
@@ -318,7 +318,8 @@ int segw_add_posting(segment_writer *w, uint32_t doc, uint32_t tf, const uint32_
     size_t used = 0;
     uint32_t prev = 0;
     for (uint32_t k = 0; k < tf; k++) {
-        if (k > 0 && positions[k] <= prev) return fail(w, SE_INVALID, err, "positions out of order");
+        if (k > 0 && positions[k] <= prev)
+            return fail(w, SE_INVALID, err, "positions out of order");
         used += codec_varint_put32(buf + used, positions[k] - prev);
         prev = positions[k];
         if (used > sizeof buf - CODEC_VARINT32_MAX) {
@@ -418,8 +419,8 @@ static void writer_free(segment_writer *w)
     free(w->lengths);
     free(w->id_hashes);
     free(w->content_hashes);
-    bytes *all[] = {&w->chunk, &w->chunk_index, &w->zbuf, &w->skip, &w->blocks,
-                    &w->dict_block, &w->dict_index, &w->dict_blob};
+    bytes *all[] = {&w->chunk,  &w->chunk_index, &w->zbuf,       &w->skip,
+                    &w->blocks, &w->dict_block,  &w->dict_index, &w->dict_blob};
     for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) free(all[k]->p);
     free(w->dir);
     free(w);
@@ -446,8 +447,7 @@ static int write_trailers(segment_writer *w, se_error *err)
     fio_write_u64(f, w->dict_index.len / 16);
     fio_write_u64(f, index_off);
     fio_write_u64(f, blob_off);
-    if (check_file(w, SEG_DICT, fio_write_u64(f, w->dict_blob.len), err) != SE_OK)
-        return w->status;
+    if (check_file(w, SEG_DICT, fio_write_u64(f, w->dict_blob.len), err) != SE_OK) return w->status;
     /* .len: lengths, padding to 8, id hashes, content hashes, trailer. */
     f = w->files[SEG_DOCTAB];
     fio_write(f, w->lengths, (size_t)w->ndocs * 4);
@@ -481,7 +481,8 @@ int segw_finish(segment_writer *w, seg_meta *meta, se_error *err)
     meta->nterms = w->nterms;
     for (int f = 0; f < SEG_NFILES; f++) {
         if (rc == SE_OK)
-            rc = fio_writer_finish(w->files[f], &meta->files[f].size, &meta->files[f].checksum, err);
+            rc =
+                fio_writer_finish(w->files[f], &meta->files[f].size, &meta->files[f].checksum, err);
         else
             fio_writer_abort(w->files[f]);
         w->files[f] = NULL;

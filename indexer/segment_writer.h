@@ -32,8 +32,8 @@ int segw_create(segment_writer **out, const char *dir, uint32_t number, int stor
                 se_error *err);
 
 /* Add the next document: its stored fields, length in tokens and hashes. */
-int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length,
-                      uint64_t id_hash, uint64_t content_hash, se_error *err);
+int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length, uint64_t id_hash,
+                      uint64_t content_hash, se_error *err);
 
 int segw_begin_term(segment_writer *w, const char *term, size_t len, se_error *err);
 /* positions: tf strictly increasing token positions. */

@@ -615,8 +615,7 @@ static int parse_literal(const char *text, size_t len, int default_and, query_no
         query_node *w = rc ? NULL : node_new(QUERY_WORD);
         if (w) {
             w->words = malloc(sizeof *w->words);
-            if (w->words && (w->words[0] = copy_bytes(text + i, j - i)) != NULL)
-                w->nwords = 1;
+            if (w->words && (w->words[0] = copy_bytes(text + i, j - i)) != NULL) w->nwords = 1;
         }
         if (rc || !w || w->nwords == 0) {
             query_free(w);

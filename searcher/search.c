@@ -118,7 +118,7 @@ typedef struct iter {
     uint32_t **pos;
     uint32_t *npos;
     uint32_t *maxtf; /* room in pos[i]: the term's max tf */
-    size_t *at; /* scratch for phrase_freq */
+    size_t *at;      /* scratch for phrase_freq */
     uint32_t freq;
     /* IT_AND (must non-empty) / IT_OR (should only) */
     size_t nmust, nshould, nnot;
@@ -558,14 +558,18 @@ static uint32_t iter_advance(iter *it, uint32_t target)
 {
     if (it->doc >= target) return it->doc;
     switch (it->kind) {
-    case IT_TERM: return it->doc = postings_cursor_advance(it->pc, target);
-    case IT_PHRASE: return phrase_align(it, postings_cursor_advance(it->pcs[0], target));
-    case IT_AND: return and_align(it, iter_advance(it->must[0], target));
+    case IT_TERM:
+        return it->doc = postings_cursor_advance(it->pc, target);
+    case IT_PHRASE:
+        return phrase_align(it, postings_cursor_advance(it->pcs[0], target));
+    case IT_AND:
+        return and_align(it, iter_advance(it->must[0], target));
     case IT_OR:
         for (size_t i = 0; i < it->nshould; i++)
             if (it->should[i]->doc < target) iter_advance(it->should[i], target);
         return or_settle(it);
-    default: return it->doc = POSTINGS_END;
+    default:
+        return it->doc = POSTINGS_END;
     }
 }
 
@@ -573,16 +577,20 @@ static uint32_t iter_next(iter *it)
 {
     if (it->doc == POSTINGS_END) return POSTINGS_END;
     switch (it->kind) {
-    case IT_TERM: return it->doc = postings_cursor_next(it->pc);
-    case IT_PHRASE: return phrase_align(it, postings_cursor_next(it->pcs[0]));
-    case IT_AND: return and_align(it, iter_next(it->must[0]));
+    case IT_TERM:
+        return it->doc = postings_cursor_next(it->pc);
+    case IT_PHRASE:
+        return phrase_align(it, postings_cursor_next(it->pcs[0]));
+    case IT_AND:
+        return and_align(it, iter_next(it->must[0]));
     case IT_OR: {
         uint32_t cur = it->doc;
         for (size_t i = 0; i < it->nshould; i++)
             if (it->should[i]->doc == cur) iter_next(it->should[i]);
         return or_settle(it);
     }
-    default: return POSTINGS_END;
+    default:
+        return POSTINGS_END;
     }
 }
 
@@ -603,7 +611,8 @@ static float iter_score(iter *it, uint32_t doc, float norm)
         float sum = 0;
         for (size_t i = 0; i < it->nmust; i++) sum += iter_score(it->must[i], doc, norm);
         for (size_t i = 0; i < it->nshould; i++)
-            if (iter_advance(it->should[i], doc) == doc) sum += iter_score(it->should[i], doc, norm);
+            if (iter_advance(it->should[i], doc) == doc)
+                sum += iter_score(it->should[i], doc, norm);
         return sum;
     }
     case IT_OR: {
@@ -612,7 +621,8 @@ static float iter_score(iter *it, uint32_t doc, float norm)
             if (it->should[i]->doc == doc) sum += iter_score(it->should[i], doc, norm);
         return sum;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 

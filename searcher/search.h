@@ -29,8 +29,8 @@
 #include "common/status.h"
 
 #define SEARCH_DEFAULT_K1 1.2f
-#define SEARCH_DEFAULT_B 0.75f
-#define SEARCH_MAX_K 100000
+#define SEARCH_DEFAULT_B  0.75f
+#define SEARCH_MAX_K      100000
 
 typedef struct search_options {
     uint32_t k;      /* hits wanted (1..SEARCH_MAX_K) */

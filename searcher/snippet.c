@@ -16,10 +16,10 @@
 typedef struct tok {
     size_t start, end;
     uint32_t position;
-    int term;    /* index into the merged term list, or -1 */
-    int mark;    /* highlighted */
-    int join;    /* highlighted together with the next token (same phrase occurrence) */
-    int leaf;    /* which query leaf (term or phrase) the mark belongs to, for scoring */
+    int term; /* index into the merged term list, or -1 */
+    int mark; /* highlighted */
+    int join; /* highlighted together with the next token (same phrase occurrence) */
+    int leaf; /* which query leaf (term or phrase) the mark belongs to, for scoring */
 } tok;
 
 typedef struct sbuf {
@@ -125,8 +125,10 @@ int snippet_make(analyzer *an, const search_highlight *hl, const char *text, siz
      * equal entry for query and document alike. */
     for (size_t p = 0; p < hl->nphrases; p++, leaf++) {
         const search_phrase *ph = &hl->phrases[p];
-        int want_idx[64];
+        /* A phrase longer than 64 terms is highlighted by its first 64. */
+        int want_idx[64] = {0};
         size_t nt = ph->nterms < 64 ? ph->nterms : 64;
+        if (nt == 0) continue;
         for (size_t j = 0; j < nt; j++)
             want_idx[j] = term_index(hl, ph->terms[j], strlen(ph->terms[j]));
         for (size_t i = 0; i < n; i++) {

@@ -25,8 +25,8 @@
 #define SNIPPET_SCAN_BYTES ((size_t)1 << 20) /* only this much of a document is scanned */
 
 typedef struct snippet_options {
-    size_t window;     /* tokens in the passage; 0 = whole text (for titles) */
-    const char *open;  /* highlight markers, e.g. "\033[1m" / "\033[0m" or "**" / "**" */
+    size_t window;    /* tokens in the passage; 0 = whole text (for titles) */
+    const char *open; /* highlight markers, e.g. "\033[1m" / "\033[0m" or "**" / "**" */
     const char *close;
 } snippet_options;
 
