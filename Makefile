@@ -34,6 +34,9 @@ SEARCHER_LIB := $(BUILD)/libsearcher.a
 TEST_BINS    := $(patsubst %.c,$(BUILD)/%,$(TEST_SRC))
 BINS         := $(BINDIR)/index $(BINDIR)/search
 
+# Keep intermediate objects (tests/support) between runs.
+.SECONDARY:
+
 .PHONY: all deps run test unit-tests asan install uninstall clean format format-check lint help
 all: $(BINS)
 

@@ -191,7 +191,7 @@ int main(int argc, char **argv)
         double mb = (double)st.bytes / 1e6;
         fprintf(stderr,
                 "%s: indexed %llu documents (%llu tokens, %.1f MB of text) in %.2f s (%.1f MB/s)\n"
-                "%s: %llu terms, %llu batch segment(s) merged, index %.1f MB (%.0f%% of the text) "
+                "%s: %llu terms, %llu in-memory batch(es), index %.1f MB (%.0f%% of the text) "
                 "in %s, generation %llu\n",
                 progname, (unsigned long long)st.documents, (unsigned long long)st.tokens, mb,
                 st.seconds, st.seconds > 0 ? mb / st.seconds : 0.0, progname,
