@@ -13,6 +13,7 @@
 #include "common/version.h"
 #include "indexer/build.h"
 #include "indexer/input.h"
+#include "indexer/verify.h"
 
 enum {
     EXIT_OK = 0,
@@ -29,6 +30,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: %s [options] PATH...\n"
+            "       %s --verify | --stats [-i DIR]\n"
             "Index articles into an index directory.  Each PATH is a directory (walked\n"
             "recursively for .txt, .md and .jsonl[.gz|.zst] files), a file, or '-' for JSONL\n"
             "on standard input.  The index is rebuilt from the given inputs and committed\n"
@@ -39,6 +41,8 @@ static void usage(FILE *out)
             "      --max-doc-mb N   skip documents larger than N MiB (default 64)\n"
             "      --store-level N  zlib level 1-9 of the document store (default 1)\n"
             "  -q, --quiet          print only errors and warnings\n"
+            "      --verify         check every checksum and structure of the index\n"
+            "      --stats          print documents, terms, segments and sizes\n"
             "  -h, --help           this help\n"
             "  -V, --version        print the version\n"
             "\n"
@@ -47,7 +51,7 @@ static void usage(FILE *out)
             "locked by another writer, corrupt); 4 input problem (missing or unreadable\n"
             "path, read error, nothing to index); 5 write failure (disk full, I/O error,\n"
             "out of memory).  On any non-zero status other than 1 nothing was committed.\n",
-            progname);
+            progname, progname);
 }
 
 typedef struct cli {
@@ -104,12 +108,68 @@ static int exit_code_for(int rc, int phase_input)
     }
 }
 
+static void human(char *buf, size_t cap, uint64_t bytes)
+{
+    if (bytes >= 1000000)
+        snprintf(buf, cap, "%.1f MB", (double)bytes / 1e6);
+    else if (bytes >= 10000)
+        snprintf(buf, cap, "%.1f KB", (double)bytes / 1e3);
+    else
+        snprintf(buf, cap, "%llu B", (unsigned long long)bytes);
+}
+
+/* --verify (deep) and --stats. */
+static int run_verify(const char *dir, int deep)
+{
+    index_description d;
+    se_error err = {0};
+    int rc = deep ? index_verify(dir, &d, &err) : index_describe(dir, &d, &err);
+    if (rc != SE_OK) {
+        fprintf(stderr, "%s: %s%s\n", progname, deep ? "verify failed: " : "", err.msg);
+        return rc == SE_NOMEM ? EXIT_WRITE : EXIT_INDEX;
+    }
+    if (deep) {
+        printf("%s: ok: generation %llu, %u segment(s), %llu documents, %llu terms, %llu postings, "
+               "%llu positions checked\n",
+               dir, (unsigned long long)d.generation, d.segments, (unsigned long long)d.documents,
+               (unsigned long long)d.terms, (unsigned long long)d.postings,
+               (unsigned long long)d.positions);
+        return EXIT_OK;
+    }
+    uint64_t total = d.manifest_bytes;
+    for (int f = 0; f < SEG_NFILES; f++) total += d.file_bytes[f];
+    printf("index       %s\ngeneration  %llu\nsegments    %u\ndocuments   %llu\n"
+           "terms       %llu (summed over segments)\npostings    %llu\npositions   %llu\n"
+           "tokens      %llu\n",
+           dir, (unsigned long long)d.generation, d.segments, (unsigned long long)d.documents,
+           (unsigned long long)d.terms, (unsigned long long)d.postings,
+           (unsigned long long)d.positions, (unsigned long long)d.tokens);
+    static const char *const what[SEG_NFILES] = {"dictionary", "postings", "positions",
+                                                 "document table", "document store"};
+    char h[32];
+    for (int f = 0; f < SEG_NFILES; f++) {
+        human(h, sizeof h, d.file_bytes[f]);
+        printf("  .%s  %-15s %10s  (%.1f%%)\n", seg_file_ext[f], what[f], h,
+               total ? 100.0 * (double)d.file_bytes[f] / (double)total : 0.0);
+    }
+    human(h, sizeof h, total);
+    printf("  total                 %10s\n", h);
+    if (d.postings)
+        printf("postings file: %.2f bytes (%.1f bits) per posting; positions file: %.2f bytes per "
+               "position\n",
+               (double)d.file_bytes[SEG_POST] / (double)d.postings,
+               8.0 * (double)d.file_bytes[SEG_POST] / (double)d.postings,
+               d.positions ? (double)d.file_bytes[SEG_POS] / (double)d.positions : 0.0);
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = getenv("SEARCH_INDEX");
     if (!dir || !*dir) dir = "index";
     long memory_mb = 256, max_doc_mb = 64, level = 1;
     cli c = {0};
+    int mode = 0; /* 0 index, 'Y' verify, 'S' stats */
     static const struct option opts[] = {{"index", required_argument, 0, 'i'},
                                          {"memory", required_argument, 0, 'm'},
                                          {"max-doc-mb", required_argument, 0, 'D'},
@@ -117,6 +177,8 @@ int main(int argc, char **argv)
                                          {"quiet", no_argument, 0, 'q'},
                                          {"help", no_argument, 0, 'h'},
                                          {"version", no_argument, 0, 'V'},
+                                         {"verify", no_argument, 0, 'Y'},
+                                         {"stats", no_argument, 0, 'S'},
                                          {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "i:m:qhV", opts, NULL)) != -1) {
@@ -129,6 +191,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "%s: --memory takes a number of MiB (4..1048576)\n", progname);
                 return EXIT_USAGE;
             }
+            break;
+        case 'Y':
+        case 'S':
+            mode = ch;
             break;
         case 'D':
             if (parse_size(optarg, 1, 1024, &max_doc_mb)) {
@@ -155,6 +221,13 @@ int main(int argc, char **argv)
             usage(stderr);
             return EXIT_USAGE;
         }
+    }
+    if (mode) {
+        if (optind < argc) {
+            fprintf(stderr, "%s: --verify and --stats take no PATH\n", progname);
+            return EXIT_USAGE;
+        }
+        return mode == 'Y' ? run_verify(dir, 1) : run_verify(dir, 0);
     }
     if (optind >= argc) {
         fprintf(stderr, "%s: no input given (try '%s corpus/')\n", progname, progname);
