@@ -26,7 +26,6 @@
  */
 #include <criterion/criterion.h>
 
-#include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,31 +40,23 @@
 #include "common/segment.h"
 #include "common/status.h"
 #include "indexer/segment_writer.h"
+#include "tests/support/fsutil.h"
 
 /* ------------------------------------------------------------- fixture */
 
-static char g_tmp[64];
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    if (flag == FTW_DP || flag == FTW_D || flag == FTW_DNR)
-        (void)rmdir(path);
-    else
-        (void)unlink(path);
-    return 0;
-}
+static char g_tmp[1024];
 
 static void setup(void)
 {
-    strcpy(g_tmp, "/tmp/test_segment_XXXXXX");
-    cr_assert_not_null(mkdtemp(g_tmp));
+    char *dir = fs_mkdtemp("test_segment_");
+    cr_assert_not_null(dir);
+    snprintf(g_tmp, sizeof g_tmp, "%s", dir);
+    free(dir);
 }
 
 static void teardown(void)
 {
-    if (g_tmp[0]) nftw(g_tmp, remove_entry, 16, FTW_PHYS | FTW_DEPTH);
+    if (g_tmp[0]) fs_rm_rf(g_tmp);
 }
 
 TestSuite(segment, .init = setup, .fini = teardown, .timeout = 60);
