@@ -82,7 +82,7 @@ $(BINDIR)/search: $(call obj,searcher/main.c) $(SEARCHER_LIB) $(COMMON_LIB)
 $(BUILD)/tests/%: tests/%.c $(call obj,$(TEST_SUPPORT)) $(SEARCHER_LIB) $(INDEXER_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -o $@ $< $(call obj,$(TEST_SUPPORT)) $(SEARCHER_LIB) $(INDEXER_LIB) \
-	    $(COMMON_LIB) $(LDFLAGS_ALL) $(LIBS) $(TESTLIBS)
+	    $(COMMON_LIB) $(TEST_EXTRA_LIBS) $(LDFLAGS_ALL) $(LIBS) $(TESTLIBS)
 
 # Every test binary runs from the repository root; end-to-end tests find the
 # binaries through SE_BIN_DIR and the shared data through SE_DATA_DIR.
@@ -157,3 +157,18 @@ wiki-index: $(BINS) $(WIKI_PARAS)
 	rm -rf bench/out/wiki-index
 	/usr/bin/time -v $(BINDIR)/index -i bench/out/wiki-index $(WIKI_PARAS) 2> bench/out/wiki-index.log; \
 	    status=$$?; tail -n 40 bench/out/wiki-index.log; exit $$status
+
+# ---- ranking evaluation: bin/eval and `make eval` (bench/EVAL.md) ----
+# bench/trec_eval_metrics.c -> build/libeval.a, linked into bin/eval and
+# tests/unit/test_eval (through TEST_EXTRA_LIBS, empty for every other test).
+EVAL_LIB  := $(BUILD)/libeval.a
+all: $(BINDIR)/eval
+
+$(EVAL_LIB): $(call obj,bench/trec_eval_metrics.c)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(BINDIR)/eval: $(call obj,bench/eval_main.c) $(EVAL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+$(BUILD)/tests/unit/test_eval: $(EVAL_LIB)
+$(BUILD)/tests/unit/test_eval: TEST_EXTRA_LIBS = $(EVAL_LIB)

@@ -12,10 +12,8 @@ static void release(index_reader *ix)
 {
     for (uint32_t i = 0; i < ix->nsegments; i++) segment_close(ix->segments[i]);
     free(ix->segments);
-    free(ix->doc_base);
     manifest_free(&ix->man);
     ix->segments = NULL;
-    ix->doc_base = NULL;
     ix->nsegments = 0;
 }
 
@@ -36,17 +34,17 @@ static int open_generation(index_reader *ix, se_error *err)
     if (rc != SE_OK) return rc;
     uint32_t n = ix->man.nsegments;
     ix->segments = calloc(n ? n : 1, sizeof *ix->segments);
-    ix->doc_base = calloc(n ? n : 1, sizeof *ix->doc_base);
-    if (!ix->segments || !ix->doc_base) return se_fail(err, SE_NOMEM, "out of memory");
+    if (!ix->segments) return se_fail(err, SE_NOMEM, "out of memory");
     ix->ndocs = 0;
+    ix->ndeleted = 0;
     ix->total_len = 0;
     for (uint32_t i = 0; i < n; i++) {
         rc = segment_open(&ix->segments[i], ix->dir, &ix->man.segments[i], 1, err);
         if (rc != SE_OK) return rc;
         ix->nsegments = i + 1;
-        ix->doc_base[i] = (uint32_t)ix->ndocs;
-        ix->ndocs += segment_ndocs(ix->segments[i]);
-        ix->total_len += segment_total_len(ix->segments[i]);
+        ix->ndocs += segment_ndocs(ix->segments[i]) - segment_ndeleted(ix->segments[i]);
+        ix->ndeleted += segment_ndeleted(ix->segments[i]);
+        ix->total_len += segment_total_len(ix->segments[i]) - segment_deleted_len(ix->segments[i]);
     }
     return SE_OK;
 }
@@ -97,7 +95,7 @@ int64_t index_doc_freq(const index_reader *ix, const char *term, size_t len, se_
         seg_term_info info;
         int rc = segment_lookup(ix->segments[i], term, len, &info, err);
         if (rc < 0) return rc;
-        if (rc == 1) df += info.df;
+        if (rc == 1) df += info.df - segment_deleted_df(ix->segments[i], term, len);
     }
     return df;
 }

@@ -23,9 +23,9 @@ typedef struct index_reader {
     manifest man;
     uint32_t nsegments;
     segment **segments;
-    uint32_t *doc_base; /* first global doc number of each segment */
-    uint64_t ndocs;     /* documents in all segments */
-    uint64_t total_len; /* sum of document lengths */
+    uint64_t ndocs;     /* live (not deleted) documents in all segments */
+    uint64_t ndeleted;  /* deleted documents still in segments */
+    uint64_t total_len; /* sum of the live documents' lengths */
 } index_reader;
 
 /* Open the index in dir.  SE_NOTFOUND (no index there: message says so),
@@ -33,8 +33,8 @@ typedef struct index_reader {
 int index_open(index_reader **out, const char *dir, se_error *err);
 void index_close(index_reader *ix);
 
-/* Sum of the term's document frequency over all segments (0 if absent);
- * negative SE_CORRUPT on a malformed dictionary. */
+/* The number of live documents containing the term, over all segments (0
+ * if absent); negative SE_CORRUPT on a malformed dictionary. */
 int64_t index_doc_freq(const index_reader *ix, const char *term, size_t len, se_error *err);
 
 #endif

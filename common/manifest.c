@@ -6,7 +6,8 @@
 
 #include "common/fileio.h"
 
-#define SEG_RECORD (4 + 4 + 8 + 8 + SEG_NFILES * 16)
+#define SEG_RECORD (4 + 4 + 8 + 8 + SEG_NFILES * 16 + 32)
+#define DEL_FIELDS (24 + SEG_NFILES * 16)
 #define FIXED      (8 + 4 + 4)
 
 int manifest_encode(const manifest *m, uint8_t **buf, size_t *len, se_error *err)
@@ -32,6 +33,10 @@ int manifest_encode(const manifest *m, uint8_t **buf, size_t *len, se_error *err
             fio_put64(p + 24 + f * 16, s->files[f].size);
             fio_put64(p + 32 + f * 16, s->files[f].checksum);
         }
+        fio_put64(p + DEL_FIELDS, s->del_gen);
+        fio_put32(p + DEL_FIELDS + 8, s->ndeleted);
+        fio_put64(p + DEL_FIELDS + 16, s->del.size);
+        fio_put64(p + DEL_FIELDS + 24, s->del.checksum);
         p += SEG_RECORD;
     }
     fio_put64(p, size);
@@ -76,9 +81,18 @@ int manifest_decode(const uint8_t *buf, size_t len, const char *what, manifest *
             s->files[f].size = fio_le64(p + 24 + f * 16);
             s->files[f].checksum = fio_le64(p + 32 + f * 16);
         }
+        s->del_gen = fio_le64(p + DEL_FIELDS);
+        s->ndeleted = fio_le32(p + DEL_FIELDS + 8);
+        uint32_t reserved = fio_le32(p + DEL_FIELDS + 12);
+        s->del.size = fio_le64(p + DEL_FIELDS + 16);
+        s->del.checksum = fio_le64(p + DEL_FIELDS + 24);
         p += SEG_RECORD;
         total_docs += s->ndocs;
-        if (s->number >= m->next_segment || s->ndocs > SEG_MAX_DOCS || total_docs > SEG_MAX_DOCS) {
+        int del_ok = s->del_gen ? (s->ndeleted > 0 && s->ndeleted <= s->ndocs &&
+                                   s->del_gen <= m->generation)
+                                : (s->ndeleted == 0 && s->del.size == 0 && s->del.checksum == 0);
+        if (s->number >= m->next_segment || s->ndocs > SEG_MAX_DOCS || total_docs > SEG_MAX_DOCS ||
+            !del_ok || reserved != 0) {
             manifest_free(m);
             return se_fail(err, SE_CORRUPT, "%s: invalid segment entry %u", what, i);
         }

@@ -48,6 +48,10 @@ struct segment {
     uint32_t nchunks;
     const uint8_t *store_index; /* nchunks x 16 bytes */
     uint64_t store_index_off;
+    /* deletions */
+    int has_dels;
+    uint64_t del_gen;
+    dels dels;
     char dir[];
 };
 
@@ -176,6 +180,23 @@ int segment_open(segment **out, const char *dir, const seg_meta *meta, int check
         rc = corrupt(err, s, SEG_DICT, "term count differs from the manifest");
     if (rc == SE_OK) rc = open_doctab(s, err);
     if (rc == SE_OK) rc = open_store(s, err);
+    if (rc == SE_OK && meta->del_gen) {
+        char path[4096];
+        rc = dels_file_path(path, sizeof path, dir, s->number, meta->del_gen);
+        if (rc != SE_OK) rc = se_fail(err, SE_INVALID, "index path too long: %s", dir);
+        if (rc == SE_OK) rc = dels_open(&s->dels, path, s->ndocs, err);
+        if (rc == SE_OK) {
+            s->has_dels = 1;
+            s->del_gen = meta->del_gen;
+            if (check_meta &&
+                (s->dels.map.size != meta->del.size || s->dels.map.checksum != meta->del.checksum ||
+                 s->dels.ndeleted != meta->ndeleted))
+                rc = se_fail(err, SE_CORRUPT, "%s: size, checksum or count differs from the manifest",
+                             path);
+            else if (s->dels.deleted_len > s->total_len)
+                rc = se_fail(err, SE_CORRUPT, "%s: deleted length exceeds the segment's", path);
+        }
+    }
     if (rc != SE_OK) {
         segment_close(s);
         return rc;
@@ -188,6 +209,7 @@ void segment_close(segment *s)
 {
     if (!s) return;
     for (int f = 0; f < SEG_NFILES; f++) fio_map_close(&s->files[f]);
+    if (s->has_dels) dels_close(&s->dels);
     free(s);
 }
 
@@ -218,6 +240,30 @@ uint64_t segment_id_hash(const segment *s, uint32_t doc)
 uint64_t segment_content_hash(const segment *s, uint32_t doc)
 {
     return fio_le64(s->content_hashes + (uint64_t)doc * 8);
+}
+const uint64_t *segment_deleted_bits(const segment *s)
+{
+    return s->has_dels ? s->dels.bits : NULL;
+}
+const dels *segment_deletions(const segment *s)
+{
+    return s->has_dels ? &s->dels : NULL;
+}
+uint32_t segment_ndeleted(const segment *s)
+{
+    return s->has_dels ? s->dels.ndeleted : 0;
+}
+uint64_t segment_deleted_len(const segment *s)
+{
+    return s->has_dels ? s->dels.deleted_len : 0;
+}
+uint32_t segment_deleted_df(const segment *s, const char *term, size_t len)
+{
+    return s->has_dels ? dels_term_count(&s->dels, term, len) : 0;
+}
+uint64_t segment_del_gen(const segment *s)
+{
+    return s->del_gen;
 }
 const fio_map *segment_file(const segment *s, enum seg_file f)
 {

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/deletions.h"
 #include "common/fileio.h"
 #include "common/status.h"
 
@@ -60,6 +61,9 @@ typedef struct seg_meta {
     uint64_t total_len; /* sum of document lengths */
     uint64_t nterms;
     seg_file_meta files[SEG_NFILES];
+    uint64_t del_gen;  /* deletions file s<number>_<del_gen>.del; 0: none */
+    uint32_t ndeleted; /* documents it deletes (0 when del_gen is 0) */
+    seg_file_meta del;
 } seg_meta;
 
 /* Build "<dir>/s%08u.<ext>" into buf; returns SE_OK or SE_INVALID if too long. */
@@ -79,8 +83,9 @@ typedef struct seg_term_info {
 
 typedef struct segment segment;
 
-/* Open segment `meta->number` in dir.  When `check_meta` is non-zero the
- * sizes and checksums in meta must match the files.  Returns SE_OK,
+/* Open segment `meta->number` in dir, and its deletions file when
+ * meta->del_gen is set.  When `check_meta` is non-zero the sizes and
+ * checksums in meta must match the files.  Returns SE_OK,
  * SE_NOTFOUND, SE_IO, SE_FORMAT, SE_CORRUPT or SE_NOMEM (file named). */
 int segment_open(segment **out, const char *dir, const seg_meta *meta, int check_meta,
                  se_error *err);
@@ -94,6 +99,16 @@ uint64_t segment_nterms(const segment *s);
 const uint32_t *segment_lengths(const segment *s);
 uint64_t segment_id_hash(const segment *s, uint32_t doc);
 uint64_t segment_content_hash(const segment *s, uint32_t doc);
+
+/* Deletions: the bitmap (NULL when the segment has none; test a document
+ * with dels_is_deleted), the open file (NULL when none), how many documents
+ * are deleted, their summed length, and how many of them contain a term. */
+const uint64_t *segment_deleted_bits(const segment *s);
+const dels *segment_deletions(const segment *s);
+uint32_t segment_ndeleted(const segment *s);
+uint64_t segment_deleted_len(const segment *s);
+uint32_t segment_deleted_df(const segment *s, const char *term, size_t len);
+uint64_t segment_del_gen(const segment *s);
 /* The mapped bytes of one file (for cursors, --verify and statistics). */
 const fio_map *segment_file(const segment *s, enum seg_file f);
 

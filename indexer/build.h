@@ -1,14 +1,32 @@
 /*
- * build.h - indexing documents into an index directory.
+ * build.h - adding, replacing and deleting documents in an index directory.
  *
- * build_index reads every document from an input reader, analyses it,
- * inverts it in memory, writes a segment whenever the in-memory batch passes
- * the memory budget, merges the batch segments into one at the end, and
- * commits a new manifest generation whose only segment is the new one (the
- * previous generation's files are removed after the commit).  It holds the
- * index's writer lock throughout.  On any error nothing is committed: the
- * previous generation stays current and the files written so far are
- * removed; a directory created by this run is removed again.
+ * build_index updates the index in dir from an input reader:
+ *   - a document whose id is new is added;
+ *   - a document whose id is in the index with different content (XXH3 of
+ *     title and text) replaces it: the old copy is marked deleted;
+ *   - a document whose id and content are already there is skipped;
+ *   - an id given twice in one run: the later copy wins;
+ *   - ids in opt->delete_ids are deleted (before the input is read, so an
+ *     id both deleted and given in the input ends up replaced);
+ *   - in BUILD_SYNC mode, every document the input did not mention is
+ *     deleted as well, so the index holds exactly the input afterwards;
+ *   - in BUILD_REBUILD mode the index is written from scratch: the previous
+ *     segments are dropped whole at the commit.
+ * New documents are inverted in memory, written as a segment whenever the
+ * in-memory batch passes the memory budget, and the batch segments merged
+ * into one.  Deletions are recorded in new deletions files beside the
+ * existing segments (common/deletions.h); existing segments are never
+ * rewritten by this step.  Everything is then committed as one new manifest
+ * generation (nothing is committed when nothing changed).  After the commit
+ * the merge policy runs (merge_policy.h), each merge a commit of its own;
+ * opt->optimize merges everything into one segment.
+ *
+ * It holds the index's writer lock throughout.  On an error before the
+ * commit nothing is committed: the previous generation stays current and
+ * the files written so far are removed; a directory created by this run is
+ * removed again.  An error while merging after the commit leaves the
+ * documents committed (st->generation says which generation).
  *
  * Not thread-safe: one build per index at a time (the lock enforces it
  * across processes).
@@ -24,15 +42,27 @@
 
 #define BUILD_DEFAULT_MEMORY ((size_t)256 << 20)
 
+enum build_mode { BUILD_UPDATE = 0, BUILD_SYNC, BUILD_REBUILD };
+
 typedef struct build_stats {
-    uint64_t documents;   /* indexed */
+    uint64_t documents;   /* documents written into new segments (added + replaced) */
+    uint64_t added;       /* ids that were not in the index */
+    uint64_t replaced;    /* ids whose content changed */
+    uint64_t unchanged;   /* ids whose content was already indexed (skipped) */
+    uint64_t superseded;  /* copies of an id given again later in the same run */
+    uint64_t deleted;     /* documents deleted (--delete, --sync) */
+    uint64_t not_found;   /* ids asked to be deleted that the index does not hold */
     uint64_t tokens;      /* indexed tokens */
     uint64_t bytes;       /* bytes of title and text indexed */
     uint64_t long_terms;  /* tokens skipped for exceeding the term length limit */
     uint64_t batches;     /* segments written before the final merge */
-    uint64_t terms;       /* distinct terms in the final segment */
-    uint64_t index_bytes; /* size of the committed segment's files */
-    uint64_t generation;  /* committed manifest generation */
+    uint64_t merges;      /* merges committed by the merge policy / optimize */
+    uint64_t terms;       /* distinct terms in the new segment */
+    uint64_t index_bytes; /* size of the new segment's files */
+    uint64_t generation;  /* last committed manifest generation (0: none) */
+    uint32_t segments;    /* segments in that generation */
+    uint64_t live_docs;   /* documents in that generation */
+    int committed;        /* a new generation was committed by this run */
     double seconds;
     int input_error; /* set when the failure came from the input side */
 } build_stats;
@@ -40,11 +70,22 @@ typedef struct build_stats {
 typedef struct build_options {
     size_t memory_budget; /* bytes; 0 = BUILD_DEFAULT_MEMORY */
     int store_level;      /* zlib level of the document store; 0 = default (1) */
+    enum build_mode mode;
+    const char *const *delete_ids; /* documents to delete by id */
+    size_t ndelete_ids;
+    int optimize;          /* merge into one segment without deletions at the end */
+    int no_merge;          /* do not run the merge policy */
+    unsigned merge_factor; /* 0 = MERGE_POLICY_FACTOR */
     /* Called about twice a second while indexing; may be NULL. */
     void (*progress)(void *ctx, const build_stats *st);
     void *progress_ctx;
+    /* Called for each id of delete_ids the index does not hold; may be NULL. */
+    void (*not_found)(void *ctx, const char *id);
+    void *not_found_ctx;
 } build_options;
 
+/* `in` may be NULL (only deletions and merges).  Returns SE_OK or an error
+ * with the message in *err; *st is filled in either case. */
 int build_index(const char *dir, input_reader *in, const build_options *opt, build_stats *st,
                 se_error *err);
 

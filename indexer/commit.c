@@ -15,10 +15,21 @@
 
 #include "common/fileio.h"
 
-/* Does `name` look like a file this engine writes into an index? */
-static int is_index_file(const char *name, uint32_t *segno, int *is_segment)
+/* Does `name` look like a file this engine writes into an index?  For
+ * segment files *is_segment is 1; for deletions files 2, with *del_gen. */
+static int is_index_file(const char *name, uint32_t *segno, int *is_segment, uint64_t *del_gen)
 {
     *is_segment = 0;
+    unsigned long long gen;
+    unsigned dn;
+    int dused = 0;
+    if (name[0] == 's' && sscanf(name, "s%8u_%20llu.del%n", &dn, &gen, &dused) == 2 &&
+        dused == (int)strlen(name) && name[9] == '_') {
+        *segno = dn;
+        *del_gen = gen;
+        *is_segment = 2;
+        return 1;
+    }
     if (strcmp(name, MANIFEST_NAME) == 0 || strcmp(name, INDEX_LOCK_NAME) == 0) return 1;
     if (strncmp(name, MANIFEST_NAME ".tmp-", strlen(MANIFEST_NAME ".tmp-")) == 0) return 1;
     unsigned n;
@@ -63,9 +74,10 @@ int index_dir_prepare(const char *dir, int *created, se_error *err)
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
         uint32_t n;
+        uint64_t gen;
         int seg;
         if (strcmp(e->d_name, MANIFEST_NAME) == 0) has_manifest = 1;
-        if (!is_index_file(e->d_name, &n, &seg) && !foreign++)
+        if (!is_index_file(e->d_name, &n, &seg, &gen) && !foreign++)
             snprintf(example, sizeof example, "%s", e->d_name);
     }
     closedir(d);
@@ -164,13 +176,18 @@ int remove_unreferenced(const char *dir, const manifest *m)
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         uint32_t n = 0;
+        uint64_t gen = 0;
         int seg;
-        if (!is_index_file(e->d_name, &n, &seg)) continue;
+        if (!is_index_file(e->d_name, &n, &seg, &gen)) continue;
         int doomed = 0;
-        if (seg) {
+        if (seg == 1) {
             doomed = 1;
             for (uint32_t i = 0; i < m->nsegments; i++)
                 if (m->segments[i].number == n) doomed = 0;
+        } else if (seg == 2) {
+            doomed = 1;
+            for (uint32_t i = 0; i < m->nsegments; i++)
+                if (m->segments[i].number == n && m->segments[i].del_gen == gen) doomed = 0;
         } else if (strncmp(e->d_name, MANIFEST_NAME ".tmp-", strlen(MANIFEST_NAME ".tmp-")) == 0) {
             doomed = 1;
         }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/index.h"
 #include "common/version.h"
 #include "indexer/build.h"
 #include "indexer/input.h"
@@ -30,28 +31,39 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: %s [options] PATH...\n"
-            "       %s --verify | --stats [-i DIR]\n"
-            "Index articles into an index directory.  Each PATH is a directory (walked\n"
-            "recursively for .txt, .md and .jsonl[.gz|.zst] files), a file, or '-' for JSONL\n"
-            "on standard input.  The index is rebuilt from the given inputs and committed\n"
-            "atomically: searches see the old index until the new one is complete.\n"
+            "       %s --delete [-i DIR] ID...\n"
+            "       %s --optimize | --verify | --stats | --list [-i DIR]\n"
+            "Add articles to an index directory, creating it if needed.  Each PATH is a\n"
+            "directory (walked recursively for .txt, .md and .jsonl[.gz|.zst] files), a file,\n"
+            "or '-' for JSONL on standard input.  A document whose id is new is added, one\n"
+            "whose content changed replaces the indexed copy, an unchanged one is skipped.\n"
+            "Every run is committed atomically: searches see the previous generation until\n"
+            "the new one is complete, and an interrupted run loses nothing committed before.\n"
             "\n"
             "  -i, --index DIR      index directory (default: $SEARCH_INDEX, else ./index)\n"
+            "      --sync           also delete the documents the inputs no longer hold\n"
+            "      --rebuild        write the index from scratch from the inputs\n"
+            "      --delete         the arguments are ids of documents to delete\n"
+            "      --optimize       merge the index into one segment without deletions\n"
+            "      --merge-factor N segments per level before a merge (2..32, default 10)\n"
+            "      --no-merge       do not merge segments after this run\n"
             "  -m, --memory MB      memory budget of one in-memory batch (default 256)\n"
             "      --max-doc-mb N   skip documents larger than N MiB (default 64)\n"
             "      --store-level N  zlib level 1-9 of the document store (default 1)\n"
             "  -q, --quiet          print only errors and warnings\n"
             "      --verify         check every checksum and structure of the index\n"
             "      --stats          print documents, terms, segments and sizes\n"
+            "      --list           print the id of every live document\n"
             "  -h, --help           this help\n"
             "  -V, --version        print the version\n"
             "\n"
-            "Exit status: 0 indexed; 1 indexed, but some inputs were skipped or repaired\n"
-            "(see the warnings); 2 usage error; 3 index directory problem (not an index,\n"
-            "locked by another writer, corrupt); 4 input problem (missing or unreadable\n"
-            "path, read error, nothing to index); 5 write failure (disk full, I/O error,\n"
-            "out of memory).  On any non-zero status other than 1 nothing was committed.\n",
-            progname, progname);
+            "Exit status: 0 done; 1 done, but some inputs were skipped or repaired, or ids\n"
+            "to delete were not found (see the warnings); 2 usage error; 3 index directory\n"
+            "problem (not an index, locked by another writer, corrupt); 4 input problem\n"
+            "(missing or unreadable path, read error, nothing to index); 5 write failure\n"
+            "(disk full, I/O error, out of memory).  On 2-5 nothing was committed, except\n"
+            "when the message says the documents were committed and a later merge failed.\n",
+            progname, progname, progname);
 }
 
 typedef struct cli {
@@ -70,6 +82,13 @@ static void warn(void *ctx, const char *source, uint64_t line, const char *messa
                 message);
     else
         fprintf(stderr, "%s: warning: %s: %s\n", progname, source, message);
+}
+
+static void not_found(void *ctx, const char *id)
+{
+    cli *c = ctx;
+    c->warnings++;
+    fprintf(stderr, "%s: warning: no document with id '%s' in the index\n", progname, id);
 }
 
 static void progress(void *ctx, const build_stats *st)
@@ -129,21 +148,23 @@ static int run_verify(const char *dir, int deep)
         return rc == SE_NOMEM ? EXIT_WRITE : EXIT_INDEX;
     }
     if (deep) {
-        printf("%s: ok: generation %llu, %u segment(s), %llu documents, %llu terms, %llu postings, "
-               "%llu positions checked\n",
+        printf("%s: ok: generation %llu, %u segment(s), %llu documents (%llu deleted), %llu terms, "
+               "%llu postings, %llu positions checked\n",
                dir, (unsigned long long)d.generation, d.segments, (unsigned long long)d.documents,
+               (unsigned long long)d.deleted,
                (unsigned long long)d.terms, (unsigned long long)d.postings,
                (unsigned long long)d.positions);
         return EXIT_OK;
     }
-    uint64_t total = d.manifest_bytes;
+    uint64_t total = d.manifest_bytes + d.deletions_bytes;
     for (int f = 0; f < SEG_NFILES; f++) total += d.file_bytes[f];
-    printf("index       %s\ngeneration  %llu\nsegments    %u\ndocuments   %llu\n"
+    printf("index       %s\ngeneration  %llu\nsegments    %u\ndocuments   %llu live, %llu deleted\n"
            "terms       %llu (summed over segments)\npostings    %llu\npositions   %llu\n"
            "tokens      %llu\n",
            dir, (unsigned long long)d.generation, d.segments, (unsigned long long)d.documents,
-           (unsigned long long)d.terms, (unsigned long long)d.postings,
-           (unsigned long long)d.positions, (unsigned long long)d.tokens);
+           (unsigned long long)d.deleted, (unsigned long long)d.terms,
+           (unsigned long long)d.postings, (unsigned long long)d.positions,
+           (unsigned long long)d.tokens);
     static const char *const what[SEG_NFILES] = {"dictionary", "postings", "positions",
                                                  "document table", "document store"};
     char h[32];
@@ -152,6 +173,11 @@ static int run_verify(const char *dir, int deep)
         printf("  .%s  %-15s %10s  (%.1f%%)\n", seg_file_ext[f], what[f], h,
                total ? 100.0 * (double)d.file_bytes[f] / (double)total : 0.0);
     }
+    human(h, sizeof h, d.deletions_bytes);
+    printf("  .del  %-15s %10s  (%.1f%%)\n", "deletions", h,
+           total ? 100.0 * (double)d.deletions_bytes / (double)total : 0.0);
+    human(h, sizeof h, d.manifest_bytes);
+    printf("  MANIFEST              %10s\n", h);
     human(h, sizeof h, total);
     printf("  total                 %10s\n", h);
     if (d.postings)
@@ -163,13 +189,47 @@ static int run_verify(const char *dir, int deep)
     return EXIT_OK;
 }
 
+/* --list: the ids of the live documents, segment by segment. */
+static int run_list(const char *dir)
+{
+    index_reader *ix;
+    se_error err = {0};
+    int rc = index_open(&ix, dir, &err);
+    if (rc != SE_OK) {
+        fprintf(stderr, "%s: %s\n", progname, err.msg);
+        return rc == SE_NOMEM ? EXIT_WRITE : EXIT_INDEX;
+    }
+    seg_store_buffer buf;
+    seg_store_buffer_init(&buf);
+    for (uint32_t i = 0; i < ix->nsegments && rc == SE_OK; i++) {
+        const segment *seg = ix->segments[i];
+        const uint64_t *deleted = segment_deleted_bits(seg);
+        for (uint32_t d = 0; d < segment_ndocs(seg) && rc == SE_OK; d++) {
+            if (deleted && dels_is_deleted(deleted, d)) continue;
+            seg_document doc;
+            rc = segment_document(seg, d, &buf, &doc, &err);
+            if (rc == SE_OK) printf("%.*s\n", (int)doc.id_len, doc.id);
+        }
+    }
+    seg_store_buffer_free(&buf);
+    index_close(ix);
+    if (rc != SE_OK) {
+        fprintf(stderr, "%s: %s\n", progname, err.msg);
+        return rc == SE_NOMEM ? EXIT_WRITE : EXIT_INDEX;
+    }
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_WRITE;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = getenv("SEARCH_INDEX");
     if (!dir || !*dir) dir = "index";
     long memory_mb = 256, max_doc_mb = 64, level = 1;
     cli c = {0};
-    int mode = 0; /* 0 index, 'Y' verify, 'S' stats */
+    int mode = 0; /* 0 index, 'Y' verify, 'S' stats, 'l' list */
+    int deleting = 0, optimize = 0, no_merge = 0;
+    long merge_factor = 0;
+    enum build_mode bmode = BUILD_UPDATE;
     static const struct option opts[] = {{"index", required_argument, 0, 'i'},
                                          {"memory", required_argument, 0, 'm'},
                                          {"max-doc-mb", required_argument, 0, 'D'},
@@ -179,6 +239,13 @@ int main(int argc, char **argv)
                                          {"version", no_argument, 0, 'V'},
                                          {"verify", no_argument, 0, 'Y'},
                                          {"stats", no_argument, 0, 'S'},
+                                         {"list", no_argument, 0, 'l'},
+                                         {"sync", no_argument, 0, 's'},
+                                         {"rebuild", no_argument, 0, 'R'},
+                                         {"delete", no_argument, 0, 'x'},
+                                         {"optimize", no_argument, 0, 'O'},
+                                         {"no-merge", no_argument, 0, 'N'},
+                                         {"merge-factor", required_argument, 0, 'F'},
                                          {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "i:m:qhV", opts, NULL)) != -1) {
@@ -194,7 +261,29 @@ int main(int argc, char **argv)
             break;
         case 'Y':
         case 'S':
+        case 'l':
             mode = ch;
+            break;
+        case 's':
+            bmode = BUILD_SYNC;
+            break;
+        case 'R':
+            bmode = BUILD_REBUILD;
+            break;
+        case 'x':
+            deleting = 1;
+            break;
+        case 'O':
+            optimize = 1;
+            break;
+        case 'N':
+            no_merge = 1;
+            break;
+        case 'F':
+            if (parse_size(optarg, 2, 32, &merge_factor)) {
+                fprintf(stderr, "%s: --merge-factor takes 2..32\n", progname);
+                return EXIT_USAGE;
+            }
             break;
         case 'D':
             if (parse_size(optarg, 1, 1024, &max_doc_mb)) {
@@ -224,22 +313,30 @@ int main(int argc, char **argv)
     }
     if (mode) {
         if (optind < argc) {
-            fprintf(stderr, "%s: --verify and --stats take no PATH\n", progname);
+            fprintf(stderr, "%s: --verify, --stats and --list take no PATH\n", progname);
             return EXIT_USAGE;
         }
+        if (mode == 'l') return run_list(dir);
         return mode == 'Y' ? run_verify(dir, 1) : run_verify(dir, 0);
     }
-    if (optind >= argc) {
-        fprintf(stderr, "%s: no input given (try '%s corpus/')\n", progname, progname);
+    if (deleting && bmode != BUILD_UPDATE) {
+        fprintf(stderr, "%s: --delete does not combine with --sync or --rebuild\n", progname);
+        return EXIT_USAGE;
+    }
+    if (optind >= argc && !optimize) {
+        fprintf(stderr, "%s: no %s given (try '%s corpus/')\n", progname,
+                deleting ? "id" : "input", progname);
         usage(stderr);
         return EXIT_USAGE;
     }
     c.tty = isatty(STDERR_FILENO);
     input_options io = {.max_doc_bytes = (size_t)max_doc_mb << 20, .warn = warn, .warn_ctx = &c};
-    input_reader *in;
+    input_reader *in = NULL;
     se_error err = {0};
-    int rc =
-        input_open(&in, (const char *const *)argv + optind, (size_t)(argc - optind), &io, &err);
+    int rc = SE_OK;
+    if (!deleting && optind < argc)
+        rc = input_open(&in, (const char *const *)argv + optind, (size_t)(argc - optind), &io,
+                        &err);
     if (rc != SE_OK) {
         fprintf(stderr, "%s: error: %s\n", progname, err.msg);
         fprintf(stderr, "%s: nothing was committed; the index in %s is unchanged\n", progname, dir);
@@ -247,31 +344,65 @@ int main(int argc, char **argv)
     }
     build_options bo = {.memory_budget = (size_t)memory_mb << 20,
                         .store_level = (int)level,
+                        .mode = bmode,
+                        .optimize = optimize,
+                        .no_merge = no_merge,
+                        .merge_factor = (unsigned)merge_factor,
                         .progress = progress,
-                        .progress_ctx = &c};
+                        .progress_ctx = &c,
+                        .not_found = not_found,
+                        .not_found_ctx = &c};
+    if (deleting) {
+        bo.delete_ids = (const char *const *)argv + optind;
+        bo.ndelete_ids = (size_t)(argc - optind);
+    }
     build_stats st;
     rc = build_index(dir, in, &bo, &st, &err);
-    input_stats is = input_get_stats(in);
+    input_stats is = {0};
+    if (in) is = input_get_stats(in);
     input_close(in);
     if (c.tty && !c.quiet) fputs("\r\033[K", stderr);
     if (rc != SE_OK) {
         int phase_input = st.input_error;
         fprintf(stderr, "%s: error: %s\n", progname, err.msg);
-        fprintf(stderr, "%s: nothing was committed; the index in %s is unchanged\n", progname, dir);
+        if (st.committed)
+            fprintf(stderr,
+                    "%s: the documents were committed (generation %llu); only merging "
+                    "segments failed\n",
+                    progname, (unsigned long long)st.generation);
+        else
+            fprintf(stderr, "%s: nothing was committed; the index in %s is unchanged\n", progname,
+                    dir);
         return exit_code_for(rc, phase_input);
     }
     if (!c.quiet) {
         double mb = (double)st.bytes / 1e6;
         fprintf(stderr,
-                "%s: indexed %llu documents (%llu tokens, %.1f MB of text) in %.2f s (%.1f MB/s)\n"
-                "%s: %llu terms, %llu in-memory batch(es), index %.1f MB (%.0f%% of the text) "
-                "in %s, generation %llu\n",
-                progname, (unsigned long long)st.documents, (unsigned long long)st.tokens, mb,
-                st.seconds, st.seconds > 0 ? mb / st.seconds : 0.0, progname,
-                (unsigned long long)st.terms, (unsigned long long)st.batches,
-                (double)st.index_bytes / 1e6,
-                st.bytes ? 100.0 * (double)st.index_bytes / (double)st.bytes : 0.0, dir,
-                (unsigned long long)st.generation);
+                "%s: %llu added, %llu replaced, %llu deleted, %llu unchanged",
+                progname, (unsigned long long)st.added, (unsigned long long)st.replaced,
+                (unsigned long long)st.deleted, (unsigned long long)st.unchanged);
+        if (st.superseded)
+            fprintf(stderr, " (%llu superseded by a later copy in the same run)",
+                    (unsigned long long)st.superseded);
+        if (st.not_found)
+            fprintf(stderr, "; %llu id(s) not found", (unsigned long long)st.not_found);
+        fprintf(stderr, "\n");
+        if (st.documents)
+            fprintf(stderr,
+                    "%s: indexed %llu documents (%llu tokens, %.1f MB of text) in %.2f s "
+                    "(%.1f MB/s); new segment: %llu terms, %.1f MB, from %llu batch(es)\n",
+                    progname, (unsigned long long)st.documents, (unsigned long long)st.tokens, mb,
+                    st.seconds, st.seconds > 0 ? mb / st.seconds : 0.0,
+                    (unsigned long long)st.terms, (double)st.index_bytes / 1e6,
+                    (unsigned long long)st.batches);
+        if (st.committed)
+            fprintf(stderr,
+                    "%s: %s: generation %llu, %llu documents in %u segment(s) (%llu merge(s))\n",
+                    progname, dir, (unsigned long long)st.generation,
+                    (unsigned long long)st.live_docs, st.segments, (unsigned long long)st.merges);
+        else
+            fprintf(stderr, "%s: %s: nothing changed (generation %llu, %llu documents)\n", progname,
+                    dir, (unsigned long long)st.generation, (unsigned long long)st.live_docs);
         if (is.skipped || is.repaired_utf8 || st.long_terms)
             fprintf(stderr,
                     "%s: %llu input(s) skipped, %llu repaired (invalid UTF-8), %llu over-long "
@@ -279,5 +410,5 @@ int main(int argc, char **argv)
                     progname, (unsigned long long)is.skipped, (unsigned long long)is.repaired_utf8,
                     (unsigned long long)st.long_terms);
     }
-    return (is.skipped || is.repaired_utf8) ? EXIT_WARNINGS : EXIT_OK;
+    return (is.skipped || is.repaired_utf8 || st.not_found) ? EXIT_WARNINGS : EXIT_OK;
 }

@@ -12,12 +12,23 @@
 
 typedef struct source {
     const segment *seg;
+    const uint64_t *deleted; /* NULL when the segment has no deletions */
+    uint32_t *live_before;   /* per bitmap word: live documents before it */
     uint64_t released_doc, released_pos;
     uint32_t base;
     seg_term_iter it;
     seg_term_info info;
     int live; /* 1 while the iterator holds a term */
 } source;
+
+/* The merged number of a live document of a source. */
+static inline uint32_t new_doc(const source *s, uint32_t d)
+{
+    if (!s->deleted) return s->base + d;
+    uint64_t below = (1ull << (d & 63)) - 1;
+    return s->base + s->live_before[d >> 6] +
+           (uint32_t)__builtin_popcountll(~s->deleted[d >> 6] & below);
+}
 
 static int copy_documents(segment_writer *w, source *src, size_t n, se_error *err)
 {
@@ -28,6 +39,7 @@ static int copy_documents(segment_writer *w, source *src, size_t n, se_error *er
         const segment *seg = src[s].seg;
         const uint32_t *lengths = segment_lengths(seg);
         for (uint32_t d = 0; d < segment_ndocs(seg) && rc == SE_OK; d++) {
+            if (src[s].deleted && dels_is_deleted(src[s].deleted, d)) continue;
             seg_document doc;
             rc = segment_document(seg, d, &buf, &doc, err);
             if (rc == SE_OK)
@@ -61,18 +73,35 @@ int merge_segments(segment *const *sources, size_t nsources, const char *dir, ui
     source *src = calloc(nsources ? nsources : 1, sizeof *src);
     if (!src) return se_fail(err, SE_NOMEM, "out of memory");
     uint64_t base = 0;
-    for (size_t s = 0; s < nsources; s++) {
-        src[s].seg = sources[s];
-        src[s].base = (uint32_t)base;
-        base += segment_ndocs(sources[s]);
+    int rc = SE_OK;
+    for (size_t s = 0; s < nsources && rc == SE_OK; s++) {
+        source *sr = &src[s];
+        sr->seg = sources[s];
+        sr->base = (uint32_t)base;
+        sr->deleted = segment_deleted_bits(sources[s]);
+        uint32_t ndocs = segment_ndocs(sources[s]);
+        if (sr->deleted) {
+            size_t words = ((size_t)ndocs + 63) / 64;
+            sr->live_before = malloc((words ? words : 1) * sizeof *sr->live_before);
+            if (!sr->live_before) {
+                rc = se_fail(err, SE_NOMEM, "out of memory");
+                break;
+            }
+            uint32_t live = 0;
+            for (size_t i = 0; i < words; i++) {
+                sr->live_before[i] = live;
+                uint64_t valid = (i + 1) * 64 <= ndocs ? ~0ull : (1ull << (ndocs % 64)) - 1;
+                live += (uint32_t)__builtin_popcountll(~sr->deleted[i] & valid);
+            }
+        }
+        base += ndocs - segment_ndeleted(sources[s]);
     }
-    if (base > SEG_MAX_DOCS) {
-        free(src);
-        return se_fail(err, SE_LIMIT, "merge would exceed %u documents", SEG_MAX_DOCS);
-    }
-    segment_writer *w;
-    int rc = segw_create(&w, dir, number, store_level, err);
+    if (rc == SE_OK && base > SEG_MAX_DOCS)
+        rc = se_fail(err, SE_LIMIT, "merge would exceed %u documents", SEG_MAX_DOCS);
+    segment_writer *w = NULL;
+    if (rc == SE_OK) rc = segw_create(&w, dir, number, store_level, err);
     if (rc != SE_OK) {
+        for (size_t s = 0; s < nsources; s++) free(src[s].live_before);
         free(src);
         return rc;
     }
@@ -94,7 +123,9 @@ int merge_segments(segment *const *sources, size_t nsources, const char *dir, ui
         char term[256];
         size_t term_len = min->it.term_len;
         memcpy(term, min->it.term, term_len);
-        rc = segw_begin_term(w, term, term_len, err);
+        /* The term is written once a live posting turns up: a term whose
+         * documents are all deleted disappears. */
+        int started = 0;
         for (size_t s = 0; s < nsources && rc == SE_OK; s++) {
             source *sr = &src[s];
             if (!sr->live || sr->it.term_len != term_len ||
@@ -114,6 +145,12 @@ int merge_segments(segment *const *sources, size_t nsources, const char *dir, ui
             postings_cursor_open(cur, sr->seg, &sr->info);
             for (uint32_t d = cur->doc; d != POSTINGS_END && rc == SE_OK;
                  d = postings_cursor_next(cur)) {
+                if (sr->deleted && dels_is_deleted(sr->deleted, d)) continue;
+                if (!started) {
+                    rc = segw_begin_term(w, term, term_len, err);
+                    if (rc != SE_OK) break;
+                    started = 1;
+                }
                 uint32_t tf = postings_cursor_freq(cur);
                 if (tf > sr->info.max_tf) {
                     cur->status = SE_CORRUPT;
@@ -121,7 +158,7 @@ int merge_segments(segment *const *sources, size_t nsources, const char *dir, ui
                 }
                 uint32_t got = postings_cursor_positions(cur, positions, (uint32_t)pos_cap);
                 if (got != tf) break;
-                rc = segw_add_posting(w, sr->base + d, tf, positions, err);
+                rc = segw_add_posting(w, new_doc(sr, d), tf, positions, err);
             }
             if (rc == SE_OK && cur->status != SE_OK)
                 rc = se_fail(err, SE_CORRUPT, "segment %u: malformed postings for a term",
@@ -138,10 +175,11 @@ int merge_segments(segment *const *sources, size_t nsources, const char *dir, ui
             }
             if (rc == SE_OK) rc = advance(sr, err);
         }
-        if (rc == SE_OK) rc = segw_end_term(w, err);
+        if (rc == SE_OK && started) rc = segw_end_term(w, err);
     }
     free(cur);
     free(positions);
+    for (size_t s = 0; s < nsources; s++) free(src[s].live_before);
     free(src);
     if (rc != SE_OK) {
         segw_abort(w);

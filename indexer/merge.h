@@ -1,7 +1,8 @@
 /*
  * merge.h - merging segments into one.
  *
- * Documents keep their order (segment by segment); terms are merged in
+ * Deleted documents are dropped (and terms left without a live document);
+ * the others keep their order (segment by segment); terms are merged in
  * sorted order with a k-way merge of the dictionaries, and each term's
  * postings are streamed through postings cursors into the new segment, so
  * memory holds one term's postings at a time, never a whole segment.

@@ -13,7 +13,11 @@
  *   positions   tf positions per posting, strictly increasing, and the
  *               term's positions end exactly at its extent;
  *   documents   every record decodes; XXH3 of the id and of the content
- *               equal the document table's hashes; lengths sum to the total.
+ *               equal the document table's hashes; lengths sum to the total;
+ *   deletions   (opening checked the bitmap against its count) each term's
+ *               count of deleted documents equals the deleted postings
+ *               found in its list, the table lists no other term, and the
+ *               deleted length equals the deleted documents' lengths.
  */
 #include "indexer/verify.h"
 
@@ -45,11 +49,24 @@ __attribute__((format(printf, 6, 7))) static int bad(se_error *err, const segmen
                    what);
 }
 
+/* The deletions file of s, named for messages. */
+static int bad_dels(se_error *err, const segment *s, const char *dir, const char *term,
+                    const char *what)
+{
+    if (term)
+        return se_fail(err, SE_CORRUPT, "%s/s%08u_%llu.del: term \"%.64s\": %s", dir,
+                       segment_number(s), (unsigned long long)segment_del_gen(s), term, what);
+    return se_fail(err, SE_CORRUPT, "%s/s%08u_%llu.del: %s", dir, segment_number(s),
+                   (unsigned long long)segment_del_gen(s), what);
+}
+
 static int verify_term(const segment *s, const char *dir, const char *term,
                        const seg_term_info *info, postings_cursor *c, uint32_t **pos,
-                       size_t *pos_cap, se_error *err)
+                       size_t *pos_cap, uint64_t *del_terms, se_error *err)
 {
     const uint32_t *lengths = segment_lengths(s);
+    const uint64_t *deleted = segment_deleted_bits(s);
+    uint32_t ndel = 0;
     if (info->max_tf > *pos_cap) {
         uint32_t *np = realloc(*pos, (size_t)info->max_tf * sizeof *np);
         if (!np) return se_fail(err, SE_NOMEM, "out of memory");
@@ -91,6 +108,7 @@ static int verify_term(const segment *s, const char *dir, const char *term,
         df++;
         cf += tf;
         prev = d;
+        if (deleted && dels_is_deleted(deleted, d)) ndel++;
     }
     if (c->status != SE_OK)
         return bad(err, s, SEG_POST, dir, term, "malformed postings or positions after doc %llu",
@@ -110,6 +128,14 @@ static int verify_term(const segment *s, const char *dir, const char *term,
     if (c->pos_ptr != c->pos_end)
         return bad(err, s, SEG_POS, dir, term, "%llu unused bytes after the positions",
                    (unsigned long long)(c->pos_end - c->pos_ptr));
+    uint32_t recorded = segment_deleted_df(s, term, strlen(term));
+    if (recorded != ndel) {
+        char what[128];
+        snprintf(what, sizeof what, "counts %u deleted documents with the term, there are %u",
+                 recorded, ndel);
+        return bad_dels(err, s, dir, term, what);
+    }
+    if (ndel) (*del_terms)++;
     return SE_OK;
 }
 
@@ -118,9 +144,11 @@ static int verify_documents(const segment *s, const char *dir, se_error *err)
     seg_store_buffer buf;
     seg_store_buffer_init(&buf);
     const uint32_t *lengths = segment_lengths(s);
-    uint64_t total = 0;
+    const uint64_t *deleted = segment_deleted_bits(s);
+    uint64_t total = 0, deleted_len = 0;
     int rc = SE_OK;
     for (uint32_t d = 0; d < segment_ndocs(s) && rc == SE_OK; d++) {
+        if (deleted && dels_is_deleted(deleted, d)) deleted_len += lengths[d];
         seg_document doc;
         rc = segment_document(s, d, &buf, &doc, err);
         if (rc != SE_OK) break;
@@ -138,6 +166,8 @@ static int verify_documents(const segment *s, const char *dir, se_error *err)
     if (rc == SE_OK && total != segment_total_len(s))
         rc = bad(err, s, SEG_DOCTAB, dir, NULL, "lengths sum to %llu, the table says %llu",
                  (unsigned long long)total, (unsigned long long)segment_total_len(s));
+    if (rc == SE_OK && deleted_len != segment_deleted_len(s))
+        rc = bad_dels(err, s, dir, NULL, "deleted length does not match the deleted documents");
     return rc;
 }
 
@@ -153,6 +183,7 @@ static int verify_segment(const segment *s, const char *dir, index_description *
     postings_cursor *c = malloc(sizeof *c);
     uint32_t *pos = NULL;
     size_t pos_cap = 0;
+    uint64_t del_terms = 0;
     if (!c) return se_fail(err, SE_NOMEM, "out of memory");
     int rc;
     while ((rc = seg_term_iter_next(&it, &info, err)) == 1) {
@@ -173,7 +204,8 @@ static int verify_segment(const segment *s, const char *dir, index_description *
         nterms++;
         d->postings += info.df;
         d->positions += info.cf;
-        if (deep && (rc = verify_term(s, dir, it.term, &info, c, &pos, &pos_cap, err)) != SE_OK)
+        if (deep && (rc = verify_term(s, dir, it.term, &info, c, &pos, &pos_cap, &del_terms,
+                                      err)) != SE_OK)
             break;
     }
     free(c);
@@ -182,8 +214,12 @@ static int verify_segment(const segment *s, const char *dir, index_description *
     if (nterms != segment_nterms(s))
         return bad(err, s, SEG_DICT, dir, NULL, "holds %llu terms, the trailer says %llu",
                    (unsigned long long)nterms, (unsigned long long)segment_nterms(s));
+    const dels *dl = segment_deletions(s);
+    if (deep && dl && dl->nterms != del_terms)
+        return bad_dels(err, s, dir, NULL, "lists terms that no deleted document contains");
     d->terms += nterms;
-    d->tokens += segment_total_len(s);
+    d->tokens += segment_total_len(s) - segment_deleted_len(s);
+    if (dl) d->deletions_bytes += dl->map.size;
     return deep ? verify_documents(s, dir, err) : SE_OK;
 }
 
@@ -197,6 +233,7 @@ static int run(const char *dir, index_description *out, int deep, se_error *err)
     d.generation = ix->man.generation;
     d.segments = ix->nsegments;
     d.documents = ix->ndocs;
+    d.deleted = ix->ndeleted;
     for (uint32_t i = 0; i < ix->nsegments && rc == SE_OK; i++) {
         for (int f = 0; f < SEG_NFILES; f++)
             d.file_bytes[f] += segment_file(ix->segments[i], (enum seg_file)f)->size;

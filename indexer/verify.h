@@ -24,12 +24,14 @@
 typedef struct index_description {
     uint64_t generation;
     uint32_t segments;
-    uint64_t documents;
+    uint64_t documents; /* live */
+    uint64_t deleted;   /* deleted, still in segments until they are merged */
     uint64_t terms;     /* summed over segments */
-    uint64_t postings;  /* summed df */
-    uint64_t positions; /* summed cf */
-    uint64_t tokens;    /* summed document lengths */
+    uint64_t postings;  /* summed df (deleted documents' postings included) */
+    uint64_t positions; /* summed cf (likewise) */
+    uint64_t tokens;    /* summed lengths of the live documents */
     uint64_t file_bytes[SEG_NFILES];
+    uint64_t deletions_bytes; /* .del files */
     uint64_t manifest_bytes;
 } index_description;
 

@@ -682,7 +682,9 @@ static int eval_segment(searcher *s, uint32_t si, const pnode *plan, const searc
     const float base = opt->k1 * (1.0f - opt->b), per_len = (float)(opt->k1 * opt->b / avgdl);
     size_t n = *nheap, k = opt->k;
     search_hit *heap = s->heap;
+    const uint64_t *deleted = segment_deleted_bits(seg);
     for (uint32_t doc = root->doc; doc != POSTINGS_END; doc = iter_next(root)) {
+        if (deleted && dels_is_deleted(deleted, doc)) continue;
         (*matches)++;
         float score = iter_score(root, doc, base + per_len * (float)lengths[doc]);
         search_hit h = {si, doc, 0, score};

@@ -358,19 +358,34 @@ Test(acceptance, failed_run_keeps_the_previous_generation)
     cr_assert_eq(mkdir(empty_dir, 0755), 0);
     cr_assert_eq(fs_join(empty_file, sizeof empty_file, empty_dir, "blank.txt"), 0);
     cr_assert_eq(fs_write_str(empty_file, ""), 0);
-    e2e_run(&r, TIMEOUT, "index", "-i", g_index, empty_dir, NULL);
-    EXPECT_EXIT(&r, 4, "index with nothing to index");
-    EXPECT_STDERR_HAS(&r, "no documents", "index with nothing to index");
+    e2e_run(&r, TIMEOUT, "index", "--rebuild", "-i", g_index, empty_dir, NULL);
+    EXPECT_EXIT(&r, 4, "index --rebuild with nothing to index");
+    EXPECT_STDERR_HAS(&r, "no documents", "index --rebuild with nothing to index");
     run_result_free(&r);
-    expect_generation(&g, "a run with nothing to index");
+    expect_generation(&g, "a rebuild with nothing to index");
+    e2e_run(&r, TIMEOUT, "index", "--sync", "-i", g_index, empty_dir, NULL);
+    EXPECT_EXIT(&r, 4, "index --sync with nothing to index");
+    EXPECT_STDERR_HAS(&r, "refusing to --sync", "index --sync with nothing to index");
+    run_result_free(&r);
+    expect_generation(&g, "a sync with nothing to index");
+    /* Adding nothing is not an error (exit 1 for the warning about the
+     * empty file), and commits nothing. */
+    e2e_run(&r, TIMEOUT, "index", "-i", g_index, empty_dir, NULL);
+    EXPECT_EXIT(&r, 1, "index with nothing to add");
+    EXPECT_STDERR_HAS(&r, "nothing changed", "index with nothing to add");
+    run_result_free(&r);
+    expect_generation(&g, "a run with nothing to add");
     generation_free(&g);
 }
 
-Test(acceptance, successful_run_replaces_the_generation)
+Test(acceptance, rebuild_replaces_the_generation)
 {
     index_into(g_index, CORPUS);
     char *before = fs_dir_listing(g_index, g_lock_only);
-    index_into(g_index, e2e_seeds_dir());
+    run_result r;
+    e2e_run(&r, TIMEOUT, "index", "--rebuild", "-i", g_index, e2e_seeds_dir(), NULL);
+    EXPECT_EXIT(&r, 0, "index --rebuild");
+    run_result_free(&r);
     char *after = fs_dir_listing(g_index, g_lock_only);
     cr_assert_str_neq(before, after);
     /* Only the new generation's files remain: MANIFEST, LOCK and one

@@ -337,7 +337,7 @@ Test(bad_input, documents_over_the_limit_are_skipped)
     cr_assert_null(strstr(r.err, "two-mb.txt"), "2 MiB is under the default:\n%s", r.err);
     run_result_free(&r);
 
-    e2e_run(&r, TIMEOUT, "index", "--max-doc-mb", "1", "-i", g_index, P("in"), NULL);
+    e2e_run(&r, TIMEOUT, "index", "--rebuild", "--max-doc-mb", "1", "-i", g_index, P("in"), NULL);
     EXPECT_EXIT(&r, 1, "index --max-doc-mb 1");
     EXPECT_STDERR_HAS(&r, "two-mb.txt", "index --max-doc-mb 1");
     EXPECT_STDERR_HAS(&r, "larger than 1048576 bytes", "index --max-doc-mb 1");

@@ -56,7 +56,7 @@ Test(verify, intact_index_passes_and_stats_describe_it)
     run_result_free(&r);
     e2e_run(&r, TIMEOUT, "index", "--stats", "-i", g_index, NULL);
     cr_assert_eq(r.exit_code, 0, "%s", run_describe(&r));
-    cr_assert(strstr(r.out, "documents   5\n") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "documents   5 live, 0 deleted\n") != NULL, "%s", r.out);
     cr_assert(strstr(r.out, "per posting") != NULL, "%s", r.out);
     run_result_free(&r);
     e2e_run(&r, TIMEOUT, "index", "--verify", "-i", g_index, "corpus", NULL);
