@@ -172,3 +172,64 @@ $(BINDIR)/eval: $(call obj,bench/eval_main.c) $(EVAL_LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 $(BUILD)/tests/unit/test_eval: $(EVAL_LIB)
 $(BUILD)/tests/unit/test_eval: TEST_EXTRA_LIBS = $(EVAL_LIB)
+
+# ---- fuzzing: `make fuzz FUZZ_SECONDS=N` (tests/fuzz/README.md) ----
+# Every tests/fuzz/fuzz_<target>.c is a libFuzzer target, built with clang,
+# AddressSanitizer and UBSan against the project's sources compiled into
+# $(FUZZ_BUILD)/obj with the same sanitizers and coverage instrumentation.
+# `make fuzz` replays each target's saved crash inputs
+# (tests/fuzz/regressions/<target>/, except open-* ones: bugs not fixed yet),
+# then fuzzes it for FUZZ_SECONDS from its seeds in tests/fuzz/corpus/<target>/
+# (the index target also from seeds it generates at start-up).  New inputs go
+# to $(FUZZ_BUILD)/corpus/<target>/ and crashes to
+# $(FUZZ_BUILD)/artifacts/<target>/, never into the tree.
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_NICE    ?= nice -n 19
+FUZZ_ARGS    ?=
+FUZZ_TARGETS ?= analyzer query jsonl codec snippet index
+FUZZ_PKGS     = clang-14 libclang-rt-14-dev
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -I. $(FUZZ_SAN)
+FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(COMMON_SRC) $(INDEXER_SRC) $(SEARCHER_SRC))
+FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_HDRS    := $(wildcard tests/fuzz/*.h common/*.h indexer/*.h searcher/*.h)
+
+.PHONY: fuzz fuzz-deps fuzz-build
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps PKGS="$(PKGS) $(FUZZ_PKGS)"
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+# The targets themselves must also be warning-free (they are compiled into
+# the normal test build by tests/unit/test_fuzz_regressions.c).
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) $(FUZZ_HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIBS)
+
+fuzz-build: fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@fail=""; for t in $(FUZZ_TARGETS); do \
+	  bin=$(FUZZ_BUILD)/fuzz_$$t; out=$(FUZZ_BUILD)/corpus/$$t; art=$(FUZZ_BUILD)/artifacts/$$t/; \
+	  seeds=$(FUZZ_BUILD)/seeds/$$t; rm -rf $$seeds; mkdir -p $$out $$art $$seeds; \
+	  regs=$$(find tests/fuzz/regressions/$$t -type f ! -name 'open-*' 2>/dev/null | sort); \
+	  if [ -n "$$regs" ]; then \
+	    echo "== fuzz_$$t: replaying $$(echo "$$regs" | wc -l) regression inputs"; \
+	    $$bin $$regs > $(FUZZ_BUILD)/replay-$$t.log 2>&1 || \
+	      { tail -n 40 $(FUZZ_BUILD)/replay-$$t.log; fail="$$fail $$t(regressions)"; }; \
+	  fi; \
+	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  SE_FUZZ_INDEX_SEEDS=$$seeds $(FUZZ_NICE) $$bin -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+	    -print_final_stats=1 -artifact_prefix=$$art $(FUZZ_ARGS) $$out tests/fuzz/corpus/$$t $$seeds \
+	    > $(FUZZ_BUILD)/fuzz-$$t.log 2>&1 || fail="$$fail $$t"; \
+	  grep -E '^#[0-9]+ +DONE|^stat::(number_of_executed_units|average_exec_per_sec)|ERROR|SUMMARY' \
+	    $(FUZZ_BUILD)/fuzz-$$t.log | tail -n 6; \
+	done; \
+	if [ -n "$$fail" ]; then echo "fuzz: FAILED:$$fail (logs and crash inputs in $(FUZZ_BUILD)/)"; exit 1; fi; \
+	echo "fuzz: every target ran $(FUZZ_SECONDS) s without a crash"
+
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
