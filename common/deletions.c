@@ -59,9 +59,8 @@ int dels_open(dels *d, const char *path, uint32_t ndocs, se_error *err)
     d->nterms = fio_le64(p + 16);
     d->blob_len = fio_le64(p + 24);
     uint64_t words = ((uint64_t)d->ndocs + 63) / 64;
-    if (d->ndocs != ndocs || d->ndeleted == 0 || d->ndeleted > d->ndocs ||
-        d->nterms > UINT32_MAX || d->blob_len > UINT32_MAX ||
-        body != FIXED + words * 8 + d->nterms * 8 + d->blob_len) {
+    if (d->ndocs != ndocs || d->ndeleted == 0 || d->ndeleted > d->ndocs || d->nterms > UINT32_MAX ||
+        d->blob_len > UINT32_MAX || body != FIXED + words * 8 + d->nterms * 8 + d->blob_len) {
         dels_close(d);
         return corrupt(err, path, "sizes do not match the segment or the file");
     }

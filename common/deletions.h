@@ -4,11 +4,10 @@
  * Segments are immutable, so deleting or replacing a document records it in
  * a deletions file beside the segment, <dir>/s<number, 8 digits>_<gen>.del,
  * a new file every time the set grows (gen: the manifest generation that
- * commits it); the manifest names the current one.  Besides the bitmap, the file keeps for every term
- * of the deleted documents how many of them contain it, so that searchers
- * can subtract those from the segment's document frequencies: BM25 over an
- * index with deletions then scores exactly like a fresh index built without
- * the deleted documents.
+ * commits it); the manifest names the current one.  Besides the bitmap, the file keeps for every
+ * term of the deleted documents how many of them contain it, so that searchers can subtract those
+ * from the segment's document frequencies: BM25 over an index with deletions then scores exactly
+ * like a fresh index built without the deleted documents.
  *
  * Body (after the 16-byte frame header, docs/FORMAT.md "Deletions"):
  *   u32 ndocs            the segment's document count

@@ -110,8 +110,8 @@ typedef struct target {
     segment *seg;  /* open; batch segments are opened once written */
     seg_meta meta; /* its manifest entry, updated when deletions are applied */
     int is_batch;
-    int written;  /* batch segment finished (meta valid) */
-    int dropped;  /* every document deleted: leaves the manifest */
+    int written;       /* batch segment finished (meta valid) */
+    int dropped;       /* every document deleted: leaves the manifest */
     uint64_t *content; /* batch segments: content hash of each document */
     uint32_t ndocs_written;
     uint32_t *pending; /* documents to delete */
@@ -250,8 +250,7 @@ static int same_stored_id(const segment *seg, uint32_t doc, const char *id, size
 }
 
 /* One input document: add, replace or skip. */
-static int take_document(build_state *b, const input_doc *d, seg_store_buffer *buf,
-                         se_error *err)
+static int take_document(build_state *b, const input_doc *d, seg_store_buffer *buf, se_error *err)
 {
     uint64_t id_hash = XXH3_64bits(d->id, d->id_len);
     /* Content hash: the text hashed with the title's hash as seed. */
@@ -376,8 +375,7 @@ static int apply_deletions(build_state *b, target *t, seg_store_buffer *buf, se_
         char path[4096];
         rc = dels_file_path(path, sizeof path, b->dir, t->meta.number, b->new_gen);
         if (rc != SE_OK) rc = se_fail(err, SE_INVALID, "index path too long: %s", b->dir);
-        if (rc == SE_OK)
-            rc = dels_write(db, path, &t->meta.del.size, &t->meta.del.checksum, err);
+        if (rc == SE_OK) rc = dels_write(db, path, &t->meta.del.size, &t->meta.del.checksum, err);
         if (rc == SE_OK) {
             t->meta.del_gen = b->new_gen;
             t->meta.ndeleted = dels_builder_ndeleted(db);
@@ -498,8 +496,10 @@ static int update(build_state *b, input_reader *in, manifest *old, manifest *nex
     const build_options *opt = b->opt;
     build_stats *st = b->st;
     int rc = SE_OK;
-    if (opt->mode != BUILD_REBUILD) rc = open_existing(b, old, err);
-    else if (idt_grow(&b->ids, 1024) != SE_OK) rc = se_fail(err, SE_NOMEM, "out of memory");
+    if (opt->mode != BUILD_REBUILD)
+        rc = open_existing(b, old, err);
+    else if (idt_grow(&b->ids, 1024) != SE_OK)
+        rc = se_fail(err, SE_NOMEM, "out of memory");
     for (size_t i = 0; i < opt->ndelete_ids && rc == SE_OK; i++)
         rc = delete_by_id(b, opt->delete_ids[i], err);
     uint64_t mentioned = 0;

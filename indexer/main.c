@@ -151,9 +151,8 @@ static int run_verify(const char *dir, int deep)
         printf("%s: ok: generation %llu, %u segment(s), %llu documents (%llu deleted), %llu terms, "
                "%llu postings, %llu positions checked\n",
                dir, (unsigned long long)d.generation, d.segments, (unsigned long long)d.documents,
-               (unsigned long long)d.deleted,
-               (unsigned long long)d.terms, (unsigned long long)d.postings,
-               (unsigned long long)d.positions);
+               (unsigned long long)d.deleted, (unsigned long long)d.terms,
+               (unsigned long long)d.postings, (unsigned long long)d.positions);
         return EXIT_OK;
     }
     uint64_t total = d.manifest_bytes + d.deletions_bytes;
@@ -324,8 +323,8 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (optind >= argc && !optimize) {
-        fprintf(stderr, "%s: no %s given (try '%s corpus/')\n", progname,
-                deleting ? "id" : "input", progname);
+        fprintf(stderr, "%s: no %s given (try '%s corpus/')\n", progname, deleting ? "id" : "input",
+                progname);
         usage(stderr);
         return EXIT_USAGE;
     }
@@ -335,8 +334,8 @@ int main(int argc, char **argv)
     se_error err = {0};
     int rc = SE_OK;
     if (!deleting && optind < argc)
-        rc = input_open(&in, (const char *const *)argv + optind, (size_t)(argc - optind), &io,
-                        &err);
+        rc =
+            input_open(&in, (const char *const *)argv + optind, (size_t)(argc - optind), &io, &err);
     if (rc != SE_OK) {
         fprintf(stderr, "%s: error: %s\n", progname, err.msg);
         fprintf(stderr, "%s: nothing was committed; the index in %s is unchanged\n", progname, dir);
@@ -377,9 +376,8 @@ int main(int argc, char **argv)
     }
     if (!c.quiet) {
         double mb = (double)st.bytes / 1e6;
-        fprintf(stderr,
-                "%s: %llu added, %llu replaced, %llu deleted, %llu unchanged",
-                progname, (unsigned long long)st.added, (unsigned long long)st.replaced,
+        fprintf(stderr, "%s: %llu added, %llu replaced, %llu deleted, %llu unchanged", progname,
+                (unsigned long long)st.added, (unsigned long long)st.replaced,
                 (unsigned long long)st.deleted, (unsigned long long)st.unchanged);
         if (st.superseded)
             fprintf(stderr, " (%llu superseded by a later copy in the same run)",

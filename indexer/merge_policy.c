@@ -124,8 +124,8 @@ static int merge_once(const char *dir, manifest *m, const uint32_t *pick, size_t
     return SE_OK;
 }
 
-int merge_policy_apply(const char *dir, manifest *m, unsigned factor, int optimize,
-                       int store_level, merge_run_stats *st, se_error *err)
+int merge_policy_apply(const char *dir, manifest *m, unsigned factor, int optimize, int store_level,
+                       merge_run_stats *st, se_error *err)
 {
     memset(st, 0, sizeof *st);
     uint32_t pick[MERGE_MAX_FANIN];

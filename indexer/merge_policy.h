@@ -46,7 +46,7 @@ typedef struct merge_run_stats {
  * generation; on return it is the latest committed one, also after an
  * error (the merges committed before it stay).  factor 0 means
  * MERGE_POLICY_FACTOR. */
-int merge_policy_apply(const char *dir, manifest *m, unsigned factor, int optimize,
-                       int store_level, merge_run_stats *st, se_error *err);
+int merge_policy_apply(const char *dir, manifest *m, unsigned factor, int optimize, int store_level,
+                       merge_run_stats *st, se_error *err);
 
 #endif

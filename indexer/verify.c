@@ -204,8 +204,8 @@ static int verify_segment(const segment *s, const char *dir, index_description *
         nterms++;
         d->postings += info.df;
         d->positions += info.cf;
-        if (deep && (rc = verify_term(s, dir, it.term, &info, c, &pos, &pos_cap, &del_terms,
-                                      err)) != SE_OK)
+        if (deep &&
+            (rc = verify_term(s, dir, it.term, &info, c, &pos, &pos_cap, &del_terms, err)) != SE_OK)
             break;
     }
     free(c);
