@@ -159,9 +159,12 @@ wiki-index: $(BINS) $(WIKI_PARAS)
 	    status=$$?; tail -n 40 bench/out/wiki-index.log; exit $$status
 
 # ---- ranking evaluation: bin/eval and `make eval` (bench/EVAL.md) ----
-# bench/trec_eval_metrics.c -> build/libeval.a, linked into bin/eval and
-# tests/unit/test_eval (through TEST_EXTRA_LIBS, empty for every other test).
+# bench/trec_eval_metrics.c -> build/libeval.a, linked into bin/eval, the
+# bench tools and tests/unit/test_eval (through TEST_EXTRA_LIBS, which is
+# empty for every other test).
 EVAL_LIB  := $(BUILD)/libeval.a
+EVAL_OUT  ?= bench/out/eval
+EVAL_PKGS  = libsqlite3-dev
 all: $(BINDIR)/eval
 
 $(EVAL_LIB): $(call obj,bench/trec_eval_metrics.c)
@@ -172,6 +175,24 @@ $(BINDIR)/eval: $(call obj,bench/eval_main.c) $(EVAL_LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 $(BUILD)/tests/unit/test_eval: $(EVAL_LIB)
 $(BUILD)/tests/unit/test_eval: TEST_EXTRA_LIBS = $(EVAL_LIB)
+
+$(BUILD)/bench/beir_batch: $(call obj,bench/beir_batch.c) $(EVAL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -ljansson -lm
+$(BUILD)/bench/fts5_run: $(call obj,bench/peers/fts5_run.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -ljansson -lsqlite3
+
+.PHONY: eval eval-deps
+eval-deps:
+	@$(MAKE) --no-print-directory deps PKGS="$(PKGS) $(EVAL_PKGS)"
+# Index SciFact and Cranfield, run the judged queries through bin/search and
+# SQLite FTS5, evaluate both with bin/eval (tables in $(EVAL_OUT)/summary.md).
+eval: eval-deps
+	@$(MAKE) --no-print-directory $(BINS) $(BINDIR)/eval $(BUILD)/bench/beir_batch \
+	    $(BUILD)/bench/fts5_run
+	BINDIR=$(BINDIR) TOOLDIR=$(BUILD)/bench DATA=$(SE_DATA_DIR) OUT=$(EVAL_OUT) \
+	    bench/run_eval.sh
 
 # ---- fuzzing: `make fuzz FUZZ_SECONDS=N` (tests/fuzz/README.md) ----
 # Every tests/fuzz/fuzz_<target>.c is a libFuzzer target, built with clang,
