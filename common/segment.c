@@ -48,6 +48,7 @@ struct segment {
     uint32_t nchunks;
     const uint8_t *store_index; /* nchunks x 16 bytes */
     uint64_t store_index_off;
+    int doctab_only; /* opened by segment_open_doctab */
     /* deletions */
     int has_dels;
     uint64_t del_gen;
@@ -149,8 +150,8 @@ static int open_store(segment *s, se_error *err)
     return SE_OK;
 }
 
-int segment_open(segment **out, const char *dir, const seg_meta *meta, int check_meta,
-                 se_error *err)
+static int open_files(segment **out, const char *dir, const seg_meta *meta, int check_meta,
+                      int doctab_only, se_error *err)
 {
     *out = NULL;
     size_t dlen = strlen(dir);
@@ -162,6 +163,7 @@ int segment_open(segment **out, const char *dir, const seg_meta *meta, int check
     s->total_len = meta->total_len;
     int rc = SE_OK;
     for (int f = 0; f < SEG_NFILES && rc == SE_OK; f++) {
+        if (doctab_only && f != SEG_DOCTAB) continue;
         char path[4096];
         if (seg_file_path(path, sizeof path, dir, s->number, f) != SE_OK) {
             rc = se_fail(err, SE_INVALID, "index path too long: %s", dir);
@@ -175,11 +177,12 @@ int segment_open(segment **out, const char *dir, const seg_meta *meta, int check
     }
     if (rc == SE_OK && s->ndocs > SEG_MAX_DOCS)
         rc = corrupt(err, s, SEG_DOCTAB, "too many documents");
-    if (rc == SE_OK) rc = open_dict(s, err);
-    if (rc == SE_OK && check_meta && s->nterms != meta->nterms)
+    if (rc == SE_OK && !doctab_only) rc = open_dict(s, err);
+    if (rc == SE_OK && !doctab_only && check_meta && s->nterms != meta->nterms)
         rc = corrupt(err, s, SEG_DICT, "term count differs from the manifest");
     if (rc == SE_OK) rc = open_doctab(s, err);
-    if (rc == SE_OK) rc = open_store(s, err);
+    if (rc == SE_OK && !doctab_only) rc = open_store(s, err);
+    s->doctab_only = doctab_only;
     if (rc == SE_OK && meta->del_gen) {
         char path[4096];
         rc = dels_file_path(path, sizeof path, dir, s->number, meta->del_gen);
@@ -191,8 +194,8 @@ int segment_open(segment **out, const char *dir, const seg_meta *meta, int check
             if (check_meta &&
                 (s->dels.map.size != meta->del.size || s->dels.map.checksum != meta->del.checksum ||
                  s->dels.ndeleted != meta->ndeleted))
-                rc = se_fail(err, SE_CORRUPT, "%s: size, checksum or count differs from the manifest",
-                             path);
+                rc = se_fail(err, SE_CORRUPT,
+                             "%s: size, checksum or count differs from the manifest", path);
             else if (s->dels.deleted_len > s->total_len)
                 rc = se_fail(err, SE_CORRUPT, "%s: deleted length exceeds the segment's", path);
         }
@@ -203,6 +206,22 @@ int segment_open(segment **out, const char *dir, const seg_meta *meta, int check
     }
     *out = s;
     return SE_OK;
+}
+
+int segment_open(segment **out, const char *dir, const seg_meta *meta, int check_meta,
+                 se_error *err)
+{
+    return open_files(out, dir, meta, check_meta, 0, err);
+}
+
+int segment_open_doctab(segment **out, const char *dir, const seg_meta *meta, se_error *err)
+{
+    return open_files(out, dir, meta, 1, 1, err);
+}
+
+int segment_is_doctab_only(const segment *s)
+{
+    return s->doctab_only;
 }
 
 void segment_close(segment *s)
@@ -433,6 +452,8 @@ int segment_document(const segment *s, uint32_t doc, seg_store_buffer *b, seg_do
 {
     if (doc >= s->ndocs)
         return se_fail(err, SE_INVALID, "document %u out of range (%u)", doc, s->ndocs);
+    if (s->doctab_only)
+        return se_fail(err, SE_INVALID, "segment %u: document store not open", s->number);
     uint32_t lo = 0, hi = s->nchunks;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;

@@ -89,6 +89,14 @@ typedef struct segment segment;
  * SE_NOTFOUND, SE_IO, SE_FORMAT, SE_CORRUPT or SE_NOMEM (file named). */
 int segment_open(segment **out, const char *dir, const seg_meta *meta, int check_meta,
                  se_error *err);
+/* Open only the document table (.len) and the deletions file, verified
+ * like segment_open: enough for segment_ndocs, _lengths, _id_hash,
+ * _content_hash and the deletion accessors, which is what a writer needs to
+ * find documents by id without reading the other (large) files.  Nothing
+ * else may be called on it but segment_close; segment_document returns
+ * SE_INVALID. */
+int segment_open_doctab(segment **out, const char *dir, const seg_meta *meta, se_error *err);
+int segment_is_doctab_only(const segment *s);
 void segment_close(segment *s);
 
 uint32_t segment_number(const segment *s);

@@ -8,8 +8,8 @@
  * boundary.  A document's length is its number of indexed tokens.
  *
  * Identity: documents are found by the XXH3-64 of their id, kept in an
- * in-memory table of every live document (16 bytes each, about 40 MB for
- * 1.2 million documents at the table's load factor).  Before an existing
+ * in-memory table of every live document (16-byte slots, at most 3/4 full:
+ * 32 MB for 1.2 million documents).  Before an existing
  * document is replaced its stored id is compared with the new one, so a
  * 64-bit hash collision adds a document instead of replacing the wrong
  * one.
@@ -65,7 +65,7 @@ typedef struct id_table {
 static int idt_grow(id_table *t, size_t min_live)
 {
     size_t cap = 1024;
-    while (cap < min_live * 2) cap *= 2;
+    while (cap * 2 < min_live * 3) cap *= 2; /* load at most 2/3 after growing */
     id_slot *s = malloc(cap * sizeof *s);
     if (!s) return SE_NOMEM;
     for (size_t i = 0; i < cap; i++) s[i].target = SLOT_EMPTY;
@@ -238,6 +238,17 @@ static int add_document(build_state *b, const input_doc *d, uint64_t id_hash, ui
     return SE_OK;
 }
 
+/* Existing segments are opened for their document table only (a writer
+ * adding documents reads nothing else); the rest is mapped and verified
+ * when a document of the segment is replaced or deleted. */
+static int open_fully(build_state *b, target *t, se_error *err)
+{
+    if (t->seg && !segment_is_doctab_only(t->seg)) return SE_OK;
+    segment_close(t->seg);
+    t->seg = NULL;
+    return segment_open(&t->seg, b->dir, &t->meta, 1, err);
+}
+
 /* Is the stored id of an existing document the same as `id`? */
 static int same_stored_id(const segment *seg, uint32_t doc, const char *id, size_t id_len,
                           seg_store_buffer *buf, int *same, se_error *err)
@@ -269,7 +280,8 @@ static int take_document(build_state *b, const input_doc *d, seg_store_buffer *b
         }
         int same = 1;
         if (!t->is_batch) {
-            int rc = same_stored_id(t->seg, doc, d->id, d->id_len, buf, &same, err);
+            int rc = open_fully(b, t, err);
+            if (rc == SE_OK) rc = same_stored_id(t->seg, doc, d->id, d->id_len, buf, &same, err);
             if (rc != SE_OK) return rc;
         }
         if (same) {
@@ -355,15 +367,12 @@ static int count_deleted_terms(build_state *b, const segment *seg, uint32_t doc,
 /* Write the pending deletions of target t as a new deletions file. */
 static int apply_deletions(build_state *b, target *t, seg_store_buffer *buf, se_error *err)
 {
-    if (!t->seg) {
-        int rc = segment_open(&t->seg, b->dir, &t->meta, 1, err);
-        if (rc != SE_OK) return rc;
-    }
+    int rc = open_fully(b, t, err);
+    if (rc != SE_OK) return rc;
     dels_builder *db;
     if (dels_builder_new(&db, segment_ndocs(t->seg), segment_deletions(t->seg)) != SE_OK)
         return se_fail(err, SE_NOMEM, "out of memory");
     const uint32_t *lengths = segment_lengths(t->seg);
-    int rc = SE_OK;
     for (size_t i = 0; i < t->npending && rc == SE_OK; i++) {
         uint32_t doc = t->pending[i];
         if (dels_builder_delete(db, doc, lengths[doc]))
@@ -431,7 +440,7 @@ static int open_existing(build_state *b, const manifest *old, se_error *err)
         if (add_target(b, &ti) != SE_OK) return se_fail(err, SE_NOMEM, "out of memory");
         target *t = &b->targets[ti];
         t->meta = old->segments[i];
-        int rc = segment_open(&t->seg, b->dir, &t->meta, 1, err);
+        int rc = segment_open_doctab(&t->seg, b->dir, &t->meta, err);
         if (rc != SE_OK) return rc;
         b->nold++;
         const uint64_t *deleted = segment_deleted_bits(t->seg);

@@ -161,7 +161,12 @@ int commit_manifest(const char *dir, const manifest *m, se_error *err)
 {
     uint8_t *buf;
     size_t len;
-    int rc = manifest_encode(m, &buf, &len, err);
+    /* The new segment and deletions files are fsynced, but their directory
+     * entries are only durable once the directory is: do that before the
+     * manifest that names them can become durable. */
+    int rc = fio_fsync_dir(dir, err);
+    if (rc != SE_OK) return rc;
+    rc = manifest_encode(m, &buf, &len, err);
     if (rc != SE_OK) return rc;
     rc = fio_replace_file(dir, MANIFEST_NAME, buf, len, err);
     free(buf);
