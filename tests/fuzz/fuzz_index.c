@@ -13,20 +13,24 @@
  * document fetched, and optionally index_verify.
  *
  * Input: byte 0 picks the file (index into the sorted list of the index's
- * files: MANIFEST and each segment file), byte 1 is the mode:
- *   bit 0  the payload is a list of 4-byte edits to the original file
- *          (u16 offset modulo its size, u8 operation, u8 value: xor a byte,
- *          set a byte, add a signed value to the u32 there, store the value
- *          as the u32 there), else the payload is the file's new content;
- *   bit 1  fix the framing up afterwards: write the new size and XXH3
- *          checksum into the footer (common/fileio.h), and put the file's
- *          new size and checksum into the MANIFEST in place of the old ones
- *          (found by value, so this does not depend on the manifest's
- *          layout) and reframe the MANIFEST too.  Without this the
- *          checksums reject almost every mutation; with it the structural
- *          validation behind them is what gets tested;
+ * files: MANIFEST, each segment file, deletions files), byte 1 is the mode:
+ *   bit 0  the payload is a list of 5-byte edits: u8 file (added to byte 0,
+ *          so edits can reach several files), u16 offset (modulo the file's
+ *          size), u8 operation, u8 value.  Operations: xor a byte, set a
+ *          byte, add the value as a signed number to the u32 there, store it
+ *          as the u32 there, insert value + 1 zero bytes, delete value + 1
+ *          bytes.  Without bit 0 the payload is the file's new content;
+ *   bit 1  fix the framing up afterwards: write each changed file's new size
+ *          and XXH3 checksum into its footer (common/fileio.h), and put them
+ *          into the MANIFEST in place of the old ones (found by value, so
+ *          this does not depend on the manifest's layout), then reframe the
+ *          MANIFEST too.  Without this the checksums reject almost every
+ *          mutation; with it the structural validation behind them is what
+ *          gets tested;
  *   bit 2  run index_verify as well;
- *   bit 3  delete the file instead.
+ *   bit 3  delete the file instead;
+ *   bit 4  ask for 3 hits per query instead of 20;
+ *   bit 5  decode positions in the postings walks.
  *
  * Checked: every call returns a status from its documented set with a
  * message; a postings cursor yields strictly increasing documents below the
@@ -43,6 +47,7 @@
 #include "tests/fuzz/fuzz_util.h"
 
 #include <dirent.h>
+#include <math.h>
 
 #include "common/analyzer.h"
 #include "common/fileio.h"
@@ -63,6 +68,11 @@ typedef struct ix_file {
     uint8_t *data;
     size_t size;
 } ix_file;
+
+typedef struct ix_buf {
+    uint8_t *data;
+    size_t size;
+} ix_buf;
 
 static char *ix_root;     /* scratch directory of this process */
 static char ix_dir[4096]; /* the index the inputs damage */
@@ -225,23 +235,21 @@ static void ix_reframe(uint8_t *p, size_t n)
     fio_put64(p + n - 8, fio_hash(p, n - 8));
 }
 
-/* A manifest that records file i as having `size` bytes and checksum `sum`
- * instead of the original's: the original's footer checksum is looked for
- * in the manifest's body, and the size just before it is replaced too. */
-static uint8_t *ix_manifest_for(size_t i, uint64_t size, uint64_t sum, size_t *len)
+/* Make the manifest image m record file i as having `size` bytes and
+ * checksum `sum` instead of the original's: the original's footer checksum
+ * is looked for in the manifest's body, and the size just before it is
+ * replaced too.  (Found by value, so this does not depend on the layout.) */
+static void ix_patch_manifest(ix_buf *m, size_t i, uint64_t size, uint64_t sum)
 {
-    const ix_file *m = &ix_orig[ix_manifest], *f = &ix_orig[i];
-    uint8_t *out = fuzz_dup(m->data, m->size);
-    *len = m->size;
-    if (f->size < FIO_HEADER_SIZE + FIO_FOOTER_SIZE || m->size < 32) return out;
+    const ix_file *f = &ix_orig[i];
+    if (f->size < FIO_HEADER_SIZE + FIO_FOOTER_SIZE || m->size < 32) return;
     uint64_t old_sum = fio_le64(f->data + f->size - 8);
     for (size_t at = FIO_HEADER_SIZE; at + 8 <= m->size - FIO_FOOTER_SIZE; at++) {
-        if (fio_le64(out + at) != old_sum) continue;
-        fio_put64(out + at, sum);
-        if (at >= 8 && fio_le64(out + at - 8) == (uint64_t)f->size) fio_put64(out + at - 8, size);
+        if (fio_le64(m->data + at) != old_sum) continue;
+        fio_put64(m->data + at, sum);
+        if (at >= 8 && fio_le64(m->data + at - 8) == (uint64_t)f->size)
+            fio_put64(m->data + at - 8, size);
     }
-    ix_reframe(out, *len);
-    return out;
 }
 
 static void ix_check_rc(int rc, const se_error *err, const char *what)
@@ -322,6 +330,11 @@ static void ix_search(const index_reader *ix, uint8_t mode)
             const segment *seg = ix->segments[hit->segment];
             FUZZ_CHECK(hit->doc < segment_ndocs(seg), "hit document %u", hit->doc);
             FUZZ_CHECK(h == 0 || !(hit->score > res.hits[h - 1].score), "hits out of order");
+            /* BM25 with Lucene's idf is never negative while every document
+             * frequency is at most the document count, which consistent
+             * statistics guarantee; damage must not make it so. */
+            FUZZ_CHECK(isfinite(hit->score) && hit->score >= 0, "hit score %g for '%s'",
+                       (double)hit->score, queries[qi].q);
             seg_document d;
             rc = segment_document(seg, hit->doc, &store, &d, &err);
             ix_check_rc(rc, &err, "segment_document");
@@ -391,6 +404,55 @@ static void ix_read_all(const index_reader *ix, uint8_t mode)
     seg_store_buffer_free(&store);
 }
 
+/* The working copy of file i, made from the original on first use. */
+static ix_buf *ix_touch(ix_buf *bufs, size_t i)
+{
+    if (!bufs[i].data) {
+        bufs[i].size = ix_orig[i].size;
+        bufs[i].data = fuzz_dup(ix_orig[i].data, bufs[i].size);
+    }
+    return &bufs[i];
+}
+
+/* Apply one edit record (see the header comment) to b. */
+static void ix_edit(ix_buf *b, size_t off, uint8_t op, uint8_t v)
+{
+    size_t n = b->size;
+    if (n == 0 && op % 6 != 4) return; /* only an insertion can touch an empty file */
+    off = n ? off % n : 0;
+    switch (op % 6) {
+    case 0:
+        b->data[off] ^= v;
+        break;
+    case 1:
+        b->data[off] = v;
+        break;
+    case 2:
+        if (off + 4 <= n) fio_put32(b->data + off, fio_le32(b->data + off) + (uint32_t)(int8_t)v);
+        break;
+    case 3:
+        if (off + 4 <= n) fio_put32(b->data + off, v);
+        break;
+    case 4: { /* insert v + 1 zero bytes before off */
+        size_t k = (size_t)v + 1;
+        uint8_t *d = realloc(b->data, n + k);
+        if (!d) abort();
+        memmove(d + off + k, d + off, n - off);
+        memset(d + off, 0, k);
+        b->data = d;
+        b->size = n + k;
+        break;
+    }
+    default: { /* delete up to v + 1 bytes at off */
+        size_t k = (size_t)v + 1;
+        if (k > n - off) k = n - off;
+        memmove(b->data + off, b->data + off + k, n - off - k);
+        b->size = n - k;
+        break;
+    }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!ix_pos) {
@@ -408,53 +470,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ix_dirty[i] = 0;
         }
 
-    const ix_file *f = &ix_orig[fi];
-    ix_dirty[fi] = 1;
+    ix_buf bufs[IX_MAX_FILES];
+    memset(bufs, 0, sizeof bufs);
     if (mode & 0x08) {
         char path[8192];
-        fuzz_join(path, sizeof path, ix_dir, f->name);
+        fuzz_join(path, sizeof path, ix_dir, ix_orig[fi].name);
         unlink(path);
+        ix_dirty[fi] = 1;
+    } else if (mode & 0x01) {
+        while (in.n >= 5) {
+            size_t j = (fi + fuzz_u8(&in)) % ix_nfiles;
+            size_t off = fuzz_u16(&in);
+            uint8_t op = fuzz_u8(&in), v = fuzz_u8(&in);
+            ix_edit(ix_touch(bufs, j), off, op, v);
+        }
+        ix_touch(bufs, fi);
     } else {
-        uint8_t *buf;
-        size_t n;
-        if (mode & 0x01) {
-            n = f->size;
-            buf = fuzz_dup(f->data, n);
-            while (in.n >= 4 && n > 0) {
-                size_t off = fuzz_u16(&in) % n;
-                uint8_t op = fuzz_u8(&in), v = fuzz_u8(&in);
-                switch (op % 4) {
-                case 0:
-                    buf[off] ^= v;
-                    break;
-                case 1:
-                    buf[off] = v;
-                    break;
-                case 2:
-                    if (off + 4 <= n)
-                        fio_put32(buf + off, fio_le32(buf + off) + (uint32_t)(int8_t)v);
-                    break;
-                default:
-                    if (off + 4 <= n) fio_put32(buf + off, v);
-                    break;
-                }
-            }
-        } else {
-            n = in.n;
-            buf = fuzz_dup(in.p, n);
+        bufs[fi].size = in.n;
+        bufs[fi].data = fuzz_dup(in.p, in.n);
+    }
+    if (mode & 0x02) {
+        /* Reframe every changed file and record its new size and checksum
+         * in the manifest in place of the original's. */
+        for (size_t j = 0; j < ix_nfiles; j++) {
+            if (!bufs[j].data || j == ix_manifest) continue;
+            if (bufs[j].size < FIO_HEADER_SIZE + FIO_FOOTER_SIZE) continue;
+            ix_reframe(bufs[j].data, bufs[j].size);
+            ix_buf *m = ix_touch(bufs, ix_manifest);
+            ix_patch_manifest(m, j, bufs[j].size, fio_le64(bufs[j].data + bufs[j].size - 8));
         }
-        if (mode & 0x02) {
-            ix_reframe(buf, n);
-            if (fi != ix_manifest && n >= FIO_HEADER_SIZE + FIO_FOOTER_SIZE) {
-                size_t mlen;
-                uint8_t *man = ix_manifest_for(fi, n, fio_le64(buf + n - 8), &mlen);
-                ix_put(ix_manifest, man, mlen);
-                ix_dirty[ix_manifest] = 1;
-                free(man);
-            }
-        }
-        ix_put(fi, buf, n);
-        free(buf);
+        if (bufs[ix_manifest].data) ix_reframe(bufs[ix_manifest].data, bufs[ix_manifest].size);
+    }
+    for (size_t j = 0; j < ix_nfiles; j++) {
+        if (!bufs[j].data) continue;
+        ix_put(j, bufs[j].data, bufs[j].size);
+        ix_dirty[j] = 1;
+        free(bufs[j].data);
     }
 
     index_reader *ix = NULL;
