@@ -305,6 +305,7 @@ static void ix_search(const index_reader *ix, uint8_t mode)
         {"café straße 東京 naïve", 0, 0},
         {"cyber-security e-mail parker", 0, 0},
         {"changed title", 0, 1},
+        {"0 29 58 87 116 145", 0, 0},
         {"alpha bravo charlie delta echo \"golf hotel\"", 1, 0},
     };
     searcher *s = NULL;
