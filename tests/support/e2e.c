@@ -32,8 +32,8 @@ const char *e2e_seeds_dir(void)
     return env_or("SE_SEEDS_DIR", "../shared/seeds");
 }
 
-int e2e_runv_stdin(run_result *r, double timeout, const char *stdin_path, const char *prog,
-                   const char *const *args, size_t n)
+int e2e_runv_opts(run_result *r, double timeout, const run_options *opts, const char *stdin_path,
+                  const char *prog, const char *const *args, size_t n)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", e2e_bin_dir(), prog);
@@ -48,9 +48,15 @@ int e2e_runv_stdin(run_result *r, double timeout, const char *stdin_path, const 
     }
     argv[0] = path;
     for (size_t i = 0; i < n; i++) argv[i + 1] = (char *)args[i];
-    int rc = run_argv_stdin(argv, stdin_path, timeout, r);
+    int rc = run_argv_opts(argv, stdin_path, opts, timeout, r);
     free(argv);
     return rc;
+}
+
+int e2e_runv_stdin(run_result *r, double timeout, const char *stdin_path, const char *prog,
+                   const char *const *args, size_t n)
+{
+    return e2e_runv_opts(r, timeout, NULL, stdin_path, prog, args, n);
 }
 
 int e2e_runv(run_result *r, double timeout, const char *prog, const char *const *args, size_t n)

@@ -31,6 +31,11 @@ int e2e_runv(run_result *r, double timeout, const char *prog, const char *const 
 int e2e_runv_stdin(run_result *r, double timeout, const char *stdin_path, const char *prog,
                    const char *const *args, size_t n);
 
+/* The same with run options (resource limits, user ids; NULL for none) and
+ * stdin from a file (NULL: /dev/null). */
+int e2e_runv_opts(run_result *r, double timeout, const run_options *opts, const char *stdin_path,
+                  const char *prog, const char *const *args, size_t n);
+
 /* One line of `search --json`. */
 typedef struct e2e_hit {
     char *qid; /* NULL unless --batch */

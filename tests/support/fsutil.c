@@ -18,14 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-char *fs_mkdtemp(const char *prefix)
+static char *mkdtemp_in(const char *base, const char *prefix)
 {
-    const char *tmp = getenv("TMPDIR");
-    if (!tmp || !*tmp) tmp = "/tmp";
-    size_t cap = strlen(tmp) + strlen(prefix) + 16;
+    size_t cap = strlen(base) + strlen(prefix) + 16;
     char *path = malloc(cap);
     if (!path) return NULL;
-    snprintf(path, cap, "%s/%sXXXXXX", tmp, prefix);
+    snprintf(path, cap, "%s/%sXXXXXX", base, prefix);
     if (!mkdtemp(path)) {
         int e = errno;
         free(path);
@@ -33,6 +31,22 @@ char *fs_mkdtemp(const char *prefix)
         return NULL;
     }
     return path;
+}
+
+char *fs_mkdtemp(const char *prefix)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp) tmp = "/tmp";
+    return mkdtemp_in(tmp, prefix);
+}
+
+char *fs_mkdtemp_fast(const char *prefix)
+{
+    if (fs_is_dir("/dev/shm") && access("/dev/shm", W_OK | X_OK) == 0) {
+        char *path = mkdtemp_in("/dev/shm", prefix);
+        if (path) return path;
+    }
+    return fs_mkdtemp(prefix);
 }
 
 static int unlock_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -145,6 +159,29 @@ int fs_copy_file(const char *from, const char *to)
     if (!data) return -1;
     int rc = fs_write_file(to, data, len);
     free(data);
+    return rc;
+}
+
+int fs_copy_dir_files(const char *from, const char *to)
+{
+    DIR *d = opendir(from);
+    if (!d) return -1;
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        char src[4096], dst[4096];
+        struct stat st;
+        if (fs_join(src, sizeof src, from, e->d_name) != 0 ||
+            fs_join(dst, sizeof dst, to, e->d_name) != 0) {
+            rc = -1;
+            break;
+        }
+        if (lstat(src, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        rc = fs_copy_file(src, dst);
+    }
+    int e2 = errno;
+    closedir(d);
+    errno = e2;
     return rc;
 }
 

@@ -16,6 +16,10 @@
  * Returns a malloc'd path or NULL. */
 char *fs_mkdtemp(const char *prefix);
 
+/* The same under /dev/shm when that is a writable directory (tests that
+ * fsync a lot run much faster on tmpfs), else like fs_mkdtemp. */
+char *fs_mkdtemp_fast(const char *prefix);
+
 /* Remove path and everything under it (symbolic links are removed, not
  * followed).  Permissions are restored first, so files and directories a
  * test made unreadable go too.  A missing path is not an error. */
@@ -31,6 +35,10 @@ int fs_copy_file(const char *from, const char *to);
 /* The whole file, NUL-terminated (the terminator is not counted in *len;
  * len may be NULL).  Returns a malloc'd buffer or NULL. */
 char *fs_read_file(const char *path, size_t *len);
+
+/* Copy every regular file directly inside `from` into the existing
+ * directory `to` (not recursive: other entries are skipped). */
+int fs_copy_dir_files(const char *from, const char *to);
 
 int fs_exists(const char *path); /* 1 if lstat succeeds */
 int fs_is_dir(const char *path); /* 1 if stat says directory */

@@ -10,11 +10,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +38,10 @@ static double now_seconds(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+/* The signals whose dispositions are reset to the default in a child. */
+static const int reset_signals[] = {SIGPIPE, SIGINT,  SIGTERM, SIGQUIT, SIGHUP,
+                                    SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2};
 
 static int temp_fd(void)
 {
@@ -67,8 +73,8 @@ int run_start(run_child **out, char *const argv[], const char *stdin_path)
     sigset_t none, defaults;
     sigemptyset(&none);
     sigemptyset(&defaults);
-    int reset[] = {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2};
-    for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++) sigaddset(&defaults, reset[i]);
+    for (size_t i = 0; i < sizeof reset_signals / sizeof reset_signals[0]; i++)
+        sigaddset(&defaults, reset_signals[i]);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &defaults);
     posix_spawnattr_setpgroup(&attr, 0);
@@ -86,6 +92,94 @@ int run_start(run_child **out, char *const argv[], const char *stdin_path)
     return 0;
 fail:;
     int e = errno;
+    if (c->out_fd >= 0) close(c->out_fd);
+    if (c->err_fd >= 0) close(c->err_fd);
+    free(c);
+    errno = e;
+    return -1;
+}
+
+/* In the forked child: report errno through the pipe and end. */
+static void child_fail(int report_fd)
+{
+    int e = errno;
+    ssize_t n = write(report_fd, &e, sizeof e);
+    (void)n;
+    _exit(127);
+}
+
+static void child_exec(char *const argv[], const char *stdin_path, const run_options *o, int out_fd,
+                       int err_fd, int report_fd)
+{
+    setpgid(0, 0);
+    int in = open(stdin_path ? stdin_path : "/dev/null", O_RDONLY);
+    if (in < 0) child_fail(report_fd);
+    if (dup2(in, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+        dup2(err_fd, STDERR_FILENO) < 0)
+        child_fail(report_fd);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    for (size_t i = 0; i < sizeof reset_signals / sizeof reset_signals[0]; i++)
+        sigaction(reset_signals[i], &sa, NULL);
+    /* An ignored disposition survives exec: the program then sees EFBIG
+     * from write(2) instead of being killed by the signal. */
+    sa.sa_handler = o->ignore_sigxfsz ? SIG_IGN : SIG_DFL;
+    sigaction(SIGXFSZ, &sa, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (o->fsize_limit > 0) {
+        struct rlimit rl = {(rlim_t)o->fsize_limit, (rlim_t)o->fsize_limit};
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0) child_fail(report_fd);
+    }
+    /* Group first: after setuid the process may no longer change it. */
+    if (o->gid >= 0 && (setgroups(0, NULL) != 0 || setgid((gid_t)o->gid) != 0))
+        child_fail(report_fd);
+    if (o->uid >= 0 && setuid((uid_t)o->uid) != 0) child_fail(report_fd);
+    execvp(argv[0], argv);
+    child_fail(report_fd);
+}
+
+int run_start_opts(run_child **out, char *const argv[], const char *stdin_path,
+                   const run_options *opts)
+{
+    if (!opts) return run_start(out, argv, stdin_path);
+    *out = NULL;
+    run_child *c = calloc(1, sizeof *c);
+    if (!c) return -1;
+    int report[2] = {-1, -1};
+    c->out_fd = temp_fd();
+    c->err_fd = temp_fd();
+    if (c->out_fd < 0 || c->err_fd < 0 || pipe2(report, O_CLOEXEC) != 0) goto fail;
+    c->started = now_seconds();
+    c->pid = fork();
+    if (c->pid < 0) goto fail;
+    if (c->pid == 0) child_exec(argv, stdin_path, opts, c->out_fd, c->err_fd, report[1]);
+    /* Also here, so that the group exists before run_wait may signal it. */
+    setpgid(c->pid, c->pid);
+    close(report[1]);
+    report[1] = -1;
+    int child_errno = 0;
+    ssize_t n;
+    do n = read(report[0], &child_errno, sizeof child_errno);
+    while (n < 0 && errno == EINTR);
+    close(report[0]);
+    report[0] = -1;
+    if (n == (ssize_t)sizeof child_errno) {
+        /* The child never reached the program: reap it and fail like
+         * posix_spawnp does. */
+        while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+        errno = child_errno;
+        goto fail;
+    }
+    *out = c;
+    return 0;
+fail:;
+    int e = errno;
+    if (report[0] >= 0) close(report[0]);
+    if (report[1] >= 0) close(report[1]);
     if (c->out_fd >= 0) close(c->out_fd);
     if (c->err_fd >= 0) close(c->err_fd);
     free(c);
@@ -166,11 +260,11 @@ int run_wait(run_child *c, double timeout_seconds, run_result *res)
     return rc;
 }
 
-int run_argv_stdin(char *const argv[], const char *stdin_path, double timeout_seconds,
-                   run_result *res)
+int run_argv_opts(char *const argv[], const char *stdin_path, const run_options *opts,
+                  double timeout_seconds, run_result *res)
 {
     run_child *c;
-    if (run_start(&c, argv, stdin_path) != 0) {
+    if (run_start_opts(&c, argv, stdin_path, opts) != 0) {
         int e = errno;
         memset(res, 0, sizeof *res);
         res->exit_code = -1;
@@ -181,6 +275,12 @@ int run_argv_stdin(char *const argv[], const char *stdin_path, double timeout_se
         return -1;
     }
     return run_wait(c, timeout_seconds, res);
+}
+
+int run_argv_stdin(char *const argv[], const char *stdin_path, double timeout_seconds,
+                   run_result *res)
+{
+    return run_argv_opts(argv, stdin_path, NULL, timeout_seconds, res);
 }
 
 int run_argv(char *const argv[], double timeout_seconds, run_result *res)

@@ -59,6 +59,27 @@ int run_child_done(run_child *c);
  * possible). */
 int run_wait(run_child *c, double timeout_seconds, run_result *res);
 
+/* Extra conditions for a child, for tests of resource exhaustion and
+ * permissions.  A zeroed struct changes nothing except that uid and gid 0
+ * would mean root: use RUN_OPTIONS_NONE as the starting point. */
+typedef struct run_options {
+    long long fsize_limit; /* RLIMIT_FSIZE in bytes (soft and hard); <= 0: unchanged */
+    int ignore_sigxfsz;    /* SIGXFSZ ignored, so an over-limit write fails with EFBIG */
+    long uid, gid;         /* setgid/setuid (supplementary groups dropped); < 0: unchanged */
+} run_options;
+
+#define RUN_OPTIONS_NONE ((run_options){0, 0, -1, -1})
+
+/* run_start with options (NULL: none).  The child is forked, the options
+ * applied, then argv[0] executed; an error applying them or executing the
+ * program is returned here as -1 with errno, as with run_start. */
+int run_start_opts(run_child **out, char *const argv[], const char *stdin_path,
+                   const run_options *opts);
+
+/* run_start_opts + run_wait. */
+int run_argv_opts(char *const argv[], const char *stdin_path, const run_options *opts,
+                  double timeout_seconds, run_result *res);
+
 /* run_start + run_wait. */
 int run_argv(char *const argv[], double timeout_seconds, run_result *res);
 

@@ -4,10 +4,11 @@
  * time limit) and tests/support/fsutil.c (temporary directories, listings).
  *
  * Children are /bin/sh one-liners, so these tests need nothing but a POSIX
- * shell.
+ * shell (and dd, head, id).
  */
 #include <criterion/criterion.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,4 +172,57 @@ Test(fsutil, listing_and_recursive_removal)
     cr_assert_eq(fs_exists(dir), 0);
     cr_assert_eq(fs_rm_rf(dir), 0, "a missing path is no error");
     free(dir);
+}
+
+Test(run, file_size_limit_with_sigxfsz_ignored_gives_efbig)
+{
+    char *dir = fs_mkdtemp("test_run_");
+    cr_assert_not_null(dir);
+    char script[4200];
+    /* dd reports the failed write and exits non-zero; the shell prints
+     * whether the file stopped at the limit. */
+    snprintf(script, sizeof script,
+             "dd if=/dev/zero of=%s/big bs=1024 count=64 2>&1; echo \"status $?\"; "
+             "wc -c < %s/big",
+             dir, dir);
+    char *argv[] = {"/bin/sh", "-c", script, NULL};
+    run_options o = RUN_OPTIONS_NONE;
+    o.fsize_limit = 8192;
+    o.ignore_sigxfsz = 1;
+    run_result r;
+    cr_assert_eq(run_argv_opts(argv, NULL, &o, 10, &r), 0, "%s", r.err);
+    cr_assert_eq(r.exit_code, 0, "%s", run_describe(&r));
+    cr_assert(strstr(r.out, "File too large"), "%s", r.out);
+    cr_assert(strstr(r.out, "status 0") == NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "\n8192\n"), "%s", r.out);
+    run_result_free(&r);
+
+    /* Without ignoring it, SIGXFSZ ends the writer. */
+    o.ignore_sigxfsz = 0;
+    char *argv2[] = {"/bin/sh", "-c", "exec head -c 65536 /dev/zero > \"$0\"/big2", dir, NULL};
+    cr_assert_eq(run_argv_opts(argv2, NULL, &o, 10, &r), 0);
+    cr_assert_eq(r.signal, SIGXFSZ, "%s", run_describe(&r));
+    run_result_free(&r);
+    cr_assert_eq(fs_rm_rf(dir), 0);
+    free(dir);
+}
+
+Test(run, options_run_as_another_user_and_report_exec_errors)
+{
+    run_result r;
+    run_options o = RUN_OPTIONS_NONE;
+    char *missing[] = {"/nonexistent/program", NULL};
+    cr_assert_eq(run_argv_opts(missing, NULL, &o, 10, &r), -1);
+    cr_assert_eq(errno, ENOENT);
+    run_result_free(&r);
+    if (geteuid() != 0) {
+        cr_log_info("not root: running as another user is not checked");
+        return;
+    }
+    o.uid = o.gid = 65534;
+    char *argv[] = {"/bin/sh", "-c", "id -u; id -g; id -G", NULL};
+    cr_assert_eq(run_argv_opts(argv, NULL, &o, 10, &r), 0, "%s", r.err);
+    cr_assert_eq(r.exit_code, 0, "%s", run_describe(&r));
+    cr_assert_str_eq(r.out, "65534\n65534\n65534\n");
+    run_result_free(&r);
 }
