@@ -23,6 +23,7 @@
  */
 #include "indexer/build.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -187,6 +188,10 @@ static int flush_batch(build_state *b, se_error *err)
     }
     rc = segw_finish(b->w, &t->meta, err);
     b->w = NULL;
+    /* The inverter's pages are free again; give them back to the system so
+     * that the id table and other small allocations made meanwhile do not
+     * pin them for the rest of the run (and the merge after it). */
+    malloc_trim(0);
     if (rc != SE_OK) return rc;
     t->written = 1;
     b->st->batches++;
