@@ -48,6 +48,7 @@ static void usage(FILE *out)
             "      --b X          BM25 b (default %.2f)\n"
             "      --and          every word is required (default: any word)\n"
             "      --literal      the query is plain words: no operators, quotes, parentheses\n"
+            "      --exhaustive   score every match (exact match count; no pruning)\n"
             "      --json         one JSON object per hit (same as --format json)\n"
             "      --format F     text, json or trec (qid Q0 docid rank score tag)\n"
             "      --batch FILE   run one query per line ('qid<TAB>query' or 'query');\n"
@@ -127,9 +128,9 @@ static int print_hits(cli *c, const char *qid, const char *query, const search_r
     const search_highlight *hl = searcher_highlight(c->s);
     if (c->fmt == FMT_TEXT) {
         if (qid) printf("## %s: %s\n", qid, query);
-        printf("%llu matching document%s of %llu, top %zu (%.2f ms)\n",
-               (unsigned long long)r->matches, r->matches == 1 ? "" : "s",
-               (unsigned long long)c->ix->ndocs, r->nhits, ms);
+        printf("%s%llu matching document%s of %llu, top %zu (%.2f ms)\n",
+               r->matches_exact ? "" : "at least ", (unsigned long long)r->matches,
+               r->matches == 1 ? "" : "s", (unsigned long long)c->ix->ndocs, r->nhits, ms);
     }
     const char *open = c->color ? "\033[1m" : "**", *close = c->color ? "\033[0m" : "**";
     if (c->fmt == FMT_JSON) open = close = "**";
@@ -296,14 +297,21 @@ int main(int argc, char **argv)
     c.tag = "se";
     c.snippets = 1;
     const char *batch = NULL, *color = "auto";
-    static const struct option opts[] = {
-        {"index", required_argument, 0, 'i'},  {"k1", required_argument, 0, '1'},
-        {"b", required_argument, 0, 'b'},      {"and", no_argument, 0, 'a'},
-        {"literal", no_argument, 0, 'l'},      {"json", no_argument, 0, 'j'},
-        {"format", required_argument, 0, 'f'}, {"batch", required_argument, 0, 'B'},
-        {"tag", required_argument, 0, 't'},    {"no-snippets", no_argument, 0, 'n'},
-        {"color", required_argument, 0, 'c'},  {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},      {0, 0, 0, 0}};
+    static const struct option opts[] = {{"index", required_argument, 0, 'i'},
+                                         {"k1", required_argument, 0, '1'},
+                                         {"b", required_argument, 0, 'b'},
+                                         {"and", no_argument, 0, 'a'},
+                                         {"literal", no_argument, 0, 'l'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"exhaustive", no_argument, 0, 'E'},
+                                         {"format", required_argument, 0, 'f'},
+                                         {"batch", required_argument, 0, 'B'},
+                                         {"tag", required_argument, 0, 't'},
+                                         {"no-snippets", no_argument, 0, 'n'},
+                                         {"color", required_argument, 0, 'c'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"version", no_argument, 0, 'V'},
+                                         {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "i:k:hV", opts, NULL)) != -1) {
         char *end;
@@ -340,6 +348,9 @@ int main(int argc, char **argv)
             break;
         case 'l':
             c.so.literal = 1;
+            break;
+        case 'E':
+            c.so.exhaustive = 1;
             break;
         case 'j':
             c.fmt = FMT_JSON;

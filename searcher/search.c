@@ -110,7 +110,8 @@ typedef struct iter {
     uint32_t doc;
     uint64_t cost; /* estimated documents: orders conjunctions */
     float idf;
-    postings_cursor *pc; /* IT_TERM */
+    postings_cursor *pc;      /* IT_TERM */
+    uint32_t max_tf, min_len; /* IT_TERM: the term's impact in this segment */
     /* IT_PHRASE */
     size_t n;
     postings_cursor **pcs;
@@ -136,6 +137,7 @@ struct searcher {
     postings_cursor **cursors;
     size_t ncursors, cursors_cap;
     int oom;
+    search_stats stats;
 };
 
 int searcher_new(searcher **out, const index_reader *ix, se_error *err)
@@ -317,7 +319,8 @@ typedef struct eval_ctx {
     int rc;
 } eval_ctx;
 
-static postings_cursor *open_cursor(eval_ctx *ec, const char *term, uint64_t *df)
+static postings_cursor *open_cursor(eval_ctx *ec, const char *term, uint64_t *df,
+                                    seg_term_info *info_out)
 {
     searcher *s = ec->s;
     seg_term_info info;
@@ -342,6 +345,7 @@ static postings_cursor *open_cursor(eval_ctx *ec, const char *term, uint64_t *df
     s->cursors[s->ncursors++] = c;
     postings_cursor_open(c, ec->seg, &info);
     *df = info.df;
+    if (info_out) *info_out = info;
     return c;
 oom:
     ec->rc = se_fail(ec->err, SE_NOMEM, "out of memory");
@@ -379,12 +383,15 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
         return empty_iter(ec);
     if (n->kind == P_TERM) {
         uint64_t df;
-        postings_cursor *c = open_cursor(ec, n->terms[0], &df);
+        seg_term_info info;
+        postings_cursor *c = open_cursor(ec, n->terms[0], &df, &info);
         if (!c) return ec->rc == SE_OK ? empty_iter(ec) : NULL;
         iter *it = arena_zalloc(&s->ar, sizeof *it);
         if (!it) goto oom;
         it->kind = IT_TERM;
         it->pc = c;
+        it->max_tf = info.max_tf;
+        it->min_len = info.min_len;
         it->idf = n->idf;
         it->cost = df;
         it->doc = c->doc;
@@ -413,7 +420,7 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
                 return NULL;
             }
             if (found == 0) return empty_iter(ec);
-            it->pcs[i] = open_cursor(ec, n->terms[i], &df);
+            it->pcs[i] = open_cursor(ec, n->terms[i], &df, NULL);
             if (!it->pcs[i]) return ec->rc == SE_OK ? empty_iter(ec) : NULL;
             it->maxtf[i] = info.max_tf;
             it->pos[i] = arena_alloc(&s->ar, (size_t)info.max_tf * sizeof **it->pos);
@@ -668,6 +675,195 @@ static int cmp_hits(const void *a, const void *b)
     return 0;
 }
 
+static int check_cursors(const searcher *s, const segment *seg, se_error *err)
+{
+    for (size_t i = 0; i < s->ncursors; i++)
+        if (s->cursors[i]->status != SE_OK)
+            return se_fail(err, SE_CORRUPT, "%s/s%08u.doc: malformed postings", s->ix->dir,
+                           segment_number(seg));
+    return SE_OK;
+}
+
+/* Offer a hit to the top-k heap (the same rule as the exhaustive loop). */
+static inline void heap_offer(searcher *s, size_t *n, size_t k, search_hit h, const segment *seg)
+{
+    search_hit *heap = s->heap;
+    if (*n == k && h.score < heap[0].score) return;
+    h.id_hash = segment_id_hash(seg, h.doc);
+    if (*n < k) {
+        heap[*n] = h;
+        heap_sift_up(heap, (*n)++);
+    } else if (worse(&heap[0], &h)) {
+        heap[0] = h;
+        heap_sift_down(heap, *n, 0);
+    }
+}
+
+/* ---- dynamic pruning: block-max MaxScore ----
+ *
+ * For a query that is one term, or a disjunction of terms (with optional
+ * exclusions), the top k need not look at every match.  Each term has an
+ * upper bound on what it can add to a score: its BM25 at the highest tf and
+ * the shortest document among its postings (kept in the dictionary), and per
+ * 128-document block the same from the skip table.  Terms sorted by bound:
+ * the weakest ones whose bounds together cannot beat the k-th best score so
+ * far (the threshold) are "non-essential": a document containing only them
+ * cannot enter the top k, so candidates come from the essential terms only,
+ * and non-essential terms are looked up (advance) only while the candidate
+ * can still make it.  Whole stretches where the essential terms' current
+ * blocks cannot beat the threshold are skipped without decoding.
+ *
+ * Results equal the exhaustive evaluation's exactly: a candidate's final
+ * score is summed in the same order as iter_score sums it, a document is
+ * skipped only when a bound says it scores below the threshold (with a
+ * relative margin covering float rounding in the bounds, and never when it
+ * could tie, since ties are decided by id hash), and the heap rule is the
+ * same.  `matches` then counts only fully scored documents: a lower bound. */
+
+#define PRUNE_MAX_TERMS 64
+#define BOUND_MARGIN    1e-5 /* relative: bounds are float sums of float terms */
+
+static int prunable(const iter *root)
+{
+    if (root->kind == IT_TERM) return 1;
+    if (root->kind != IT_OR || root->nshould > PRUNE_MAX_TERMS) return 0;
+    for (size_t i = 0; i < root->nshould; i++)
+        if (root->should[i]->kind != IT_TERM) return 0;
+    return 1;
+}
+
+static inline float term_score(float idf, uint32_t tf, float norm)
+{
+    float f = (float)tf;
+    return idf * f / (f + norm);
+}
+
+static inline int below(double bound, float threshold)
+{
+    return bound * (1.0 + BOUND_MARGIN) < (double)threshold;
+}
+
+static int eval_pruned(searcher *s, uint32_t si, iter *root, float base, float per_len, size_t k,
+                       size_t *nheap, uint64_t *matches, se_error *err)
+{
+    (void)err;
+    const segment *seg = s->ix->segments[si];
+    const uint32_t *lengths = segment_lengths(seg);
+    const uint64_t *deleted = segment_deleted_bits(seg);
+    iter *single[1] = {root};
+    iter **terms = root->kind == IT_TERM ? single : root->should;
+    size_t n = root->kind == IT_TERM ? 1 : root->nshould;
+    size_t nnot = root->kind == IT_TERM ? 0 : root->nnot;
+
+    /* order[]: term indexes by increasing bound; prefix[j]: sum of the j
+     * smallest bounds. */
+    uint32_t order[PRUNE_MAX_TERMS];
+    float ub[PRUNE_MAX_TERMS], contrib[PRUNE_MAX_TERMS];
+    double prefix[PRUNE_MAX_TERMS + 1];
+    for (size_t i = 0; i < n; i++) {
+        ub[i] =
+            term_score(terms[i]->idf, terms[i]->max_tf, base + per_len * (float)terms[i]->min_len);
+        contrib[i] = 0;
+        size_t j = i;
+        while (j > 0 && ub[order[j - 1]] > ub[i]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = (uint32_t)i;
+    }
+    prefix[0] = 0;
+    for (size_t j = 0; j < n; j++) prefix[j + 1] = prefix[j] + ub[order[j]];
+
+    size_t nh = *nheap;
+    float threshold = nh == k ? s->heap[0].score : -1.0f;
+    size_t ne = 0; /* order[0..ne) are non-essential */
+    for (;;) {
+        while (ne < n && threshold >= 0 && below(prefix[ne + 1], threshold)) ne++;
+        if (ne == n) break;
+        uint32_t d = POSTINGS_END;
+        for (size_t j = ne; j < n; j++)
+            if (terms[order[j]]->doc < d) d = terms[order[j]]->doc;
+        if (d == POSTINGS_END) break;
+
+        /* Block bound of the essential terms over [d, last]. */
+        if (threshold >= 0) {
+            double bb = prefix[ne];
+            uint32_t last = POSTINGS_END - 1;
+            for (size_t j = ne; j < n; j++) {
+                iter *t = terms[order[j]];
+                const postings_cursor *c = t->pc;
+                postings_block_info bi;
+                if (t->doc == POSTINGS_END) continue;
+                if (c->skip && postings_block(c, c->block, &bi) == SE_OK) {
+                    bb += term_score(t->idf, bi.max_tf, base + per_len * (float)bi.min_len);
+                    if (bi.last_doc < last) last = bi.last_doc;
+                } else {
+                    bb += ub[order[j]];
+                }
+            }
+            if (below(bb, threshold)) {
+                uint32_t to = last + 1 > d ? last + 1 : d + 1;
+                for (size_t j = ne; j < n; j++) iter_advance(terms[order[j]], to);
+                s->stats.blocks_skipped++;
+                s->stats.pruned = 1;
+                continue;
+            }
+        }
+
+        /* Essential terms on d, then non-essential ones from the strongest
+         * down while the candidate can still beat the threshold. */
+        double bound = prefix[ne];
+        for (size_t j = ne; j < n; j++) {
+            iter *t = terms[order[j]];
+            if (t->doc != d) continue;
+            contrib[order[j]] =
+                term_score(t->idf, postings_cursor_freq(t->pc), base + per_len * (float)lengths[d]);
+            bound += contrib[order[j]];
+            s->stats.postings_scored++;
+        }
+        int gone = deleted && dels_is_deleted(deleted, d), cut = 0;
+        for (size_t j = ne; j-- > 0 && !gone;) {
+            if (threshold >= 0 && below(bound, threshold)) {
+                cut = 1; /* cannot reach the top k: its other terms stay unread */
+                break;
+            }
+            iter *t = terms[order[j]];
+            bound -= ub[order[j]];
+            if (iter_advance(t, d) == d) {
+                contrib[order[j]] = term_score(t->idf, postings_cursor_freq(t->pc),
+                                               base + per_len * (float)lengths[d]);
+                bound += contrib[order[j]];
+                s->stats.postings_scored++;
+            }
+        }
+        for (size_t i = 0; i < nnot && !gone && !cut; i++)
+            if (iter_advance(root->nots[i], d) == d) gone = 1;
+        if (cut) {
+            s->stats.pruned = 1;
+        } else if (!gone) {
+            /* The exhaustive sum, in the exhaustive order. */
+            float score = 0;
+            for (size_t i = 0; i < n; i++)
+                if (terms[i]->doc == d) score += contrib[i];
+            (*matches)++;
+            s->stats.documents_scored++;
+            heap_offer(s, &nh, k, (search_hit){si, d, 0, score}, seg);
+            if (nh == k) threshold = s->heap[0].score;
+        }
+        if (ne > 0) s->stats.pruned = 1;
+        for (size_t j = 0; j < n; j++) {
+            iter *t = terms[order[j]];
+            contrib[order[j]] = 0;
+            if (j >= ne && t->doc == d) iter_next(t);
+        }
+    }
+    /* Whatever the essential lists still hold was not looked at. */
+    for (size_t j = 0; j < n; j++)
+        if (terms[j]->doc != POSTINGS_END) s->stats.pruned = 1;
+    *nheap = nh;
+    return SE_OK;
+}
+
 static int eval_segment(searcher *s, uint32_t si, const pnode *plan, const search_options *opt,
                         size_t *nheap, uint64_t *matches, se_error *err)
 {
@@ -680,12 +876,18 @@ static int eval_segment(searcher *s, uint32_t si, const pnode *plan, const searc
     double avgdl = s->ix->ndocs ? (double)s->ix->total_len / (double)s->ix->ndocs : 1.0;
     if (avgdl <= 0) avgdl = 1.0;
     const float base = opt->k1 * (1.0f - opt->b), per_len = (float)(opt->k1 * opt->b / avgdl);
+    if (!opt->exhaustive && prunable(root)) {
+        int rc = eval_pruned(s, si, root, base, per_len, opt->k, nheap, matches, err);
+        if (rc != SE_OK) return rc;
+        return check_cursors(s, seg, err);
+    }
     size_t n = *nheap, k = opt->k;
     search_hit *heap = s->heap;
     const uint64_t *deleted = segment_deleted_bits(seg);
     for (uint32_t doc = root->doc; doc != POSTINGS_END; doc = iter_next(root)) {
         if (deleted && dels_is_deleted(deleted, doc)) continue;
         (*matches)++;
+        s->stats.documents_scored++;
         float score = iter_score(root, doc, base + per_len * (float)lengths[doc]);
         search_hit h = {si, doc, 0, score};
         if (n == k && score < heap[0].score) continue;
@@ -699,11 +901,7 @@ static int eval_segment(searcher *s, uint32_t si, const pnode *plan, const searc
         }
     }
     *nheap = n;
-    for (size_t i = 0; i < s->ncursors; i++)
-        if (s->cursors[i]->status != SE_OK)
-            return se_fail(err, SE_CORRUPT, "%s/s%08u.doc: malformed postings", s->ix->dir,
-                           segment_number(seg));
-    return SE_OK;
+    return check_cursors(s, seg, err);
 }
 
 int searcher_run(searcher *s, const char *query, size_t len, const search_options *opt,
@@ -743,6 +941,7 @@ int searcher_run(searcher *s, const char *query, size_t len, const search_option
     }
     size_t n = 0;
     uint64_t matches = 0;
+    memset(&s->stats, 0, sizeof s->stats);
     for (uint32_t si = 0; si < s->ix->nsegments && plan->kind != P_NONE; si++) {
         rc = eval_segment(s, si, plan, opt, &n, &matches, err);
         if (rc != SE_OK) return rc;
@@ -751,5 +950,7 @@ int searcher_run(searcher *s, const char *query, size_t len, const search_option
     res->hits = s->heap;
     res->nhits = n;
     res->matches = matches;
+    res->matches_exact = !s->stats.pruned;
+    res->stats = s->stats;
     return SE_OK;
 }

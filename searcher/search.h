@@ -13,6 +13,9 @@
  *     df taken over the whole index; a phrase's tf is the number of its
  *     occurrences in the document and its idf the sum of its terms' idfs;
  *   - MUST_NOT clauses filter and never score.
+ * A single term or a disjunction of terms is evaluated with block-max
+ * MaxScore (search.c), which returns exactly the exhaustive top k but counts
+ * matches only as a lower bound; search_options.exhaustive turns it off.
  * Hits are ordered by score, ties by the hash of the document id, so the
  * order does not depend on how documents are spread over segments.
  *
@@ -37,6 +40,8 @@ typedef struct search_options {
     float k1, b;     /* BM25 parameters */
     int default_and; /* juxtaposed words are all required (--and) */
     int literal;     /* the query is plain words: no operators, quotes or parentheses */
+    int exhaustive;  /* score every match (exact `matches`); otherwise dynamic pruning
+                        may skip documents that cannot reach the top k */
 } search_options;
 
 typedef struct search_hit {
@@ -46,10 +51,21 @@ typedef struct search_hit {
     float score;
 } search_hit;
 
+/* What evaluation did, for measuring pruning. */
+typedef struct search_stats {
+    uint64_t documents_scored; /* documents whose full score was computed */
+    uint64_t postings_scored;  /* term contributions computed by the pruned path */
+    uint64_t blocks_skipped;   /* stretches skipped on block bounds */
+    int pruned;                /* some matching document may not have been counted */
+} search_stats;
+
 typedef struct search_result {
     search_hit *hits; /* best first; owned by the searcher until the next run */
     size_t nhits;
-    uint64_t matches; /* documents that matched the query */
+    uint64_t matches;  /* documents that matched the query (a lower bound when
+                          !matches_exact) */
+    int matches_exact; /* 1 unless pruning skipped documents */
+    search_stats stats;
 } search_result;
 
 /* What a hit's snippet should highlight: the query's positive terms and

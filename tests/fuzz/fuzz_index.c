@@ -315,8 +315,12 @@ static void ix_search(const index_reader *ix, uint8_t mode)
     seg_store_buffer store;
     seg_store_buffer_init(&store);
     for (size_t qi = 0; qi < sizeof queries / sizeof *queries; qi++) {
-        search_options so = {(uint32_t)(mode & 0x10 ? 3 : 20), SEARCH_DEFAULT_K1, SEARCH_DEFAULT_B,
-                             queries[qi].and_, queries[qi].literal};
+        search_options so = {.k = (uint32_t)(mode & 0x10 ? 3 : 20),
+                             .k1 = SEARCH_DEFAULT_K1,
+                             .b = SEARCH_DEFAULT_B,
+                             .default_and = queries[qi].and_,
+                             .literal = queries[qi].literal,
+                             .exhaustive = (mode & 0x20) != 0};
         search_result res;
         memset(&err, 0, sizeof err);
         rc = searcher_run(s, queries[qi].q, strlen(queries[qi].q), &so, &res, &err);

@@ -726,7 +726,7 @@ typedef struct round_ctx {
 } round_ctx;
 
 typedef struct totals {
-    uint64_t queries, rejected, matched, hits, failures, docs, batches, tie_groups;
+    uint64_t queries, rejected, matched, hits, failures, docs, batches, tie_groups, pruned;
 } totals;
 
 static void print_case(const round_ctx *rc, const char *query, const search_options *so,
@@ -932,6 +932,36 @@ static int check_query(round_ctx *rc, const char *query, const search_options *s
             }
         }
     }
+    /*
+     * Dynamic pruning (the default) must return exactly the exhaustive top
+     * k: same documents, same float scores, same order; its match count is
+     * a lower bound, exact when it says so.
+     */
+    if (ok) {
+        search_options pruned = *so;
+        pruned.exhaustive = 0;
+        search_result pr;
+        int prc2 = searcher_run(rc->s, query, strlen(query), &pruned, &pr, &err);
+        if (prc2 != SE_OK || pr.nhits != res.nhits || pr.matches > res.matches ||
+            (pr.matches_exact && pr.matches != res.matches)) {
+            snprintf(why, sizeof why,
+                     "pruned: status %d, %zu hits, %" PRIu64 " matches (%s), exhaustive %zu hits, "
+                     "%" PRIu64 " matches",
+                     prc2, pr.nhits, pr.matches, pr.matches_exact ? "exact" : "lower bound",
+                     res.nhits, res.matches);
+            ok = 0;
+        }
+        for (size_t i = 0; ok && i < res.nhits; i++) {
+            const search_hit *x = &top[i], *y = &pr.hits[i];
+            if (x->segment != y->segment || x->doc != y->doc || x->score != y->score) {
+                snprintf(why, sizeof why,
+                         "pruned rank %zu: (%u, %u) %.9g, exhaustive (%u, %u) %.9g", i, y->segment,
+                         y->doc, (double)y->score, x->segment, x->doc, (double)x->score);
+                ok = 0;
+            }
+        }
+        if (ok && pr.stats.pruned) tot->pruned++;
+    }
     tot->hits += res.nhits;
     if (!ok) {
         if (tot->failures < MAX_REPORTS) {
@@ -1023,7 +1053,8 @@ static void run_round(uint64_t seed, const char *base, analyzer *an, totals *tot
         search_options so = {.k = ks[rng_below(&r, 4)],
                              .k1 = (float)(0.5 + 1.5 * rng_unit(&r)),
                              .b = (float)rng_unit(&r),
-                             .default_and = rng_chance(&r, 0.3)};
+                             .default_and = rng_chance(&r, 0.3),
+                             .exhaustive = 1};
         if (rng_chance(&r, 0.1)) so.b = (float)rng_below(&r, 2); /* the ends: 0 and 1 */
         so.literal = rng_chance(&r, 0.05);
         check_query(&rc, q.s, &so, tot);
@@ -1080,9 +1111,10 @@ Test(property, engine_matches_reference, .fini = cleanup, .timeout = 600)
             "test_property: %" PRIu64 " rounds (seeds %" PRIu64 "..%" PRIu64 "), %" PRIu64
             " documents, %" PRIu64 " batch segments; %" PRIu64 " queries (%" PRIu64
             " rejected by the parser, %" PRIu64 " matching something), %" PRIu64
-            " hits compared, %" PRIu64 " tie groups; %" PRIu64 " failed; %.2f s\n",
+            " hits compared, %" PRIu64 " tie groups; %" PRIu64
+            " queries pruned, equal to exhaustive; %" PRIu64 " failed; %.2f s\n",
             rounds, seed, seed + rounds - 1, tot.docs, tot.batches, tot.queries, tot.rejected,
-            tot.matched, tot.hits, tot.tie_groups, tot.failures,
+            tot.matched, tot.hits, tot.tie_groups, tot.pruned, tot.failures,
             (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     cr_assert_eq(tot.failures, 0, "%" PRIu64 " of %" PRIu64 " queries disagree with the reference",
                  tot.failures, tot.queries);
