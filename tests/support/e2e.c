@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *env_or(const char *name, const char *fallback)
 {
@@ -32,12 +33,37 @@ const char *e2e_seeds_dir(void)
     return env_or("SE_SEEDS_DIR", "../shared/seeds");
 }
 
+/* Another build may be replacing the binaries while tests run: while the
+ * linker rewrites one, starting it can fail with ETXTBSY, EACCES or ENOENT
+ * for a moment.  Retry those for up to about two seconds. */
+static int transient_start_error(int e)
+{
+    return e == ETXTBSY || e == EACCES || e == ENOENT;
+}
+
+#define START_ATTEMPTS 50
+
+static void start_pause(void)
+{
+    struct timespec ts = {0, 40000000};
+    nanosleep(&ts, NULL);
+}
+
+static char **make_argv(char *path, size_t cap, const char *prog, const char *const *args, size_t n)
+{
+    snprintf(path, cap, "%s/%s", e2e_bin_dir(), prog);
+    char **argv = calloc(n + 2, sizeof *argv);
+    if (!argv) return NULL;
+    argv[0] = path;
+    for (size_t i = 0; i < n; i++) argv[i + 1] = (char *)args[i];
+    return argv;
+}
+
 int e2e_runv_opts(run_result *r, double timeout, const run_options *opts, const char *stdin_path,
                   const char *prog, const char *const *args, size_t n)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", e2e_bin_dir(), prog);
-    char **argv = calloc(n + 2, sizeof *argv);
+    char **argv = make_argv(path, sizeof path, prog, args, n);
     if (!argv) {
         memset(r, 0, sizeof *r);
         r->exit_code = -1;
@@ -46,10 +72,36 @@ int e2e_runv_opts(run_result *r, double timeout, const run_options *opts, const 
         errno = ENOMEM;
         return -1;
     }
-    argv[0] = path;
-    for (size_t i = 0; i < n; i++) argv[i + 1] = (char *)args[i];
-    int rc = run_argv_opts(argv, stdin_path, opts, timeout, r);
+    int rc;
+    for (int attempt = 0;; attempt++) {
+        rc = run_argv_opts(argv, stdin_path, opts, timeout, r);
+        if (rc == 0 || r->exit_code != -1 || !transient_start_error(errno) ||
+            attempt + 1 == START_ATTEMPTS)
+            break;
+        run_result_free(r);
+        start_pause();
+    }
     free(argv);
+    return rc;
+}
+
+int e2e_start(run_child **c, const char *prog, const char *const *args, size_t n)
+{
+    char path[4096];
+    char **argv = make_argv(path, sizeof path, prog, args, n);
+    if (!argv) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int rc;
+    for (int attempt = 0;; attempt++) {
+        rc = run_start(c, argv, NULL);
+        if (rc == 0 || !transient_start_error(errno) || attempt + 1 == START_ATTEMPTS) break;
+        start_pause();
+    }
+    int e = errno;
+    free(argv);
+    errno = e;
     return rc;
 }
 

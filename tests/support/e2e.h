@@ -7,6 +7,10 @@
  * SE_BIN_DIR (the directory holding index and search), SE_DATA_DIR and
  * SE_SEEDS_DIR.  Without them the defaults are bin/, ../shared/data and
  * ../shared/seeds relative to the repository root.
+ *
+ * A binary that cannot be started for a moment because a concurrent build
+ * is replacing it (ETXTBSY, EACCES, ENOENT) is retried for about two
+ * seconds.
  */
 #ifndef TESTS_E2E_H
 #define TESTS_E2E_H
@@ -35,6 +39,10 @@ int e2e_runv_stdin(run_result *r, double timeout, const char *stdin_path, const 
  * stdin from a file (NULL: /dev/null). */
 int e2e_runv_opts(run_result *r, double timeout, const run_options *opts, const char *stdin_path,
                   const char *prog, const char *const *args, size_t n);
+
+/* Start $SE_BIN_DIR/prog with n arguments, stdin /dev/null, to run
+ * unattended (run_start); 0 or -1 with errno. */
+int e2e_start(run_child **c, const char *prog, const char *const *args, size_t n);
 
 /* One line of `search --json`. */
 typedef struct e2e_hit {
