@@ -95,7 +95,15 @@ int64_t index_doc_freq(const index_reader *ix, const char *term, size_t len, se_
         seg_term_info info;
         int rc = segment_lookup(ix->segments[i], term, len, &info, err);
         if (rc < 0) return rc;
-        if (rc == 1) df += info.df - segment_deleted_df(ix->segments[i], term, len);
+        if (rc == 1) {
+            uint32_t gone = segment_deleted_df(ix->segments[i], term, len);
+            if (gone > info.df)
+                return se_fail(err, SE_CORRUPT,
+                               "%s: segment %u: the deletions file counts more deleted documents "
+                               "with a term than hold it",
+                               ix->dir, segment_number(ix->segments[i]));
+            df += info.df - gone;
+        }
     }
     return df;
 }

@@ -89,6 +89,15 @@ static int load_block(postings_cursor *c, uint32_t b)
         codec_unpack128(c->next + 2 + codec_block_bytes(wg), wt, c->freqs);
         codec_gaps_to_docs(c->docs, SEG_BLOCK, prev);
         for (int k = 0; k < SEG_BLOCK; k++) c->freqs[k] += 1;
+        /* 128 gaps of at most 2^24 cannot wrap past 2^32 from an id below
+         * 2^31; wider ones might, which would make ids go backwards.  And a
+         * 32-bit tf - 1 of 2^32 - 1 would wrap to tf 0. */
+        if (wg > 24)
+            for (int k = 1; k < SEG_BLOCK; k++)
+                if (c->docs[k] <= c->docs[k - 1]) return SE_CORRUPT;
+        if (wt == 32)
+            for (int k = 0; k < SEG_BLOCK; k++)
+                if (c->freqs[k] == 0) return SE_CORRUPT;
         /* The gaps may not wrap around and the block must end where the
          * skip table says; both together bound every id in the block. */
         if (c->docs[SEG_BLOCK - 1] != skip_u32(c, b, 0) || c->docs[SEG_BLOCK - 1] >= c->ndocs ||

@@ -348,6 +348,11 @@ static int iter_entry(seg_term_iter *it, seg_term_info *info, se_error *err)
         it->pos_next < FIO_HEADER_SIZE || it->pos_next > plimit ||
         pos_len > plimit - it->pos_next || max_tf == 0)
         return corrupt(err, s, SEG_DICT, "term entry out of bounds");
+    /* Every position takes at least one byte, so cf <= pos_len; one
+     * document holds at most cf - (df - 1) of the occurrences.  This bounds
+     * max_tf, which readers size position buffers by. */
+    if (df + cf_extra > pos_len || max_tf - 1 > cf_extra)
+        return corrupt(err, s, SEG_DICT, "term entry: impossible frequencies");
     info->df = df;
     info->cf = df + cf_extra;
     info->doc_off = it->doc_next;

@@ -170,6 +170,9 @@ const search_highlight *searcher_highlight(const searcher *s)
 
 static float bm25_idf(uint64_t n, uint64_t df)
 {
+    /* df <= n in any valid index; clamping keeps idf positive even for a
+     * damaged one, which the pruning bounds rely on. */
+    if (df > n) df = n;
     return (float)log(1.0 + ((double)n - (double)df + 0.5) / ((double)df + 0.5));
 }
 
