@@ -8,13 +8,19 @@
  * offsets in between: `index --verify` must fail with exit 3 naming that
  * file, and `search` must fail with exit 3 before printing any result.
  * After each trial the file is restored and --verify passes again.
+ *
+ * The same for an index with deletions: the deletions file (every field)
+ * and the manifest's deletion fields, plus a missing, a truncated and a
+ * stale deletions file.
  */
 #include <criterion/criterion.h>
 
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/e2e/expect.h"
 #include "tests/support/e2e.h"
@@ -134,5 +140,201 @@ Test(verify, every_file_kind_detects_flipped_bytes, .timeout = 300)
     run_result r;
     e2e_run(&r, TIMEOUT, "index", "--verify", "-i", g_index, NULL);
     cr_assert_eq(r.exit_code, 0, "restored index: %s", run_describe(&r));
+    run_result_free(&r);
+}
+
+/* ------------------------------------------------------------- deletions */
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* The name of the only deletions file in the index. */
+static void find_deletions_file(char *name, size_t cap)
+{
+    DIR *d = opendir(g_index);
+    cr_assert_not_null(d);
+    struct dirent *e;
+    int found = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n > 4 && strcmp(e->d_name + n - 4, ".del") == 0) {
+            snprintf(name, cap, "%s", e->d_name);
+            found++;
+        }
+    }
+    closedir(d);
+    cr_assert_eq(found, 1, "expected one deletions file, found %d", found);
+}
+
+/* Both programs refuse the index, naming `name`, and search prints nothing. */
+static void expect_refused(const char *name, const char *what)
+{
+    run_result r;
+    e2e_run(&r, TIMEOUT, "index", "--verify", "-i", g_index, NULL);
+    cr_expect_eq(r.exit_code, 3, "%s: --verify: %s", what, run_describe(&r));
+    cr_expect(strstr(r.err, name) != NULL, "%s: --verify does not name %s: %s", what, name, r.err);
+    run_result_free(&r);
+    e2e_run(&r, TIMEOUT, "search", "-i", g_index, "--json", "mi5 OR the", NULL);
+    cr_expect_eq(r.exit_code, 3, "%s: search: %s", what, run_describe(&r));
+    cr_expect(strstr(r.err, name) != NULL, "%s: search does not name %s: %s", what, name, r.err);
+    cr_expect_eq(r.out_len, 0, "%s: search printed results from a damaged index:\n%s", what, r.out);
+    run_result_free(&r);
+}
+
+/*
+ * An index with deletions (a --delete, then a replacement, both with
+ * --no-merge so the segment keeps its deletions file): single bytes flipped
+ * in the deletions file (header, every fixed field, bitmap, term table,
+ * term blob, footer) and in MANIFEST (header, generation, the segment
+ * records' deletion fields, footer) are refused by --verify (exit 3, the
+ * file named) and by search (exit 3, nothing printed).  So are a missing,
+ * a truncated, and a stale deletions file: the previous generation's file
+ * copied over the current one is itself valid, and only the manifest's
+ * recorded size and checksum can tell; accepting it would bring the
+ * replaced document's old copy back.
+ */
+Test(verify, deletions_file_and_manifest_detect_damage, .timeout = 300)
+{
+    run_result r;
+    e2e_run(&r, TIMEOUT, "index", "--list", "-i", g_index, NULL);
+    cr_assert_eq(r.exit_code, 0, "--list: %s", run_describe(&r));
+    char first[256], second[256];
+    cr_assert_eq(sscanf(r.out, "%255s %255s", first, second), 2, "--list printed:\n%s", r.out);
+    run_result_free(&r);
+
+    e2e_run(&r, TIMEOUT, "index", "-q", "--no-merge", "-i", g_index, "--delete", first, NULL);
+    cr_assert_eq(r.exit_code, 0, "--delete: %s\n%s", run_describe(&r), r.err);
+    run_result_free(&r);
+    char stale_name[256], path[4096];
+    find_deletions_file(stale_name, sizeof stale_name);
+    fs_join(path, sizeof path, g_index, stale_name);
+    size_t stale_len;
+    char *stale = fs_read_file(path, &stale_len);
+    cr_assert_not_null(stale);
+
+    char input[4096], line[1024];
+    fs_join(input, sizeof input, g_tmp, "replace.jsonl");
+    snprintf(line, sizeof line,
+             "{\"id\": \"%s\", \"title\": \"Replaced\", \"text\": \"The new text of the "
+             "replaced article about mi5.\"}\n",
+             second);
+    cr_assert_eq(fs_write_str(input, line), 0);
+    e2e_run(&r, TIMEOUT, "index", "-q", "--no-merge", "-i", g_index, input, NULL);
+    cr_assert_eq(r.exit_code, 0, "replacing %s: %s\n%s", second, run_describe(&r), r.err);
+    run_result_free(&r);
+    e2e_run(&r, TIMEOUT, "index", "--verify", "-i", g_index, NULL);
+    cr_assert_eq(r.exit_code, 0, "%s", run_describe(&r));
+    cr_assert(strstr(r.out, "2 segment(s), 4 documents (2 deleted)"), "%s", r.out);
+    run_result_free(&r);
+
+    char del[256];
+    find_deletions_file(del, sizeof del);
+    cr_assert_str_neq(del, stale_name, "the deletions file must be a new one");
+    char del_path[4096], man_path[4096];
+    fs_join(del_path, sizeof del_path, g_index, del);
+    fs_join(man_path, sizeof man_path, g_index, "MANIFEST");
+
+    /* The deletions file, field by field (common/deletions.h). */
+    size_t len;
+    unsigned char *data = (unsigned char *)fs_read_file(del_path, &len);
+    cr_assert_not_null(data);
+    cr_assert_geq(len, 64);
+    uint32_t ndocs = le32(data + 16);
+    uint64_t nterms = le64(data + 32), blob_len = le64(data + 40);
+    size_t bitmap = 48, index = bitmap + 8 * (((size_t)ndocs + 63) / 64);
+    size_t blob = index + 8 * nterms;
+    cr_assert_eq(ndocs, 5);
+    cr_assert_gt(nterms, 2);
+    cr_assert_eq(blob + blob_len + 16, len, "unexpected deletions file layout");
+    size_t del_offs[] = {0,
+                         7,
+                         8,
+                         12,
+                         16,
+                         20,
+                         24,
+                         32,
+                         40,
+                         bitmap,
+                         bitmap + 7,
+                         index,
+                         index + 4,
+                         index + 8 * (nterms / 2),
+                         blob,
+                         blob + blob_len / 2,
+                         blob + blob_len - 1,
+                         len - 16,
+                         len - 9,
+                         len - 8,
+                         len - 1};
+    for (size_t k = 0; k < sizeof del_offs / sizeof del_offs[0]; k++)
+        flip_and_check(del_path, del, del_offs[k]);
+    free(data);
+
+    /* MANIFEST: header, generation, segment count, then in each 136-byte
+     * segment record its number, document count and deletion fields
+     * (generation, count, reserved, size, checksum), and the footer. */
+    data = (unsigned char *)fs_read_file(man_path, &len);
+    cr_assert_not_null(data);
+    uint32_t nseg = le32(data + 28);
+    cr_assert_eq(nseg, 2);
+    cr_assert_eq(len, 32 + 136 * (size_t)nseg + 16, "unexpected MANIFEST layout");
+    size_t man_offs[2 + 4 + 2 * 7 + 3], n = 0;
+    man_offs[n++] = 0;
+    man_offs[n++] = 8;
+    man_offs[n++] = 16;
+    man_offs[n++] = 24;
+    man_offs[n++] = 28;
+    man_offs[n++] = 31;
+    for (uint32_t s = 0; s < nseg; s++) {
+        size_t rec = 32 + 136 * (size_t)s;
+        size_t fields[] = {0, 4, 104, 112, 116, 120, 128};
+        for (size_t f = 0; f < 7; f++) man_offs[n++] = rec + fields[f];
+    }
+    man_offs[n++] = len - 16;
+    man_offs[n++] = len - 8;
+    man_offs[n++] = len - 1;
+    for (size_t k = 0; k < n; k++) flip_and_check(man_path, "MANIFEST", man_offs[k]);
+    free(data);
+
+    /* Missing, truncated, stale. */
+    char *orig = fs_read_file(del_path, &len);
+    cr_assert_not_null(orig);
+    cr_assert_eq(unlink(del_path), 0);
+    expect_refused(del, "missing deletions file");
+    cr_assert_eq(fs_write_file(del_path, orig, len - 8), 0);
+    expect_refused(del, "truncated deletions file");
+    cr_assert_eq(fs_write_file(del_path, stale, stale_len), 0);
+    expect_refused(del, "the previous generation's deletions file under the current name");
+    cr_assert_eq(fs_write_file(del_path, orig, len), 0);
+    free(orig);
+    free(stale);
+
+    e2e_run(&r, TIMEOUT, "index", "--verify", "-i", g_index, NULL);
+    cr_assert_eq(r.exit_code, 0, "restored index: %s\n%s", run_describe(&r), r.err);
+    run_result_free(&r);
+    /* And the replaced document is there once, with its new title. */
+    e2e_run(&r, TIMEOUT, "search", "-i", g_index, "--json", "-k", "10", "mi5", NULL);
+    cr_assert_eq(r.exit_code, 0, "%s", run_describe(&r));
+    e2e_hits h;
+    char why[256];
+    cr_assert_eq(e2e_parse_hits(r.out, 1, &h, why, sizeof why), 0, "%s", why);
+    int copies = 0;
+    for (size_t i = 0; i < h.n; i++) {
+        cr_assert_str_neq(h.hits[i].id, first, "the deleted document is found");
+        if (strcmp(h.hits[i].id, second) == 0) {
+            copies++;
+            cr_assert_str_eq(h.hits[i].title, "Replaced");
+        }
+    }
+    cr_assert_eq(copies, 1, "the replaced document should be found once");
+    e2e_hits_free(&h);
     run_result_free(&r);
 }
