@@ -37,6 +37,10 @@
  * landed before the commit, after it with merges still due, after the
  * merges, or after the run had already finished.
  *
+ * A second test kills the very first build of an index: no MANIFEST (and
+ * "no index" from search and --verify) or the complete index, and the build
+ * run again succeeds without leaving debris.
+ *
  * Environment: SE_E2E_SCALE (default 1) scales the document counts and the
  * number of trials (24 at scale 1); SE_CRASH_TRIALS sets the trial count;
  * SE_CRASH_SEED the seed.
@@ -585,4 +589,102 @@ Test(crash, sigkill_at_random_moments_leaves_one_complete_generation)
     docset_free(&found);
     free(g_lastv);
     g_lastv = NULL;
+}
+
+/*
+ * A first build killed at a random moment leaves either no index at all
+ * (no MANIFEST: search and --verify say so with exit 3) or the complete
+ * one; either way the same build run again succeeds and leaves exactly the
+ * manifest's files.
+ */
+Test(crash, sigkill_during_the_first_build)
+{
+    double scale = env_double("SE_E2E_SCALE", 1.0, 0.05, 100.0);
+    int trials = (int)fmax(2.0, round(8 * scale));
+    uint32_t ndocs = (uint32_t)fmax(50.0, 600 * scale);
+    rng r = {(uint64_t)env_double("SE_CRASH_SEED", (double)DEFAULT_SEED, 0, 1e18) + 1};
+    docset all, found;
+    cr_assert_eq(docset_init(&all, ndocs), 0);
+    cr_assert_eq(docset_init(&found, ndocs), 0);
+    entry *e = malloc(ndocs * sizeof *e);
+    cr_assert_not_null(e);
+    for (uint32_t i = 0; i < ndocs; i++) {
+        e[i] = (entry){i, 1};
+        all.version[i] = 1;
+    }
+    plan p;
+    memset(&p, 0, sizeof p);
+    p.kind = K_UPDATE;
+    p.factor = 2;
+    snprintf(p.input, sizeof p.input, "%s/first.jsonl", g_tmp);
+    write_entries(p.input, e, ndocs);
+    free(e);
+
+    /* How long an uninterrupted first build takes. */
+    fs_rm_rf(g_scratch);
+    run_child *c;
+    double t0 = now_s();
+    start_plan(&p, g_scratch, &c);
+    run_result res;
+    run_wait(c, TIMEOUT, &res);
+    double took = now_s() - t0;
+    EXPECT_EXIT(&res, 0, "an uninterrupted first build");
+    run_result_free(&res);
+
+    int none = 0, complete = 0, finished = 0;
+    for (int trial = 0; trial < trials; trial++) {
+        fs_rm_rf(g_index);
+        double when = rng_unit(&r) * took;
+        char what[96];
+        snprintf(what, sizeof what, "first build killed at %.1f ms of %.1f", when * 1e3,
+                 took * 1e3);
+        t0 = now_s();
+        start_plan(&p, g_index, &c);
+        int killed = 0;
+        while (!run_child_done(c)) {
+            double left = when - (now_s() - t0);
+            if (left <= 0) {
+                killed = kill(-run_child_pid(c), SIGKILL) == 0;
+                break;
+            }
+            sleep_s(left < 0.001 ? left : 0.001);
+        }
+        run_wait(c, TIMEOUT, &res);
+        if (res.signal != SIGKILL) EXPECT_EXIT(&res, 0, what);
+        cr_assert(res.signal != SIGKILL || killed, "%s: killed by someone else", what);
+        run_result_free(&res);
+        char manifest_path[4096];
+        cr_assert_eq(fs_join(manifest_path, sizeof manifest_path, g_index, "MANIFEST"), 0);
+        if (!fs_exists(manifest_path)) {
+            e2e_run(&res, TIMEOUT, "search", "-i", g_index, DOCGEN_COMMON_WORD, NULL);
+            EXPECT_EXIT(&res, 3, what);
+            EXPECT_STDERR_HAS(&res, "no index", what);
+            run_result_free(&res);
+            e2e_run(&res, TIMEOUT, "index", "--verify", "-i", g_index, NULL);
+            EXPECT_EXIT(&res, 3, what);
+            run_result_free(&res);
+            none++;
+        } else {
+            expect_verify_ok(g_index, what);
+            read_state(g_index, &found, NULL);
+            cr_assert(docset_equal(&found, &all), "%s: an incomplete first generation", what);
+            if (killed)
+                complete++;
+            else
+                finished++;
+        }
+        start_plan(&p, g_index, &c);
+        run_wait(c, TIMEOUT, &res);
+        EXPECT_EXIT(&res, 0, "the first build run again");
+        run_result_free(&res);
+        read_state(g_index, &found, NULL);
+        cr_assert(docset_equal(&found, &all), "%s, then run again: not every document", what);
+        expect_no_orphans(g_index);
+    }
+    fprintf(stderr,
+            "crash: first build, %d trials: %d killed before the commit (no index), %d after it, "
+            "%d finished before the kill\n",
+            trials, none, complete, finished);
+    docset_free(&all);
+    docset_free(&found);
 }
