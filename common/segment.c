@@ -44,6 +44,7 @@ struct segment {
     /* document table */
     const uint32_t *lengths;
     const uint8_t *id_hashes, *content_hashes;
+    const uint8_t *id_ends, *ids;
     /* store */
     uint32_t nchunks;
     const uint8_t *store_index; /* nchunks x 16 bytes */
@@ -105,14 +106,28 @@ static int open_doctab(segment *s, se_error *err)
     if (m->body_size < DOCTAB_TRAILER) return corrupt(err, s, SEG_DOCTAB, "trailer missing");
     const uint8_t *t = m->data + m->size - FIO_FOOTER_SIZE - DOCTAB_TRAILER;
     uint32_t n = fio_le32(t);
+    uint64_t id_bytes = fio_le32(t + 4);
     uint64_t total = fio_le64(t + 8);
     uint64_t len_bytes = (uint64_t)n * 4, hash_off = FIO_HEADER_SIZE + ((len_bytes + 7) & ~7ull);
-    if (n != s->ndocs || hash_off + (uint64_t)n * 16 + DOCTAB_TRAILER + FIO_FOOTER_SIZE != m->size)
+    uint64_t ends_off = hash_off + (uint64_t)n * 16, ids_off = ends_off + (uint64_t)n * 4;
+    uint64_t trailer_off = (ids_off + id_bytes + 7) & ~7ull;
+    if (n != s->ndocs || trailer_off + DOCTAB_TRAILER + FIO_FOOTER_SIZE != m->size)
         return corrupt(err, s, SEG_DOCTAB, "document count does not match the file size");
     if (total != s->total_len) return corrupt(err, s, SEG_DOCTAB, "total length mismatch");
     s->lengths = (const uint32_t *)(const void *)(m->data + FIO_HEADER_SIZE);
     s->id_hashes = m->data + hash_off;
     s->content_hashes = s->id_hashes + (uint64_t)n * 8;
+    s->id_ends = m->data + ends_off;
+    s->ids = m->data + ids_off;
+    /* Id extents must be in order and end exactly at the blob's end, so
+     * segment_doc_id needs no checks. */
+    uint32_t prev = 0;
+    for (uint32_t d = 0; d < n; d++) {
+        uint32_t e = fio_le32(s->id_ends + (uint64_t)d * 4);
+        if (e < prev) return corrupt(err, s, SEG_DOCTAB, "document ids out of order");
+        prev = e;
+    }
+    if (prev != id_bytes) return corrupt(err, s, SEG_DOCTAB, "document ids do not fill their area");
     return SE_OK;
 }
 
@@ -255,6 +270,13 @@ const uint32_t *segment_lengths(const segment *s)
 uint64_t segment_id_hash(const segment *s, uint32_t doc)
 {
     return fio_le64(s->id_hashes + (uint64_t)doc * 8);
+}
+void segment_doc_id(const segment *s, uint32_t doc, const char **id, size_t *len)
+{
+    uint32_t start = doc ? fio_le32(s->id_ends + (uint64_t)(doc - 1) * 4) : 0;
+    uint32_t end = fio_le32(s->id_ends + (uint64_t)doc * 4);
+    *id = (const char *)s->ids + start;
+    *len = end - start;
 }
 uint64_t segment_content_hash(const segment *s, uint32_t doc)
 {

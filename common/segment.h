@@ -14,7 +14,8 @@
  *         when df >= SEG_BLOCK, then 128-doc blocks of bit-packed doc gaps
  *         and tf-1, then a variable-byte tail;
  *   .pos  positions: per posting, tf variable-byte position gaps;
- *   .len  document table: u32 length (tokens), u64 id hash, u64 content hash;
+ *   .len  document table: u32 length (tokens), u64 id hash, u64 content
+ *         hash, and the id itself;
  *   .sto  document store: zlib-compressed chunks of (id, title, text).
  *
  * The reader maps all five files and verifies their framing and checksums
@@ -107,6 +108,8 @@ uint64_t segment_nterms(const segment *s);
 const uint32_t *segment_lengths(const segment *s);
 uint64_t segment_id_hash(const segment *s, uint32_t doc);
 uint64_t segment_content_hash(const segment *s, uint32_t doc);
+/* The id of document doc (< ndocs), in the mapping: not NUL-terminated. */
+void segment_doc_id(const segment *s, uint32_t doc, const char **id, size_t *len);
 
 /* Deletions: the bitmap (NULL when the segment has none; test a document
  * with dels_is_deleted), the open file (NULL when none), how many documents

@@ -254,19 +254,8 @@ static int open_fully(build_state *b, target *t, se_error *err)
     return segment_open(&t->seg, b->dir, &t->meta, 1, err);
 }
 
-/* Is the stored id of an existing document the same as `id`? */
-static int same_stored_id(const segment *seg, uint32_t doc, const char *id, size_t id_len,
-                          seg_store_buffer *buf, int *same, se_error *err)
-{
-    seg_document sd;
-    int rc = segment_document(seg, doc, buf, &sd, err);
-    if (rc != SE_OK) return rc;
-    *same = sd.id_len == id_len && memcmp(sd.id, id, id_len) == 0;
-    return SE_OK;
-}
-
 /* One input document: add, replace or skip. */
-static int take_document(build_state *b, const input_doc *d, seg_store_buffer *buf, se_error *err)
+static int take_document(build_state *b, const input_doc *d, se_error *err)
 {
     uint64_t id_hash = XXH3_64bits(d->id, d->id_len);
     /* Content hash: the text hashed with the title's hash as seed. */
@@ -285,9 +274,10 @@ static int take_document(build_state *b, const input_doc *d, seg_store_buffer *b
         }
         int same = 1;
         if (!t->is_batch) {
-            int rc = open_fully(b, t, err);
-            if (rc == SE_OK) rc = same_stored_id(t->seg, doc, d->id, d->id_len, buf, &same, err);
-            if (rc != SE_OK) return rc;
+            const char *id;
+            size_t id_len;
+            segment_doc_id(t->seg, doc, &id, &id_len);
+            same = id_len == d->id_len && memcmp(id, d->id, id_len) == 0;
         }
         if (same) {
             if (push_pending(t, doc) != SE_OK) return se_fail(err, SE_NOMEM, "out of memory");
@@ -480,8 +470,6 @@ static int read_input(build_state *b, input_reader *in, double t0, se_error *err
     const build_options *opt = b->opt;
     build_stats *st = b->st;
     double last_progress = t0;
-    seg_store_buffer buf;
-    seg_store_buffer_init(&buf);
     int rc = SE_OK;
     while (rc == SE_OK) {
         input_doc d;
@@ -491,7 +479,7 @@ static int read_input(build_state *b, input_reader *in, double t0, se_error *err
             st->input_error = 1;
         }
         if (got <= 0) break;
-        rc = take_document(b, &d, &buf, err);
+        rc = take_document(b, &d, err);
         double t = now_seconds();
         if (opt->progress && t - last_progress >= 0.5) {
             last_progress = t;
@@ -499,7 +487,6 @@ static int read_input(build_state *b, input_reader *in, double t0, se_error *err
             opt->progress(opt->progress_ctx, st);
         }
     }
-    seg_store_buffer_free(&buf);
     return rc;
 }
 

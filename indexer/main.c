@@ -198,24 +198,19 @@ static int run_list(const char *dir)
         fprintf(stderr, "%s: %s\n", progname, err.msg);
         return rc == SE_NOMEM ? EXIT_WRITE : EXIT_INDEX;
     }
-    seg_store_buffer buf;
-    seg_store_buffer_init(&buf);
-    for (uint32_t i = 0; i < ix->nsegments && rc == SE_OK; i++) {
+    for (uint32_t i = 0; i < ix->nsegments; i++) {
         const segment *seg = ix->segments[i];
         const uint64_t *deleted = segment_deleted_bits(seg);
-        for (uint32_t d = 0; d < segment_ndocs(seg) && rc == SE_OK; d++) {
+        for (uint32_t d = 0; d < segment_ndocs(seg); d++) {
             if (deleted && dels_is_deleted(deleted, d)) continue;
-            seg_document doc;
-            rc = segment_document(seg, d, &buf, &doc, &err);
-            if (rc == SE_OK) printf("%.*s\n", (int)doc.id_len, doc.id);
+            const char *id;
+            size_t len;
+            segment_doc_id(seg, d, &id, &len);
+            fwrite(id, 1, len, stdout);
+            putchar('\n');
         }
     }
-    seg_store_buffer_free(&buf);
     index_close(ix);
-    if (rc != SE_OK) {
-        fprintf(stderr, "%s: %s\n", progname, err.msg);
-        return rc == SE_NOMEM ? EXIT_WRITE : EXIT_INDEX;
-    }
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_WRITE;
 }
 

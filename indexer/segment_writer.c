@@ -72,6 +72,8 @@ struct segment_writer {
     uint64_t total_len;
     uint32_t *lengths;
     uint64_t *id_hashes, *content_hashes;
+    uint32_t *id_ends; /* end of each id in `ids` */
+    bytes ids;         /* every document's id, concatenated */
     size_t docs_cap;
     /* store */
     bytes chunk;          /* raw records of the open chunk */
@@ -194,8 +196,10 @@ int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t lengt
         uint64_t *h = l ? realloc(w->id_hashes, cap * sizeof *h) : NULL;
         if (h) w->id_hashes = h;
         uint64_t *c = h ? realloc(w->content_hashes, cap * sizeof *c) : NULL;
-        if (!c) return fail(w, SE_NOMEM, err, "out of memory");
-        w->content_hashes = c;
+        if (c) w->content_hashes = c;
+        uint32_t *e = c ? realloc(w->id_ends, cap * sizeof *e) : NULL;
+        if (!e) return fail(w, SE_NOMEM, err, "out of memory");
+        w->id_ends = e;
         w->docs_cap = cap;
     }
     if (bytes_varint(&w->chunk, doc->id_len) || bytes_put(&w->chunk, doc->id, doc->id_len) ||
@@ -203,6 +207,10 @@ int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t lengt
         bytes_put(&w->chunk, doc->title, doc->title_len) ||
         bytes_varint(&w->chunk, doc->text_len) || bytes_put(&w->chunk, doc->text, doc->text_len))
         return fail(w, SE_NOMEM, err, "out of memory");
+    if (w->ids.len + doc->id_len > UINT32_MAX)
+        return fail(w, SE_LIMIT, err, "document ids of one segment exceed 4 GiB");
+    if (bytes_put(&w->ids, doc->id, doc->id_len)) return fail(w, SE_NOMEM, err, "out of memory");
+    w->id_ends[w->ndocs] = (uint32_t)w->ids.len;
     w->lengths[w->ndocs] = length;
     w->id_hashes[w->ndocs] = id_hash;
     w->content_hashes[w->ndocs] = content_hash;
@@ -419,8 +427,9 @@ static void writer_free(segment_writer *w)
     free(w->lengths);
     free(w->id_hashes);
     free(w->content_hashes);
-    bytes *all[] = {&w->chunk,  &w->chunk_index, &w->zbuf,       &w->skip,
-                    &w->blocks, &w->dict_block,  &w->dict_index, &w->dict_blob};
+    free(w->id_ends);
+    bytes *all[] = {&w->chunk,      &w->chunk_index, &w->zbuf,      &w->skip, &w->blocks,
+                    &w->dict_block, &w->dict_index,  &w->dict_blob, &w->ids};
     for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) free(all[k]->p);
     free(w->dir);
     free(w);
@@ -448,14 +457,18 @@ static int write_trailers(segment_writer *w, se_error *err)
     fio_write_u64(f, index_off);
     fio_write_u64(f, blob_off);
     if (check_file(w, SEG_DICT, fio_write_u64(f, w->dict_blob.len), err) != SE_OK) return w->status;
-    /* .len: lengths, padding to 8, id hashes, content hashes, trailer. */
+    /* .len: lengths, padding to 8, id hashes, content hashes, id ends, ids,
+     * trailer. */
     f = w->files[SEG_DOCTAB];
     fio_write(f, w->lengths, (size_t)w->ndocs * 4);
     fio_write_align(f, 8);
     fio_write(f, w->id_hashes, (size_t)w->ndocs * 8);
     fio_write(f, w->content_hashes, (size_t)w->ndocs * 8);
+    fio_write(f, w->id_ends, (size_t)w->ndocs * 4);
+    fio_write(f, w->ids.p, w->ids.len);
+    fio_write_align(f, 8);
     fio_write_u32(f, w->ndocs);
-    fio_write_u32(f, 0);
+    fio_write_u32(f, (uint32_t)w->ids.len);
     if (check_file(w, SEG_DOCTAB, fio_write_u64(f, w->total_len), err) != SE_OK) return w->status;
     /* .sto: last chunk, chunk index, trailer. */
     if (flush_chunk(w, err) != SE_OK) return w->status;

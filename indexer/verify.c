@@ -154,7 +154,13 @@ static int verify_documents(const segment *s, const char *dir, se_error *err)
         if (rc != SE_OK) break;
         uint64_t content =
             XXH3_64bits_withSeed(doc.text, doc.text_len, XXH3_64bits(doc.title, doc.title_len));
-        if (XXH3_64bits(doc.id, doc.id_len) != segment_id_hash(s, d))
+        const char *tid;
+        size_t tid_len;
+        segment_doc_id(s, d, &tid, &tid_len);
+        if (tid_len != doc.id_len || memcmp(tid, doc.id, tid_len) != 0)
+            rc = bad(err, s, SEG_DOCTAB, dir, NULL, "document %llu: id differs from the stored one",
+                     (unsigned long long)d);
+        else if (XXH3_64bits(doc.id, doc.id_len) != segment_id_hash(s, d))
             rc = bad(err, s, SEG_STORE, dir, NULL, "document %llu: id does not match its hash",
                      (unsigned long long)d);
         else if (content != segment_content_hash(s, d))

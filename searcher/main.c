@@ -136,15 +136,18 @@ static int print_hits(cli *c, const char *qid, const char *query, const search_r
     if (c->fmt == FMT_JSON) open = close = "**";
     for (size_t i = 0; i < r->nhits; i++) {
         const search_hit *h = &r->hits[i];
-        seg_document d;
-        int rc = segment_document(c->ix->segments[h->segment], h->doc, &c->store, &d, err);
-        if (rc != SE_OK) return rc;
-        if (c->fmt == FMT_TREC) {
+        if (c->fmt == FMT_TREC) { /* the id only: from the document table, no decompression */
+            const char *id;
+            size_t id_len;
+            segment_doc_id(c->ix->segments[h->segment], h->doc, &id, &id_len);
             printf("%s Q0 ", qid ? qid : "1");
-            safe_text(stdout, d.id, d.id_len, 0);
+            safe_text(stdout, id, id_len, 0);
             printf(" %zu %.6f %s\n", i + 1, (double)h->score, c->tag);
             continue;
         }
+        seg_document d;
+        int rc = segment_document(c->ix->segments[h->segment], h->doc, &c->store, &d, err);
+        if (rc != SE_OK) return rc;
         char *snip = NULL, *title = NULL;
         snippet_options to = {0, open, close}, so = {32, open, close};
         /* Titles keep their stored form; the snippet is copied out of the
