@@ -429,7 +429,7 @@ Test(crash, sigkill_at_random_moments_leaves_one_complete_generation)
         (int)env_double("SE_CRASH_TRIALS", fmax(1.0, round(DEFAULT_TRIAL * scale)), 1, 100000);
     rng r = {(uint64_t)env_double("SE_CRASH_SEED", (double)DEFAULT_SEED, 0, 1e18)};
     uint32_t base = (uint32_t)fmax(50.0, BASE_DOCS * scale);
-    g_pool = base * 3;
+    g_pool = base * 2;
     g_lastv = calloc(g_pool, sizeof *g_lastv);
     cr_assert_not_null(g_lastv);
 
