@@ -18,12 +18,18 @@
  *         and the merge happens on the next run.
  *     Each limit is derived from the file sizes an unlimited run of the
  *     same command produces on a copy of the index.
- *   - a real ENOSPC: a tmpfs of a few MiB mounted in a private mount
+ *   - a real ENOSPC: a tmpfs of 4 MiB mounted in a private mount
  *     namespace (a forked child calls unshare(CLONE_NEWNS); skipped with
- *     the reason printed when that is not permitted), filled so that
- *     0, a little, ..., enough free space is left for an update; every
- *     attempt that fails must fail cleanly, whatever file it was writing;
- *     with enough space the run succeeds.
+ *     the reason printed when that is not permitted).  The same run is
+ *     tried again and again from the same saved index, with the tmpfs
+ *     filled so that from nothing to more than enough space is left (even
+ *     steps, then bisection between the last failure and the first
+ *     success, so the run's last and smallest files fail too), and with
+ *     from 0 to enough free inodes (so creating each file fails in turn):
+ *     for an update (new segment, deletions file, manifest) and for
+ *     --optimize (merged segment, manifest).  Every failing attempt must
+ *     fail cleanly, whatever file it was at; a successful one must leave
+ *     exactly the planned documents and the manifest's files.
  *   - an unwritable index directory: chmod 0555 when not root; as root
  *     permissions do not bind, so the writer runs as uid/gid 65534 (skipped
  *     with the reason printed if that user cannot run the binaries), once
@@ -557,10 +563,10 @@ static void report(const char *kind, const char *fmt, ...)
         }                                                                                          \
     } while (0)
 
-static void child_index(run_result *r, const char *dir, const char *extra, const char *input)
+static void child_index(run_result *r, const char *dir, const char *input)
 {
-    const char *args[] = {"-q", "-i", dir, extra ? extra : input, input};
-    e2e_runv(r, TIMEOUT, "index", args, extra ? 5 : 4);
+    const char *args[] = {"-q", "-i", dir, input};
+    e2e_runv(r, TIMEOUT, "index", args, 4);
 }
 
 static char *child_snapshot(const char *dir)
@@ -611,14 +617,46 @@ static void child_fill(const char *filler, const char *mnt, long long target)
 }
 
 typedef struct tmpfs_ctx {
-    char mnt[4096], dir[4096], pristine[4096], batch[4096], filler[4096];
-    char *before; /* child_snapshot of the index before the update */
-    docset after; /* the documents after the update */
+    char mnt[4096], dir[4096], pristine[4096], filler[4096];
+    const char *args[8]; /* the run: index -q -i DIR args... */
+    size_t nargs;
+    char *before; /* child_snapshot of the index before the run */
+    docset after; /* the documents after it */
     int failures;
-    char named[2048]; /* the files the failures named */
+    char named[4096]; /* the files the failures named */
 } tmpfs_ctx;
 
-/* Put the index back as it was before the update. */
+/* tmpfs options: 4 MiB, and an inode limit (a limit can be changed on
+ * remount, but not set on one that was mounted without). */
+static void child_mount(const tmpfs_ctx *c, unsigned long flags, long long inodes)
+{
+    char opts[128];
+    snprintf(opts, sizeof opts, "size=4m,mode=0755,nr_inodes=%lld", inodes);
+    if (mount("se-test-tmpfs", c->mnt, "tmpfs", flags | MS_NOSUID | MS_NODEV, opts) != 0) {
+        if (flags & MS_REMOUNT) CHILD_CHECK(0, "remount %s: %s", opts, strerror(errno));
+        report("skip", "mount -t tmpfs -o %s: %s", opts, strerror(errno));
+        _exit(2);
+    }
+}
+
+static long long used_inodes(const char *path)
+{
+    struct statvfs v;
+    if (statvfs(path, &v) != 0) return -1;
+    return (long long)(v.f_files - v.f_ffree);
+}
+
+/* Save the index as it is as the state every attempt starts from. */
+static void child_save(tmpfs_ctx *c)
+{
+    fs_rm_rf(c->pristine);
+    CHILD_CHECK(mkdir(c->pristine, 0755) == 0 && fs_copy_dir_files(c->dir, c->pristine) == 0,
+                "copying the index");
+    free(c->before);
+    c->before = child_snapshot(c->dir);
+}
+
+/* Put the index back as it was saved. */
 static void child_restore(tmpfs_ctx *c)
 {
     unlink(c->filler);
@@ -627,13 +665,16 @@ static void child_restore(tmpfs_ctx *c)
                 "restoring the index: %s", strerror(errno));
 }
 
-/* The update with `target` bytes free: 1 if it succeeded (and left exactly
- * the documents planned), 0 if it failed cleanly. */
-static int child_attempt(tmpfs_ctx *c, long long target)
+/* The run under whatever limit the caller set (`limit` describes it): 1
+ * if it succeeded (and left exactly the planned documents and files), 0
+ * if it failed cleanly. */
+static int child_attempt(tmpfs_ctx *c, const char *limit)
 {
+    const char *argv[16] = {"-q", "-i", c->dir};
+    size_t n = 3;
+    for (size_t i = 0; i < c->nargs; i++) argv[n++] = c->args[i];
     run_result r;
-    child_fill(c->filler, c->mnt, target);
-    child_index(&r, c->dir, NULL, c->batch);
+    e2e_runv(&r, TIMEOUT, "index", argv, n);
     unlink(c->filler);
     char why[8192];
     if (r.exit_code == 0) {
@@ -643,42 +684,139 @@ static int child_attempt(tmpfs_ctx *c, long long target)
         CHILD_CHECK(docgen_read_index(c->dir, &got, NULL, why, sizeof why) == 0, "reading: %s",
                     why);
         CHILD_CHECK(docset_equal(&got, &c->after),
-                    "%lld bytes free: the update succeeded without all its documents", target);
+                    "%s: the run succeeded without the planned documents", limit);
         docset_free(&got);
-        CHILD_CHECK(ixfiles_check_exact(c->dir, why, sizeof why) == 0,
-                    "%lld bytes free: after the update: %s", target, why);
+        CHILD_CHECK(ixfiles_check_exact(c->dir, why, sizeof why) == 0, "%s: after the run: %s",
+                    limit, why);
         return 1;
     }
-    CHILD_CHECK(r.exit_code == 5 && !r.signal,
-                "%lld bytes free: expected exit 5 (or success), got %s\n%s", target,
-                run_describe(&r), r.err);
+    CHILD_CHECK(r.exit_code == 5 && !r.signal, "%s: expected exit 5 (or success), got %s\n%s",
+                limit, run_describe(&r), r.err);
     CHILD_CHECK(strstr(r.err, "No space left on device") && strstr(r.err, c->dir) &&
                     strstr(r.err, "nothing was committed"),
-                "%lld bytes free: the error should name a file of %s and say why:\n%s", target,
-                c->dir, r.err);
+                "%s: the error should name a file of %s and say why:\n%s", limit, c->dir, r.err);
     const char *p = strstr(r.err, c->dir) + strlen(c->dir) + 1;
-    size_t n = strcspn(p, ": \n");
+    size_t len = strcspn(p, ": \n");
     size_t used = strlen(c->named);
-    if (used + n + 4 < sizeof c->named)
-        snprintf(c->named + used, sizeof c->named - used, "%s%.*s", used ? ", " : "", (int)n, p);
+    if (used + len + 4 < sizeof c->named)
+        snprintf(c->named + used, sizeof c->named - used, "%s%.*s", used ? ", " : "", (int)len, p);
     run_result_free(&r);
     c->failures++;
     char *now = child_snapshot(c->dir);
     CHILD_CHECK(strcmp(now, c->before) == 0,
-                "%lld bytes free: the failed run changed the index or its answers.\nbefore:\n%s\n"
-                "after:\n%s",
-                target, c->before, now);
+                "%s: the failed run changed the index or its answers.\nbefore:\n%s\nafter:\n%s",
+                limit, c->before, now);
     free(now);
     const char *vargs[] = {"--verify", "-i", c->dir};
     e2e_runv(&r, TIMEOUT, "index", vargs, 3);
-    CHILD_CHECK(r.exit_code == 0, "%lld bytes free: --verify after the failure: %s\n%s", target,
-                run_describe(&r), r.err);
+    CHILD_CHECK(r.exit_code == 0, "%s: --verify after the failure: %s\n%s", limit, run_describe(&r),
+                r.err);
     run_result_free(&r);
     return 0;
 }
 
+/* The run with `target` bytes free. */
+static int child_attempt_space(tmpfs_ctx *c, long long target)
+{
+    char limit[64];
+    snprintf(limit, sizeof limit, "%lld bytes free", target);
+    child_fill(c->filler, c->mnt, target);
+    return child_attempt(c, limit);
+}
+
+/* What the run wrote, by the pages of the files it left that the saved
+ * copy does not have, MANIFEST included (it is written under a temporary
+ * name beside the old one).  Its peak need, as the files it replaces are
+ * removed only after the commit. */
+static long long new_bytes(const tmpfs_ctx *c)
+{
+    char *l = fs_dir_listing(c->dir, NULL);
+    CHILD_CHECK(l, "cannot list %s", c->dir);
+    long long total = 0;
+    for (char *line = strtok(l, "\n"); line; line = strtok(NULL, "\n")) {
+        char name[256];
+        long long size;
+        if (sscanf(line, "%255s %lld", name, &size) != 2) continue;
+        char path[4096];
+        if (strcmp(name, "MANIFEST") != 0 &&
+            (fs_join(path, sizeof path, c->pristine, name) != 0 || fs_exists(path)))
+            continue;
+        total += (size + 4095) / 4096 * 4096;
+    }
+    free(l);
+    return total;
+}
+
+/* Free space from nothing to 1.25 times what the run uses, in even steps,
+ * then bisect between the last failure and the first success, where the
+ * run's last files (deletions, manifest) run out of space.  Ends with the
+ * index as the successful run left it. */
+static void child_space_sweep(tmpfs_ctx *c, const char *what, int steps)
+{
+    c->failures = 0;
+    c->named[0] = 0;
+    CHILD_CHECK(child_attempt_space(c, free_bytes(c->mnt)) == 1, "%s fails with plenty of space",
+                what);
+    long long need = new_bytes(c);
+    CHILD_CHECK(need > 8192, "%s used only %lld bytes", what, need);
+    long long lo = -1, hi = -1;
+    for (int k = 0; k <= steps && hi < 0; k++) {
+        child_restore(c);
+        long long target = need * 5 / 4 * k / steps;
+        if (child_attempt_space(c, target))
+            hi = target;
+        else
+            lo = target;
+    }
+    CHILD_CHECK(hi >= 0, "%s failed even with %lld bytes free (it used %lld)", what, lo, need);
+    CHILD_CHECK(lo >= 0, "%s succeeded with nothing free", what);
+    for (int k = 0; k < 8 && hi - lo > 4096; k++) {
+        long long mid = (lo + hi) / 2;
+        child_restore(c);
+        if (child_attempt_space(c, mid))
+            hi = mid;
+        else
+            lo = mid;
+    }
+    if (hi - lo > 4096 || c->failures == 0) CHILD_CHECK(0, "%s: the sweep did not converge", what);
+    /* The last attempt may have been a failure: finish the run. */
+    child_restore(c);
+    CHILD_CHECK(child_attempt_space(c, free_bytes(c->mnt)) == 1, "%s with the space back", what);
+    report("info",
+           "%s: %d attempt(s) failed cleanly with ENOSPC, naming %s; it used %lld bytes and "
+           "succeeded with %lld free, not with %lld",
+           what, c->failures, c->named, need, hi, lo);
+}
+
+/* The same with the number of free inodes: from none to enough, so that
+ * creating each new file of the run fails in turn. */
+static void child_inode_sweep(tmpfs_ctx *c, const char *what)
+{
+    c->failures = 0;
+    c->named[0] = 0;
+    int k;
+    for (k = 0; k < 16; k++) {
+        child_mount(c, MS_REMOUNT, 100000);
+        child_restore(c);
+        long long limit = used_inodes(c->mnt) + k;
+        child_mount(c, MS_REMOUNT, limit);
+        char label[64];
+        snprintf(label, sizeof label, "%d free inode(s)", k);
+        if (child_attempt(c, label)) break;
+    }
+    child_mount(c, MS_REMOUNT, 100000);
+    CHILD_CHECK(k < 16, "%s failed even with 15 free inodes", what);
+    CHILD_CHECK(c->failures > 0, "%s succeeded without a free inode", what);
+    report("info",
+           "%s: %d attempt(s) failed cleanly for want of inodes, naming %s; it succeeded "
+           "with %d free",
+           what, c->failures, c->named, k);
+}
+
 static void tmpfs_scenario(const char *mnt)
 {
+    static tmpfs_ctx c;
+    snprintf(c.mnt, sizeof c.mnt, "%s", mnt);
     if (unshare(CLONE_NEWNS) != 0) {
         report("skip", "unshare(CLONE_NEWNS): %s", strerror(errno));
         _exit(2);
@@ -688,65 +826,36 @@ static void tmpfs_scenario(const char *mnt)
         report("skip", "making mounts private: %s", strerror(errno));
         _exit(2);
     }
-    if (mount("se-test-tmpfs", mnt, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=0755") != 0) {
-        report("skip", "mount -t tmpfs -o size=4m: %s", strerror(errno));
-        _exit(2);
-    }
-    static tmpfs_ctx c;
-    char base[4096];
-    snprintf(c.mnt, sizeof c.mnt, "%s", mnt);
-    /* The inputs and the pristine copy stay outside the tmpfs. */
+    child_mount(&c, 0, 100000);
+    /* The inputs and the saved copy stay outside the tmpfs. */
+    char base[4096], batch[4096];
     CHILD_CHECK(fs_join(c.dir, sizeof c.dir, mnt, "index") == 0 &&
                     fs_join(c.filler, sizeof c.filler, mnt, "filler") == 0 &&
                     fs_join(c.pristine, sizeof c.pristine, g_tmp, "pristine") == 0 &&
                     fs_join(base, sizeof base, g_tmp, "base.jsonl") == 0 &&
-                    fs_join(c.batch, sizeof c.batch, g_tmp, "batch.jsonl") == 0,
+                    fs_join(batch, sizeof batch, g_tmp, "batch.jsonl") == 0,
                 "path too long");
     CHILD_CHECK(docset_init(&c.after, NIDS) == 0, "out of memory");
-    set_docs(&c.after, 0, 600, 1);
-    set_docs(&c.after, 0, 30, 2);
 
     run_result r;
-    child_index(&r, c.dir, NULL, base);
+    child_index(&r, c.dir, base);
     CHILD_CHECK(r.exit_code == 0, "first build on tmpfs: %s\n%s", run_describe(&r), r.err);
     run_result_free(&r);
-    CHILD_CHECK(mkdir(c.pristine, 0755) == 0 && fs_copy_dir_files(c.dir, c.pristine) == 0,
-                "copying the index");
-    c.before = child_snapshot(c.dir);
 
-    /* How much the update needs: what it takes with no limit. */
-    long long free0 = free_bytes(mnt);
-    CHILD_CHECK(child_attempt(&c, free0) == 1, "the update fails with the tmpfs nearly empty");
-    long long need = free0 - free_bytes(mnt);
-    CHILD_CHECK(need > 16384, "the update used only %lld bytes", need);
-    child_restore(&c);
+    /* An update: 400 new documents, 30 replaced. */
+    child_save(&c);
+    c.args[0] = batch;
+    c.nargs = 1;
+    set_docs(&c.after, 0, 600, 1);
+    set_docs(&c.after, 0, 30, 2);
+    child_space_sweep(&c, "the update", 12);
+    child_inode_sweep(&c, "the update");
 
-    /* From nothing free to 1.25 times that in even steps, then bisect
-     * between the last failure and the first success, where the run's last
-     * files (deletions, manifest) run out of space. */
-    long long lo = -1, hi = -1;
-    int steps = 16;
-    for (int k = 0; k <= steps && hi < 0; k++) {
-        long long target = need * 5 / 4 * k / steps;
-        if (child_attempt(&c, target))
-            hi = target;
-        else
-            lo = target;
-    }
-    CHILD_CHECK(hi >= 0, "the update failed even with %lld bytes free (it used %lld)", lo, need);
-    CHILD_CHECK(lo >= 0, "the update succeeded with nothing free");
-    for (int k = 0; k < 8 && hi - lo > 4096; k++) {
-        long long mid = (lo + hi) / 2;
-        child_restore(&c);
-        if (child_attempt(&c, mid))
-            hi = mid;
-        else
-            lo = mid;
-    }
-    report("info",
-           "%d attempt(s) failed cleanly with ENOSPC, naming %s; the update used %lld bytes and "
-           "succeeded with %lld free, not with %lld",
-           c.failures, c.named, need, hi, lo);
+    /* --optimize of the updated index (two segments, one with deletions):
+     * the merged segment's files and the manifest. */
+    child_save(&c);
+    c.args[0] = "--optimize";
+    child_space_sweep(&c, "--optimize", 10);
     free(c.before);
     docset_free(&c.after);
     _exit(0);
