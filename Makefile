@@ -254,3 +254,64 @@ fuzz: fuzz-build
 	echo "fuzz: every target ran $(FUZZ_SECONDS) s without a crash"
 
 -include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- speed benchmark: `make bench`, `make bench-quick` (bench/RESULTS.md) ----
+# Query latency, indexing and index size of this engine beside Apache
+# Lucene 8, Xapian 1.4 and SQLite FTS5 (installed from Debian when run as
+# root; a peer that cannot be built is skipped), plus the hot-loop
+# micro-benchmark, all in one run on the Wikipedia paragraphs
+# (bench/run_speed.sh).  `make bench` indexes all 1.2M paragraphs and
+# appends a section to bench/RESULTS.md; `make bench-quick` uses the first
+# 100k and fewer queries (about two minutes) and writes
+# $(BENCH_OUT)-quick/RESULTS.md unless BENCH_RESULTS says otherwise.
+# Nothing here is part of `make test`.
+BENCH_OUT     ?= bench/out/speed
+BENCH_PKGS     = liblucene8-java default-jdk-headless libxapian-dev libsqlite3-dev
+BENCH_TOOLS   := $(BUILD)/bench/speed_prep $(BUILD)/bench/bench_search $(BUILD)/bench/bench_codec
+BENCH_PEERS   := $(BUILD)/bench/lucene/LuceneBench.class $(BUILD)/bench/xapian_bench \
+                 $(BUILD)/bench/fts5_bench
+LUCENE_CP      = $(subst $(eval) ,:,$(wildcard $(foreach m,core analyzers-common queryparser queries,/usr/share/java/lucene-$(m)-8*.jar)))
+
+$(BUILD)/bench/speed_prep: $(call obj,bench/speed_prep.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -ljansson
+$(BUILD)/bench/bench_search: $(call obj,bench/bench_search.c) $(SEARCHER_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+# bench_codec.c compiles common/codec.c into itself (see its comment).
+$(BUILD)/bench/bench_codec: $(call obj,bench/bench_codec.c) $(SEARCHER_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+$(BUILD)/bench/fts5_bench: $(call obj,bench/peers/fts5_bench.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lsqlite3 -lm
+$(BUILD)/bench/xapian_bench: bench/peers/xapian_bench.cc bench/speed_common.h
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(OPT) -g -Wall -Wextra -Werror -I. $$(xapian-config --cxxflags) \
+	    -o $@ $< $$(xapian-config --libs) $(LDFLAGS)
+$(BUILD)/bench/lucene/LuceneBench.class: bench/peers/LuceneBench.java
+	@mkdir -p $(dir $@)
+	@test -n "$(LUCENE_CP)" || { echo "no Lucene 8 jars in /usr/share/java"; exit 1; }
+	javac -Xlint:all -Werror -cp $(LUCENE_CP) -d $(dir $@) $<
+
+.PHONY: bench bench-quick bench-deps bench-build
+# The engine's own packages are required; the peers' are installed when
+# possible (as root) and otherwise only reported.
+bench-deps:
+	@$(MAKE) --no-print-directory deps
+	-@$(MAKE) --no-print-directory deps PKGS="$(BENCH_PKGS)"
+bench-build: bench-deps
+	@$(MAKE) --no-print-directory $(BINS) $(BENCH_TOOLS) $(WIKI_PARAS)
+	@for t in $(BENCH_PEERS); do $(MAKE) --no-print-directory $$t || \
+	    echo "bench: cannot build $$t; that peer is skipped"; done
+
+BENCH_RUN = BINDIR=$(BINDIR) TOOLDIR=$(BUILD)/bench CORPUS=$(WIKI_PARAS) DATA=$(SE_DATA_DIR) \
+            LUCENE_CP="$(LUCENE_CP)" CC="$(CC)" bench/run_speed.sh
+bench: bench-build
+	MODE=full DOCS=0 NQ=0 NTREC=1000 FTS5_MAX=100 LUCENE_WARMUP=20 CODEC_MS=30 \
+	    OUT=$(BENCH_OUT)-full RESULTS=$(or $(BENCH_RESULTS),bench/RESULTS.md) \
+	    COMMAND="make bench" $(BENCH_RUN)
+bench-quick: bench-build
+	MODE=quick DOCS=100000 NQ=50 NTREC=200 FTS5_MAX=0 LUCENE_WARMUP=5 CODEC_MS=10 \
+	    OUT=$(BENCH_OUT)-quick RESULTS=$(or $(BENCH_RESULTS),$(BENCH_OUT)-quick/RESULTS.md) \
+	    COMMAND="make bench-quick" $(BENCH_RUN)

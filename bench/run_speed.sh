@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# run_speed.sh - the speed benchmark behind bench/RESULTS.md (`make bench`,
+# `make bench-quick`).
+#
+# One run, on one machine, one thread per engine:
+#   1. inputs: the first DOCS Wikipedia paragraphs (0: all 1.2M) as JSONL for
+#      bin/index and as TSV for the peers; the query files by type
+#      (bench/speed_prep.c);
+#   2. indexing: bin/index, then each available peer (Lucene 8, Xapian 1.4,
+#      SQLite FTS5) under /usr/bin/time -v: wall time, CPU time, peak
+#      resident memory; index size on disk and postings counts;
+#   3. query latency: bench_search (this engine) and each peer's driver over
+#      the same query files, top K, after a warm-up;
+#   4. the hot loop: bench_codec over the block codec and the query terms'
+#      posting lists of this engine's index;
+#   5. a Markdown section appended to $RESULTS (created with a short header
+#      if missing): figures, ratios of each peer to this engine, machine,
+#      load, commit, command.
+#
+# Environment (the Makefile sets most of it):
+#   MODE        quick | full (a label; the sizes below decide)
+#   DOCS        paragraphs to index (0 = all)
+#   NQ, NTREC   queries per game type / TREC queries (0 = all)
+#   FTS5_MAX    at most this many queries per type for FTS5 (0 = all): it
+#               scores every match, so on the full corpus a union takes a
+#               quarter of a second; this engine is also timed on the same
+#               subset, and FTS5's ratios are taken against that
+#   LUCENE_WARMUP  seconds of JIT warm-up before Lucene is measured
+#   CODEC_MS    minimum milliseconds per codec measurement
+#   REUSE_INDEX=1  keep indexes (and their indexing figures) from an
+#               earlier run in $OUT instead of rebuilding them
+#   BINDIR, TOOLDIR, CORPUS, DATA, OUT, RESULTS, LUCENE_CP, COMMAND, K
+set -uo pipefail
+
+MODE=${MODE:-quick}
+DOCS=${DOCS:-100000}
+NQ=${NQ:-50}
+NTREC=${NTREC:-200}
+FTS5_MAX=${FTS5_MAX:-0}
+LUCENE_WARMUP=${LUCENE_WARMUP:-5}
+CODEC_MS=${CODEC_MS:-10}
+REUSE_INDEX=${REUSE_INDEX:-0}
+K=${K:-10}
+BINDIR=${BINDIR:-bin}
+TOOLDIR=${TOOLDIR:-build/bench}
+CORPUS=${CORPUS:-bench/out/enwiki-paragraphs.jsonl}
+DATA=${DATA:-../shared/data}
+OUT=${OUT:-bench/out/speed-$MODE}
+RESULTS=${RESULTS:-$OUT/RESULTS.md}
+LUCENE_CP=${LUCENE_CP:-}
+COMMAND=${COMMAND:-bench/run_speed.sh}
+TYPES=(union intersection phrase mixed negated trec)
+
+say() { echo "== $*" >&2; }
+die() {
+    echo "run_speed: $*" >&2
+    exit 1
+}
+
+mkdir -p "$OUT/q" || die "cannot create $OUT"
+START_TIME=$(date -u '+%Y-%m-%d %H:%M UTC')
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# Processes using at least 5% of a CPU over one second, other than this run.
+busy() {
+    top -b -n 2 -d 1 -w 200 2> /dev/null | awk '
+        /^top -/ { n++ }
+        n == 2 && $1 ~ /^[0-9]+$/ && $9 + 0 >= 5 && $12 != "top" {
+            printf "%s%s (nice %s, %s%% CPU)", sep, $12, $4, $9; sep = ", " }'
+}
+BUSY_START=$(busy)
+
+# ---- 1. inputs ----
+say "inputs: $([ "$DOCS" = 0 ] && echo all || echo "$DOCS") paragraphs"
+[ -f "$CORPUS" ] || die "$CORPUS is missing (make $CORPUS)"
+if [ "$DOCS" = 0 ]; then
+    OURS_INPUT=$CORPUS
+    "$TOOLDIR/speed_prep" corpus "$CORPUS" 0 - "$OUT/corpus.tsv" > "$OUT/corpus.stats" ||
+        die "speed_prep corpus failed"
+else
+    OURS_INPUT=$OUT/corpus.jsonl
+    "$TOOLDIR/speed_prep" corpus "$CORPUS" "$DOCS" "$OUT/corpus.jsonl" "$OUT/corpus.tsv" \
+        > "$OUT/corpus.stats" || die "speed_prep corpus failed"
+fi
+NDOCS=$(awk '$1 == "documents" { print $2 }' "$OUT/corpus.stats")
+RAW=$(awk '$1 == "raw_bytes" { print $2 }' "$OUT/corpus.stats")
+"$TOOLDIR/speed_prep" queries "$DATA/querylogs/search-benchmark-game/queries.jsonl" \
+    "$DATA/querylogs/trec-2005-terabyte-efficiency/queries.tsv" "$NQ" "$NTREC" "$OUT/q" \
+    > "$OUT/queries.stats" || die "speed_prep queries failed"
+QARGS=()
+SUBARGS=()
+mkdir -p "$OUT/q-fts5"
+for t in "${TYPES[@]}"; do
+    QARGS+=("$t=$OUT/q/$t.txt")
+    if [ "$FTS5_MAX" != 0 ]; then
+        head -n "$FTS5_MAX" "$OUT/q/$t.txt" > "$OUT/q-fts5/$t.txt"
+    else
+        cp "$OUT/q/$t.txt" "$OUT/q-fts5/$t.txt"
+    fi
+    SUBARGS+=("$t=$OUT/q-fts5/$t.txt")
+done
+
+# ---- which peers can run ----
+PEERS=()
+[ -n "$LUCENE_CP" ] && [ -f "$TOOLDIR/lucene/LuceneBench.class" ] && command -v java > /dev/null &&
+    PEERS+=(lucene)
+[ -x "$TOOLDIR/xapian_bench" ] && PEERS+=(xapian)
+[ -x "$TOOLDIR/fts5_bench" ] && PEERS+=(fts5)
+say "peers: ${PEERS[*]:-none}"
+JAVA=(java -XX:+UseSerialGC -cp "$LUCENE_CP:$TOOLDIR/lucene")
+
+# ---- 2. indexing ----
+# timed NAME CMD...: run CMD under /usr/bin/time -v into $OUT/NAME.time.
+timed() {
+    local name=$1
+    shift
+    /usr/bin/time -v -o "$OUT/$name.time" "$@" > "$OUT/$name.index.log" 2>&1 ||
+        die "$name indexing failed: $(tail -n 5 "$OUT/$name.index.log")"
+}
+tv() { # tv NAME FIELD -> a figure from $OUT/NAME.time
+    awk -F': ' -v f="$2" '
+        function secs(s,  a, n) { n = split(s, a, ":"); return n == 3 ? a[1] * 3600 + a[2] * 60 + a[3] : a[1] * 60 + a[2] }
+        index($0, f) { v = $NF }
+        END { if (f ~ /wall clock/) print secs(v); else print v + 0 }' "$OUT/$1.time"
+}
+reuse() { [ "$REUSE_INDEX" = 1 ] && [ -e "$OUT/$1.time" ] && [ -e "$2" ]; }
+
+index_ours() {
+    reuse ours "$OUT/ours/MANIFEST" && return
+    rm -rf "$OUT/ours"
+    timed ours "$BINDIR/index" -q -i "$OUT/ours" "$OURS_INPUT"
+}
+index_lucene() {
+    reuse lucene "$OUT/lucene" && return
+    rm -rf "$OUT/lucene"
+    timed lucene "${JAVA[@]}" -Xmx2g LuceneBench index "$OUT/corpus.tsv" "$OUT/lucene"
+}
+index_xapian() {
+    reuse xapian "$OUT/xapian" && return
+    rm -rf "$OUT/xapian" "$OUT/xapian.tmp"
+    timed xapian "$TOOLDIR/xapian_bench" index "$OUT/corpus.tsv" "$OUT/xapian.tmp" "$OUT/xapian"
+    rm -rf "$OUT/xapian.tmp"
+}
+index_fts5() {
+    reuse fts5 "$OUT/fts5.db" && return
+    rm -f "$OUT/fts5.db"
+    timed fts5 "$TOOLDIR/fts5_bench" index "$OUT/corpus.tsv" "$OUT/fts5.db"
+}
+
+for e in ours "${PEERS[@]}"; do
+    say "indexing: $e"
+    "index_$e"
+done
+
+# Sizes: every file of the index (bytes); for ours also without the
+# document store (.sto), which the peers do not keep (they store the id).
+size_of() { find "$1" -type f ! -name LOCK ! -name flintlock -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
+size_ext() { find "$1" -type f -name "$2" -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
+stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$OUT/$1.stats"; }
+
+"$BINDIR/index" --stats -i "$OUT/ours" > "$OUT/ours.stats.txt" || die "index --stats failed"
+awk '($1 == "postings" || $1 == "positions") && $2 ~ /^[0-9]+$/ { print $1 "\t" $2 }' \
+    "$OUT/ours.stats.txt" > "$OUT/ours.stats"
+SIZE_ours_all=$(size_of "$OUT/ours")
+SIZE_ours=$((SIZE_ours_all - $(size_ext "$OUT/ours" '*.sto')))
+POSTFILE_ours=$(size_ext "$OUT/ours" '*.doc')
+for e in "${PEERS[@]}"; do
+    case $e in
+    lucene)
+        "${JAVA[@]}" LuceneBench stats "$OUT/lucene" > "$OUT/lucene.stats"
+        SIZE_lucene=$(size_of "$OUT/lucene")
+        POSTFILE_lucene=$(size_ext "$OUT/lucene" '*.doc')
+        ;;
+    xapian)
+        "$TOOLDIR/xapian_bench" stats "$OUT/xapian" > "$OUT/xapian.stats"
+        SIZE_xapian=$(size_of "$OUT/xapian")
+        POSTFILE_xapian=$(size_ext "$OUT/xapian" 'postlist.glass')
+        ;;
+    fts5)
+        "$TOOLDIR/fts5_bench" stats "$OUT/fts5.db" > "$OUT/fts5.stats"
+        SIZE_fts5=$(size_of "$OUT/fts5.db")
+        POSTFILE_fts5=
+        ;;
+    esac
+done
+
+# ---- 3. query latency ----
+: > "$OUT/latency.tsv"
+say "queries: ours"
+"$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" "${QARGS[@]}" >> "$OUT/latency.tsv" 2> "$OUT/ours.search.log" ||
+    echo "run_speed: some queries failed on ours (see $OUT/ours.search.log)" >&2
+if [ "$FTS5_MAX" != 0 ]; then
+    "$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" --engine ours-fts5-subset "${SUBARGS[@]}" \
+        >> "$OUT/latency.tsv" 2>> "$OUT/ours.search.log"
+fi
+for e in "${PEERS[@]}"; do
+    say "queries: $e"
+    case $e in
+    lucene)
+        "${JAVA[@]}" -Xms1g -Xmx1g LuceneBench search -k "$K" --warmup-seconds "$LUCENE_WARMUP" \
+            "$OUT/lucene" "${QARGS[@]}" >> "$OUT/latency.tsv" 2> "$OUT/lucene.search.log"
+        ;;
+    xapian)
+        "$TOOLDIR/xapian_bench" search -k "$K" "$OUT/xapian" "${QARGS[@]}" \
+            >> "$OUT/latency.tsv" 2> "$OUT/xapian.search.log"
+        ;;
+    fts5)
+        "$TOOLDIR/fts5_bench" search -k "$K" "$OUT/fts5.db" "${SUBARGS[@]}" \
+            >> "$OUT/latency.tsv" 2> "$OUT/fts5.search.log"
+        ;;
+    esac || echo "run_speed: $e: some queries failed (see $OUT/$e.search.log)" >&2
+done
+
+# ---- 4. hot loop ----
+say "hot loop: bench_codec"
+"$TOOLDIR/bench_codec" -i "$OUT/ours" --min-ms "$CODEC_MS" "$OUT/q/union.txt" "$OUT/q/trec.txt" \
+    > "$OUT/codec.md" 2> "$OUT/codec.log" || die "bench_codec failed: $(cat "$OUT/codec.log")"
+
+# ---- 5. report ----
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+COMMIT=$(git rev-parse --short=12 HEAD 2> /dev/null || echo unknown)
+DIRTY=$(git status --porcelain -- bench common searcher indexer 2> /dev/null | grep -q . && echo " (with uncommitted changes)")
+CPU_MODEL=$(lscpu | awk -F': *' '/^Model name/ { print $2; exit }')
+CORES=$(nproc)
+ver() { "$@" 2> /dev/null | head -n 1; }
+LUCENE_VER=$(stat_of lucene version 2> /dev/null)
+JAVA_VER=$(java -version 2>&1 | head -n 1)
+XAPIAN_VER=$(ver xapian-config --version | awk '{ print $NF }')
+SQLITE_VER=$(pkg-config --modversion sqlite3 2> /dev/null || ver sqlite3 --version | awk '{ print $1 }')
+CC_VER=$(ver "${CC:-cc}" --version)
+
+fmt_int() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2f", a / b; else printf "–" }'; }
+
+section=$(mktemp)
+{
+    echo
+    echo "## $START_TIME — $MODE: $(fmt_int "$NDOCS") paragraphs, commit $COMMIT$DIRTY"
+    echo
+    echo "- Command: \`$COMMAND\`"
+    echo "- Machine: $CPU_MODEL, $CORES cores; $(uname -sr); $CC_VER"
+    echo "- Load average (1, 5, 15 min): $LOAD_START at the start, $LOAD_END at the end"
+    echo "- Other processes busy at the start: ${BUSY_START:-none}"
+    echo "- Peers: ${PEERS[*]:-none}; Lucene ${LUCENE_VER:-–} on $JAVA_VER, Xapian ${XAPIAN_VER:-–}, SQLite ${SQLITE_VER:-–}"
+    echo "- Corpus: $(fmt_int "$NDOCS") paragraphs, $(fmt_int "$RAW") bytes of title + text"
+    echo "- Queries: $(awk '{ printf "%s%s %s", s, $2, $1; s = ", " }' "$OUT/queries.stats"); top $K; FTS5: $([ "$FTS5_MAX" = 0 ] && echo "all" || echo "the first $FTS5_MAX of each type, and its ratios are to this engine on the same queries"); Lucene JIT warm-up ${LUCENE_WARMUP} s"
+    echo
+    echo "### Query latency"
+    echo
+    echo "Microseconds per query; QPS = queries / summed latency; ratio = peer ÷ ours (above 1: ours is faster); non-empty = queries with at least one hit."
+    echo
+    echo "| type | engine | queries | mean µs | p50 µs | p99 µs | QPS | mean ÷ ours | p50 ÷ ours | p99 ÷ ours | non-empty |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for t in "${TYPES[@]}"; do
+        ours_line=$(awk -F'\t' -v t="$t" '$1 == "ours" && $2 == t' "$OUT/latency.tsv")
+        [ -n "$ours_line" ] || continue
+        IFS=$'\t' read -r _ _ n mean p50 p99 qps ne _ <<< "$ours_line"
+        echo "| $t | **ours** | $n | $mean | $p50 | $p99 | $qps | 1 | 1 | 1 | $ne |"
+        for e in "${PEERS[@]}"; do
+            base=ours
+            [ "$e" = fts5 ] && [ "$FTS5_MAX" != 0 ] && base=ours-fts5-subset
+            line=$(awk -F'\t' -v e="$e" -v t="$t" '$1 == e && $2 == t' "$OUT/latency.tsv")
+            bline=$(awk -F'\t' -v e="$base" -v t="$t" '$1 == e && $2 == t' "$OUT/latency.tsv")
+            if [ -z "$line" ]; then
+                echo "| $t | $e | – | n/a | | | | | | | |"
+                continue
+            fi
+            IFS=$'\t' read -r _ _ n mean p50 p99 qps ne _ <<< "$line"
+            IFS=$'\t' read -r _ _ _ bmean bp50 bp99 _ _ _ <<< "$bline"
+            note=
+            [ "$base" != ours ] && note=" (ours on these: $bmean / $bp50 / $bp99)"
+            echo "| $t | $e | $n | $mean | $p50 | $p99 | $qps | $(ratio "$mean" "$bmean") | $(ratio "$p50" "$bp50") | $(ratio "$p99" "$bp99") | $ne$note |"
+        done
+    done
+    echo
+    echo "### Indexing"
+    echo
+    echo "Wall and CPU time of the whole command (parsing the input, analysis, writing, merging to one segment or compacting); peak resident memory from /usr/bin/time -v; size = every file of the index; bits per posting = size × 8 / postings (one posting = one term in one document), and the same for the file of doc ids and frequencies alone where the engine keeps one."
+    echo
+    echo "| engine | wall s | CPU s | peak RSS MiB | MB/s | index bytes | % of raw | postings | positions | bits / posting | postings file, bits / posting | wall ÷ ours | size ÷ ours |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    wall_ours=$(tv ours 'Elapsed (wall clock)')
+    for e in ours "${PEERS[@]}"; do
+        wall=$(tv "$e" 'Elapsed (wall clock)')
+        cpu=$(awk -v u="$(tv "$e" 'User time')" -v s="$(tv "$e" 'System time')" 'BEGIN { printf "%.1f", u + s }')
+        rss=$(awk -v k="$(tv "$e" 'Maximum resident set size')" 'BEGIN { printf "%.0f", k / 1024 }')
+        size_var=SIZE_$e
+        size=${!size_var}
+        pf_var=POSTFILE_$e
+        pf=${!pf_var}
+        post=$(stat_of "$e" postings)
+        pos=$(stat_of "$e" positions)
+        mbs=$(awk -v r="$RAW" -v w="$wall" 'BEGIN { printf "%.1f", r / 1e6 / w }')
+        pct=$(awk -v s="$size" -v r="$RAW" 'BEGIN { printf "%.1f", 100 * s / r }')
+        bpp=$(awk -v s="$size" -v p="$post" 'BEGIN { if (p > 0) printf "%.1f", 8 * s / p; else printf "–" }')
+        pfb=$(awk -v s="$pf" -v p="$post" 'BEGIN { if (p > 0 && s != "") printf "%.1f", 8 * s / p; else printf "–" }')
+        label=$e
+        [ "$e" = ours ] && label="**ours** (without the document store)"
+        echo "| $label | $wall | $cpu | $rss | $mbs | $(fmt_int "$size") | $pct | $(fmt_int "${post:-0}") | $(fmt_int "${pos:-0}") | $bpp | $pfb | $(ratio "$wall" "$wall_ours") | $(ratio "$size" "$SIZE_ours") |"
+    done
+    echo
+    echo "With its document store (zlib level 1 copies of every title and text, for snippets) this engine's index is $(fmt_int "$SIZE_ours_all") bytes, $(awk -v s="$SIZE_ours_all" -v r="$RAW" 'BEGIN { printf "%.1f", 100 * s / r }')% of the raw text."
+    echo
+    echo "### Hot loop (bench/bench_codec.c)"
+    echo
+    sed 's/^### /#### /' "$OUT/codec.md"
+} > "$section"
+
+if [ ! -f "$RESULTS" ]; then
+    {
+        echo "# Speed benchmark results"
+        echo
+        echo "Sections are appended by bench/run_speed.sh (\`make bench\`, \`make bench-quick\`), newest last."
+    } > "$RESULTS"
+fi
+cat "$section" >> "$RESULTS"
+cat "$section"
+rm -f "$section"
+say "appended to $RESULTS"
