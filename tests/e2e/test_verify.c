@@ -12,6 +12,10 @@
  * The same for an index with deletions: the deletions file (every field)
  * and the manifest's deletion fields, plus a missing, a truncated and a
  * stale deletions file.
+ *
+ * And writers on a damaged index (a damaged or newer MANIFEST, a damaged
+ * or missing deletions file, a damaged postings file for a merge) must
+ * refuse with exit 3 and leave every file as it was.
  */
 #include <criterion/criterion.h>
 
@@ -20,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <xxhash.h>
 #include <unistd.h>
 
 #include "tests/e2e/expect.h"
@@ -200,13 +206,19 @@ static void expect_refused(const char *name, const char *what)
  * recorded size and checksum can tell; accepting it would bring the
  * replaced document's old copy back.
  */
-Test(verify, deletions_file_and_manifest_detect_damage, .timeout = 300)
+/* Give the corpus index deletions: --delete its first document (the
+ * resulting deletions file is returned in *stale), then replace its second
+ * one; both with --no-merge, so the index ends with two segments and a
+ * deletions file for the first.  The two ids go to first and second. */
+static void add_deletions(char *first, char *second, size_t cap, char **stale, size_t *stale_len)
 {
     run_result r;
     e2e_run(&r, TIMEOUT, "index", "--list", "-i", g_index, NULL);
     cr_assert_eq(r.exit_code, 0, "--list: %s", run_describe(&r));
-    char first[256], second[256];
-    cr_assert_eq(sscanf(r.out, "%255s %255s", first, second), 2, "--list printed:\n%s", r.out);
+    char a[256], b[256];
+    cr_assert_eq(sscanf(r.out, "%255s %255s", a, b), 2, "--list printed:\n%s", r.out);
+    snprintf(first, cap, "%s", a);
+    snprintf(second, cap, "%s", b);
     run_result_free(&r);
 
     e2e_run(&r, TIMEOUT, "index", "-q", "--no-merge", "-i", g_index, "--delete", first, NULL);
@@ -215,9 +227,8 @@ Test(verify, deletions_file_and_manifest_detect_damage, .timeout = 300)
     char stale_name[256], path[4096];
     find_deletions_file(stale_name, sizeof stale_name);
     fs_join(path, sizeof path, g_index, stale_name);
-    size_t stale_len;
-    char *stale = fs_read_file(path, &stale_len);
-    cr_assert_not_null(stale);
+    *stale = fs_read_file(path, stale_len);
+    cr_assert_not_null(*stale);
 
     char input[4096], line[1024];
     fs_join(input, sizeof input, g_tmp, "replace.jsonl");
@@ -233,10 +244,21 @@ Test(verify, deletions_file_and_manifest_detect_damage, .timeout = 300)
     cr_assert_eq(r.exit_code, 0, "%s", run_describe(&r));
     cr_assert(strstr(r.out, "2 segment(s), 4 documents (2 deleted)"), "%s", r.out);
     run_result_free(&r);
+    char name[256];
+    find_deletions_file(name, sizeof name);
+    cr_assert_str_neq(name, stale_name, "the deletions file must be a new one");
+}
+
+Test(verify, deletions_file_and_manifest_detect_damage, .timeout = 300)
+{
+    char first[256], second[256];
+    char *stale;
+    size_t stale_len;
+    add_deletions(first, second, sizeof first, &stale, &stale_len);
+    run_result r;
 
     char del[256];
     find_deletions_file(del, sizeof del);
-    cr_assert_str_neq(del, stale_name, "the deletions file must be a new one");
     char del_path[4096], man_path[4096];
     fs_join(del_path, sizeof del_path, g_index, del);
     fs_join(man_path, sizeof man_path, g_index, "MANIFEST");
@@ -337,4 +359,178 @@ Test(verify, deletions_file_and_manifest_detect_damage, .timeout = 300)
     cr_assert_eq(copies, 1, "the replaced document should be found once");
     e2e_hits_free(&h);
     run_result_free(&r);
+}
+
+/* ------------------------------------------------------------- writers */
+
+/* Copy every file of the index to <tmp>/backup, or back. */
+static void backup_index(int restore)
+{
+    char backup[4096];
+    cr_assert_eq(fs_join(backup, sizeof backup, g_tmp, "backup"), 0);
+    if (restore) {
+        cr_assert_eq(fs_rm_rf(g_index), 0);
+        cr_assert_eq(mkdir(g_index, 0755), 0);
+        cr_assert_eq(fs_copy_dir_files(backup, g_index), 0);
+    } else {
+        fs_rm_rf(backup);
+        cr_assert_eq(mkdir(backup, 0755), 0);
+        cr_assert_eq(fs_copy_dir_files(g_index, backup), 0);
+    }
+}
+
+/* Re-frame a file after editing its body: the footer's checksum is the
+ * XXH3-64 of everything before it (docs/FORMAT.md, "Framing"). */
+static void reframe(char *data, size_t len)
+{
+    uint64_t h = XXH3_64bits(data, len - 8);
+    for (int i = 0; i < 8; i++) data[len - 8 + i] = (char)(h >> (8 * i));
+}
+
+/* The entries of listing `a` (fs_dir_listing) missing from `b`: files
+ * removed or changed, by name, comma-separated (malloc'd). */
+static char *listing_lost(const char *a, const char *b)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    cr_assert_not_null(f);
+    int any = 0;
+    for (const char *p = a; *p;) {
+        size_t n = strcspn(p, "\n");
+        int found = 0;
+        for (const char *q = b; *q && !found;) {
+            size_t m = strcspn(q, "\n");
+            found = m == n && memcmp(p, q, n) == 0;
+            q += m + (q[m] == '\n');
+        }
+        if (!found) {
+            fprintf(f, "%s%.*s", any ? ", " : "", (int)strcspn(p, " \n"), p);
+            any = 1;
+        }
+        p += n + (p[n] == '\n');
+    }
+    fclose(f);
+    return out;
+}
+
+/*
+ * A writer on a damaged index must not make it worse: whatever it is asked
+ * to do (add a document, --delete, --sync, --optimize), when it cannot read
+ * the current generation it must refuse (exit 3, naming the file) and
+ * leave every file as it was: the damage may be repairable (one flipped
+ * byte, a file restored from a backup), and readers keep reporting it.
+ * The damage: MANIFEST with a flipped magic byte, a flipped body byte
+ * (checksum mismatch), or from a newer format version (version 3, framed
+ * correctly, as a later release would write it); the deletions file
+ * flipped or missing; and, for --optimize (which reads everything to
+ * merge), a flipped byte in a postings file.
+ */
+Test(verify, writers_leave_a_damaged_index_as_it_is, .timeout = 300)
+{
+    char first[256], second[256];
+    char *stale;
+    size_t stale_len;
+    add_deletions(first, second, sizeof first, &stale, &stale_len);
+    free(stale);
+    char del[256], input[4096];
+    find_deletions_file(del, sizeof del);
+    fs_join(input, sizeof input, g_tmp, "add.jsonl");
+    cr_assert_eq(fs_write_str(input, "{\"id\": \"new-document\", \"title\": \"New\", \"text\": "
+                                     "\"A document added to a damaged index.\"}\n"),
+                 0);
+    backup_index(0);
+
+    enum { FLIP_MAGIC, FLIP_BODY, NEWER_VERSION, FLIP, REMOVE };
+    static const struct {
+        const char *file; /* NULL: the deletions file */
+        int how;
+        size_t off; /* FLIP: from the middle of the file */
+        int only_merge;
+        const char *what;
+    } damage[] = {
+        {"MANIFEST", FLIP_MAGIC, 0, 0, "MANIFEST with a bad magic"},
+        {"MANIFEST", FLIP_BODY, 0, 0, "MANIFEST with a checksum mismatch"},
+        {"MANIFEST", NEWER_VERSION, 0, 0, "MANIFEST of format version 3"},
+        {NULL, FLIP, 0, 0, "a flipped byte in the deletions file"},
+        {NULL, REMOVE, 0, 0, "a missing deletions file"},
+        {"s00000000.doc", FLIP, 0, 1, "a flipped byte in a postings file"},
+    };
+    static const struct {
+        const char *name;
+        const char *args[3];
+        int merges;
+    } writers[] = {
+        {"an update", {"--no-merge", NULL, NULL}, 0},
+        {"--delete", {"--delete", NULL, NULL}, 0},
+        {"--sync", {"--sync", NULL, NULL}, 0},
+        {"--optimize", {"--optimize", NULL, NULL}, 1},
+    };
+    static const char *const lock[] = {"LOCK", NULL};
+    int failures = 0;
+    for (size_t d = 0; d < sizeof damage / sizeof damage[0]; d++) {
+        const char *file = damage[d].file ? damage[d].file : del;
+        for (size_t w = 0; w < sizeof writers / sizeof writers[0]; w++) {
+            if (damage[d].only_merge && !writers[w].merges) continue;
+            backup_index(1);
+            char path[4096];
+            fs_join(path, sizeof path, g_index, file);
+            size_t len;
+            char *data = fs_read_file(path, &len);
+            cr_assert_not_null(data);
+            switch (damage[d].how) {
+            case FLIP_MAGIC:
+                data[0] ^= 0x5a;
+                break;
+            case FLIP_BODY:
+                data[16] ^= 0x5a;
+                break;
+            case NEWER_VERSION:
+                data[8] = 3;
+                reframe(data, len);
+                break;
+            case FLIP:
+                data[len / 2] ^= 0x5a;
+                break;
+            }
+            if (damage[d].how == REMOVE)
+                cr_assert_eq(unlink(path), 0);
+            else
+                cr_assert_eq(fs_write_file(path, data, len), 0);
+            free(data);
+            char *before = fs_dir_listing(g_index, lock);
+            cr_assert_not_null(before);
+
+            const char *args[8] = {"-q", "-i", g_index};
+            size_t n = 3;
+            args[n++] = writers[w].args[0];
+            if (strcmp(writers[w].args[0], "--delete") == 0)
+                args[n++] = second;
+            else if (strcmp(writers[w].args[0], "--optimize") != 0)
+                args[n++] = input;
+            run_result r;
+            e2e_runv(&r, TIMEOUT, "index", args, n);
+            char *after = fs_dir_listing(g_index, lock);
+            cr_assert_not_null(after);
+            int ok = r.exit_code == 3 && !r.signal && strstr(r.err, file) != NULL &&
+                     strcmp(before, after) == 0;
+            char *lost = listing_lost(before, after);
+            cr_expect(ok,
+                      "%s, then %s: expected exit 3 naming %s and no file changed; got %s, "
+                      "files removed or changed: %s\n%s",
+                      damage[d].what, writers[w].name, file, run_describe(&r),
+                      *lost ? lost : "none", r.err);
+            free(lost);
+            failures += !ok;
+            run_result_free(&r);
+            free(before);
+            free(after);
+        }
+    }
+    backup_index(1);
+    run_result r;
+    e2e_run(&r, TIMEOUT, "index", "--verify", "-i", g_index, NULL);
+    cr_assert_eq(r.exit_code, 0, "the undamaged index: %s\n%s", run_describe(&r), r.err);
+    run_result_free(&r);
+    if (failures) cr_log_error("%d damage/writer combination(s) failed", failures);
 }
