@@ -5,8 +5,9 @@
  * One index is updated by a sequence of trials.  Each trial plans a run
  * from the current documents (splitmix64, fixed seed): new ids, replaced
  * ids with new text, unchanged ones, sometimes an id twice (the later copy
- * wins), sometimes --sync (the ids left out disappear), sometimes a
- * --delete run; sometimes --optimize; always -m 4 (the smallest budget)
+ * wins), sometimes --sync (the ids left out disappear) or --rebuild (the
+ * same input, the index rewritten from it), sometimes a --delete run;
+ * sometimes --optimize; always -m 4 (the smallest budget)
  * and --merge-factor 2 or 3, so the merge policy rewrites segments after
  * most commits.  The test keeps the version of every id (docgen.h), so it
  * knows the exact documents before the run and after it.
@@ -208,8 +209,8 @@ static void expect_no_orphans(const char *dir)
 
 /* ------------------------------------------------------------- plans */
 
-enum kind { K_UPDATE, K_SYNC, K_DELETE };
-static const char *const kind_name[] = {"update", "sync", "delete"};
+enum kind { K_UPDATE, K_SYNC, K_DELETE, K_REBUILD };
+static const char *const kind_name[] = {"update", "sync", "delete", "rebuild"};
 
 typedef struct plan {
     enum kind kind;
@@ -245,7 +246,13 @@ static void make_plan(plan *p, const docset *cur, rng *r, double scale, int tria
     memset(p, 0, sizeof *p);
     cr_assert_eq(docset_copy(&p->after, cur), 0);
     uint32_t r100 = rng_below(r, 100);
-    p->kind = force_update ? K_UPDATE : r100 < 15 ? K_DELETE : r100 < 35 ? K_SYNC : K_UPDATE;
+    p->kind = force_update ? K_UPDATE
+              : r100 < 15  ? K_DELETE
+              : r100 < 30  ? K_SYNC
+              : r100 < 38  ? K_REBUILD
+                           : K_UPDATE;
+    /* --sync and --rebuild take the complete new set of documents. */
+    int complete = p->kind == K_SYNC || p->kind == K_REBUILD;
     p->factor = rng_below(r, 4) ? 2 : 3;
     p->optimize = !force_update && rng_below(r, 100) < 30;
     uint32_t nlive, nabsent;
@@ -278,16 +285,16 @@ static void make_plan(plan *p, const docset *cur, rng *r, double scale, int tria
             p->after.version[id] = g_lastv[id];
         }
         uint32_t nrep = scaled(r, scale, 30, 120), nsame = rng_below(r, (uint32_t)(40 * scale) + 1);
-        uint32_t ndrop = p->kind == K_SYNC ? scaled(r, scale, 30, 120) : 0;
+        uint32_t ndrop = complete ? scaled(r, scale, 30, 120) : 0;
         if (nrep + nsame + ndrop > nlive) nrep = nsame = ndrop = 0;
         for (uint32_t i = 0; i < nrep; i++) {
             uint32_t id = live[i];
             e[n++] = (entry){id, ++g_lastv[id]};
             p->after.version[id] = g_lastv[id];
         }
-        /* --sync: everything else is given unchanged, except the last
-         * ndrop ids, which must disappear. */
-        uint32_t same_end = p->kind == K_SYNC ? nlive - ndrop : nrep + nsame;
+        /* --sync, --rebuild: everything else is given unchanged, except
+         * the last ndrop ids, which must disappear. */
+        uint32_t same_end = complete ? nlive - ndrop : nrep + nsame;
         for (uint32_t i = nrep; i < same_end; i++) e[n++] = (entry){live[i], cur->version[live[i]]};
         for (uint32_t i = nlive - ndrop; i < nlive; i++) p->after.version[live[i]] = 0;
         for (size_t i = n; i > 1; i--) {
@@ -344,6 +351,7 @@ static void start_plan(const plan *p, const char *dir, run_child **c)
     args[n++] = factor;
     if (p->optimize) args[n++] = "--optimize";
     if (p->kind == K_SYNC) args[n++] = "--sync";
+    if (p->kind == K_REBUILD) args[n++] = "--rebuild";
     if (p->kind == K_DELETE) {
         args[n++] = "--delete";
         for (uint32_t i = 0; i < p->nids; i++) args[n++] = p->ids[i];
