@@ -133,6 +133,7 @@ typedef struct build_state {
     size_t ntargets, cap_targets, nold;
     id_table ids;
     size_t content_cap; /* capacity of the open batch's content array */
+    int commit_unknown; /* a commit failed: the current generation is unknown */
 } build_state;
 
 static int add_target(build_state *b, uint32_t *index)
@@ -546,7 +547,13 @@ static int update(build_state *b, input_reader *in, manifest *old, manifest *nex
         for (int f = 0; f < SEG_NFILES; f++) st->index_bytes += final.files[f].size;
     }
     rc = commit_manifest(b->dir, next, err);
-    if (rc != SE_OK) return rc;
+    if (rc != SE_OK) {
+        /* The rename may have happened before the failure (of the directory
+         * fsync, say): which manifest is current is unknown, so nothing may
+         * be deleted now; the next writer cleans up after reading it. */
+        b->commit_unknown = 1;
+        return rc;
+    }
     st->committed = 1;
     return SE_OK;
 }
@@ -574,6 +581,10 @@ int build_index(const char *dir, input_reader *in, const build_options *opt_in, 
         memset(&old, 0, sizeof old);
         rc = SE_OK;
     }
+    /* Only a manifest we could read (or the certainty that there is none)
+     * tells which files are debris: with a damaged or unreadable one, or one
+     * of a newer format, nothing may be deleted. */
+    int know_files = rc == SE_OK;
     build_state b = {.dir = dir, .opt = &opt, .st = st};
     if (rc == SE_OK) {
         /* We hold the lock: anything the current manifest does not name is
@@ -585,6 +596,10 @@ int build_index(const char *dir, input_reader *in, const build_options *opt_in, 
             rc = se_fail(err, SE_NOMEM, "out of memory");
     }
     if (rc == SE_OK) rc = update(&b, in, &old, &next, t0, err);
+    if (b.commit_unknown) {
+        know_files = 0;
+        st->commit_unknown = 1;
+    }
     free_state(&b);
     manifest *current = &old;
     if (rc == SE_OK && st->committed) {
@@ -595,7 +610,7 @@ int build_index(const char *dir, input_reader *in, const build_options *opt_in, 
     }
     /* Files the current generation does not name: the previous
      * generation's after a commit, this run's after a failure. */
-    remove_unreferenced(dir, current);
+    if (know_files) remove_unreferenced(dir, current);
     if (rc == SE_OK && !opt.no_merge) {
         merge_run_stats ms;
         uint64_t gen = current->generation;

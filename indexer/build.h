@@ -63,6 +63,8 @@ typedef struct build_stats {
     uint32_t segments;    /* segments in that generation */
     uint64_t live_docs;   /* documents in that generation */
     int committed;        /* a new generation was committed by this run */
+    int commit_unknown;   /* writing the manifest failed at a point where it may
+                             or may not have replaced the previous one */
     double seconds;
     int input_error; /* set when the failure came from the input side */
 } build_stats;

@@ -359,7 +359,12 @@ int main(int argc, char **argv)
     if (rc != SE_OK) {
         int phase_input = st.input_error;
         fprintf(stderr, "%s: error: %s\n", progname, err.msg);
-        if (st.committed)
+        if (st.commit_unknown)
+            fprintf(stderr,
+                    "%s: the commit may or may not have taken effect; either way the index is "
+                    "complete (check with %s --verify -i %s)\n",
+                    progname, progname, dir);
+        else if (st.committed)
             fprintf(stderr,
                     "%s: the documents were committed (generation %llu); only merging "
                     "segments failed\n",

@@ -111,7 +111,8 @@ static int merge_once(const char *dir, manifest *m, const uint32_t *pick, size_t
     }
     rc = commit_manifest(dir, &next, err);
     if (rc != SE_OK) {
-        if (have) remove_segment(dir, merged.number);
+        /* Whether the rename happened is unknown: leave the files to the
+         * next writer, which reads the manifest that is really current. */
         free(next.segments);
         return rc;
     }
