@@ -2,7 +2,8 @@
  * bench_search.c - query latency of this engine, for the speed benchmark
  * (bench/run_speed.sh, `make bench`).
  *
- *     bench_search -i INDEX [-k N] [--warmup N] [--engine NAME] TYPE=QUERIES...
+ *     bench_search -i INDEX [-k N] [--warmup N] [--engine NAME] [--queries-out FILE]
+ *                  TYPE=QUERIES...
  *
  * Opens the index once and creates one searcher (one thread), then runs
  * every query of every file through searcher_run --warmup times (default
@@ -42,14 +43,14 @@ typedef struct qset {
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_search -i INDEX [-k N] [--warmup N] [--engine NAME] "
-                    "TYPE=QUERIES...\n");
+                    "[--queries-out FILE] TYPE=QUERIES...\n");
     exit(2);
 }
 
 /* Run every query of one set; when lat is non-NULL record each latency.
  * Returns the number of failed queries. */
 static size_t run_set(searcher *s, const qset *set, const search_options *opt, double *lat,
-                      size_t *nonempty, unsigned long long *hits)
+                      size_t *nonempty, unsigned long long *hits, FILE *dump, const char *engine)
 {
     size_t failed = 0, n = 0;
     for (size_t i = 0; i < set->qs.n; i++) {
@@ -66,6 +67,7 @@ static size_t run_set(searcher *s, const qset *set, const search_options *opt, d
         }
         if (lat) {
             lat[n++] = t1 - t0;
+            speed_dump(dump, engine, set->type, q, t1 - t0, res.nhits);
             *nonempty += res.nhits > 0;
             *hits += res.nhits;
         }
@@ -75,12 +77,13 @@ static size_t run_set(searcher *s, const qset *set, const search_options *opt, d
 
 int main(int argc, char **argv)
 {
-    const char *dir = NULL, *engine = "ours";
+    const char *dir = NULL, *engine = "ours", *dump_path = NULL;
     search_options opt = {.k = 10, .k1 = SEARCH_DEFAULT_K1, .b = SEARCH_DEFAULT_B};
     long warmup = 1;
     static const struct option longopts[] = {{"index", required_argument, NULL, 'i'},
                                              {"warmup", required_argument, NULL, 'w'},
                                              {"engine", required_argument, NULL, 'e'},
+                                             {"queries-out", required_argument, NULL, 'q'},
                                              {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "i:k:", longopts, NULL)) != -1) {
@@ -97,11 +100,15 @@ int main(int argc, char **argv)
         case 'e':
             engine = optarg;
             break;
+        case 'q':
+            dump_path = optarg;
+            break;
         default:
             usage();
         }
     }
     if (!dir || optind >= argc || opt.k == 0 || warmup < 0) usage();
+    FILE *dump = speed_open_dump(dump_path);
 
     size_t nsets = (size_t)(argc - optind);
     qset *sets = calloc(nsets, sizeof *sets);
@@ -129,7 +136,7 @@ int main(int argc, char **argv)
             (unsigned long long)ix->ndocs, ix->nsegments);
 
     for (long w = 0; w < warmup; w++)
-        for (size_t i = 0; i < nsets; i++) run_set(s, &sets[i], &opt, NULL, NULL, NULL);
+        for (size_t i = 0; i < nsets; i++) run_set(s, &sets[i], &opt, NULL, NULL, NULL, NULL, NULL);
 
     double *lat = malloc((maxq ? maxq : 1) * sizeof *lat);
     if (!lat) return 2;
@@ -137,12 +144,13 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < nsets; i++) {
         size_t nonempty = 0;
         unsigned long long hits = 0;
-        size_t f = run_set(s, &sets[i], &opt, lat, &nonempty, &hits);
+        size_t f = run_set(s, &sets[i], &opt, lat, &nonempty, &hits, dump, engine);
         failed += f;
         speed_report(stdout, engine, sets[i].type, lat, sets[i].qs.n - f, nonempty, hits);
     }
 
     free(lat);
+    if (dump) fclose(dump);
     for (size_t i = 0; i < nsets; i++) speed_free_queries(&sets[i].qs);
     free(sets);
     searcher_free(s);

@@ -25,7 +25,9 @@
 #               scores every match, so on the full corpus a union takes a
 #               quarter of a second; this engine is also timed on the same
 #               subset, and FTS5's ratios are taken against that
-#   LUCENE_WARMUP  seconds of JIT warm-up before Lucene is measured
+#   LUCENE_WARMUP, LUCENE_WARMUP_MAX  least and most seconds of JIT warm-up
+#               before Lucene is measured (it stops in between once a pass
+#               over all queries no longer gets faster)
 #   CODEC_MS    minimum milliseconds per codec measurement
 #   REUSE_INDEX=1  keep indexes (and their indexing figures) from an
 #               earlier run in $OUT instead of rebuilding them
@@ -37,7 +39,8 @@ DOCS=${DOCS:-100000}
 NQ=${NQ:-50}
 NTREC=${NTREC:-200}
 FTS5_MAX=${FTS5_MAX:-0}
-LUCENE_WARMUP=${LUCENE_WARMUP:-5}
+LUCENE_WARMUP=${LUCENE_WARMUP:-20}
+LUCENE_WARMUP_MAX=${LUCENE_WARMUP_MAX:-30}
 CODEC_MS=${CODEC_MS:-10}
 REUSE_INDEX=${REUSE_INDEX:-0}
 K=${K:-10}
@@ -187,7 +190,8 @@ done
 # ---- 3. query latency ----
 : > "$OUT/latency.tsv"
 say "queries: ours"
-"$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" "${QARGS[@]}" >> "$OUT/latency.tsv" 2> "$OUT/ours.search.log" ||
+"$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" --queries-out "$OUT/ours.queries.tsv" \
+    "${QARGS[@]}" >> "$OUT/latency.tsv" 2> "$OUT/ours.search.log" ||
     echo "run_speed: some queries failed on ours (see $OUT/ours.search.log)" >&2
 if [ "$FTS5_MAX" != 0 ]; then
     "$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" --engine ours-fts5-subset "${SUBARGS[@]}" \
@@ -198,14 +202,17 @@ for e in "${PEERS[@]}"; do
     case $e in
     lucene)
         "${JAVA[@]}" -Xms1g -Xmx1g LuceneBench search -k "$K" --warmup-seconds "$LUCENE_WARMUP" \
+            --max-warmup-seconds "$LUCENE_WARMUP_MAX" --queries-out "$OUT/lucene.queries.tsv" \
             "$OUT/lucene" "${QARGS[@]}" >> "$OUT/latency.tsv" 2> "$OUT/lucene.search.log"
         ;;
     xapian)
-        "$TOOLDIR/xapian_bench" search -k "$K" "$OUT/xapian" "${QARGS[@]}" \
+        "$TOOLDIR/xapian_bench" search -k "$K" --queries-out "$OUT/xapian.queries.tsv" \
+            "$OUT/xapian" "${QARGS[@]}" \
             >> "$OUT/latency.tsv" 2> "$OUT/xapian.search.log"
         ;;
     fts5)
-        "$TOOLDIR/fts5_bench" search -k "$K" "$OUT/fts5.db" "${SUBARGS[@]}" \
+        "$TOOLDIR/fts5_bench" search -k "$K" --queries-out "$OUT/fts5.queries.tsv" \
+            "$OUT/fts5.db" "${SUBARGS[@]}" \
             >> "$OUT/latency.tsv" 2> "$OUT/fts5.search.log"
         ;;
     esac || echo "run_speed: $e: some queries failed (see $OUT/$e.search.log)" >&2
@@ -243,7 +250,7 @@ section=$(mktemp)
     echo "- Other processes busy at the start: ${BUSY_START:-none}"
     echo "- Peers: ${PEERS[*]:-none}; Lucene ${LUCENE_VER:-–} on $JAVA_VER, Xapian ${XAPIAN_VER:-–}, SQLite ${SQLITE_VER:-–}"
     echo "- Corpus: $(fmt_int "$NDOCS") paragraphs, $(fmt_int "$RAW") bytes of title + text"
-    echo "- Queries: $(awk '{ printf "%s%s %s", s, $2, $1; s = ", " }' "$OUT/queries.stats"); top $K; FTS5: $([ "$FTS5_MAX" = 0 ] && echo "all" || echo "the first $FTS5_MAX of each type, and its ratios are to this engine on the same queries"); Lucene JIT warm-up ${LUCENE_WARMUP} s"
+    echo "- Queries: $(awk '{ printf "%s%s %s", s, $2, $1; s = ", " }' "$OUT/queries.stats"); top $K; FTS5: $([ "$FTS5_MAX" = 0 ] && echo "all" || echo "the first $FTS5_MAX of each type, and its ratios are to this engine on the same queries"); Lucene JIT warm-up: $(grep -o 'warm-up.*' "$OUT/lucene.search.log" 2> /dev/null || echo –)"
     echo
     echo "### Query latency"
     echo
@@ -272,6 +279,21 @@ section=$(mktemp)
             echo "| $t | $e | $n | $mean | $p50 | $p99 | $qps | $(ratio "$mean" "$bmean") | $(ratio "$p50" "$bp50") | $(ratio "$p99" "$bp99") | $ne$note |"
         done
     done
+    echo
+    echo "The ten slowest queries of this engine, beside the peers' times for the same query (µs):"
+    echo
+    echo "| type | query | ours |$(for e in "${PEERS[@]}"; do printf ' %s |' "$e"; done)"
+    echo "|---|---|---:|$(for e in "${PEERS[@]}"; do printf -- '---:|'; done)"
+    sort -t $'\t' -k4,4 -g -r "$OUT/ours.queries.tsv" | head -n 10 |
+        while IFS=$'\t' read -r _ t q us _; do
+            row="| $t | \`$q\` | $us |"
+            for e in "${PEERS[@]}"; do
+                v=$(awk -F'\t' -v t="$t" -v q="$q" '$2 == t && $3 == q { print $4; exit }' \
+                    "$OUT/$e.queries.tsv" 2> /dev/null)
+                row="$row ${v:-–} |"
+            done
+            echo "$row"
+        done
     echo
     echo "### Indexing"
     echo

@@ -17,6 +17,9 @@
  * least one hit and hits = hits returned in all (at most k per query): the
  * last two let a reader check that the engines did comparable work.
  *
+ * With --queries-out FILE every driver also writes each timed query's
+ * latency (speed_dump).
+ *
  * Header-only (static functions) so that each driver stays one file plus
  * this; valid C11 and C++.
  */
@@ -113,6 +116,26 @@ static inline void speed_report(FILE *out, const char *engine, const char *type,
             speed_percentile(lat_ns, n, 0.50) / 1e3, speed_percentile(lat_ns, n, 0.99) / 1e3,
             sum > 0 ? (double)n / (sum / 1e9) : 0, nonempty, hits);
     fflush(out);
+}
+
+/* One line per timed query, for looking at single queries afterwards:
+ * engine, type, query, microseconds, hits.  No-op when f is NULL. */
+static inline void speed_dump(FILE *f, const char *engine, const char *type, const char *query,
+                              double ns, size_t hits)
+{
+    if (f) fprintf(f, "%s\t%s\t%s\t%.1f\t%zu\n", engine, type, query, ns / 1e3, hits);
+}
+
+/* Open the --queries-out file (NULL path: none).  Exits on failure. */
+static inline FILE *speed_open_dump(const char *path)
+{
+    if (!path) return NULL;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    return f;
 }
 
 /* Split a "type=path" argument; returns 0, or -1 when there is no '='. */

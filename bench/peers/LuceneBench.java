@@ -4,7 +4,8 @@
  *
  *     java LuceneBench index CORPUS.tsv DIR
  *     java LuceneBench stats DIR
- *     java LuceneBench search [-k N] [--warmup-seconds S] DIR TYPE=QUERIES...
+ *     java LuceneBench search [-k N] [--warmup-seconds S] [--max-warmup-seconds M]
+ *                             [--queries-out FILE] DIR TYPE=QUERIES...
  *
  * index: one document per TSV line (id TAB title TAB text): the id as a
  * stored, unindexed field, and title + " " + text as one TextField "body"
@@ -30,13 +31,18 @@
  * k hits, the minimum competitive score, so disjunctions use block-max
  * WAND and conjunctions skip blocks by their impacts.  (IndexSearcher's
  * search(query, k) counts the first 1,000 hits exactly before pruning.)
- * Before measuring, the query files are run again and again for S seconds
- * (default 20) so that the JIT has compiled the hot paths; then one timed
- * pass, per query: parsing and search.  Output lines as in
+ * Before measuring, the query files are run again and again so that the JIT
+ * has compiled the hot paths: for at least S seconds (default 20), then
+ * until a pass over all the files is no longer getting faster (the best
+ * pass time has not improved by 2% for five passes), but at most M seconds
+ * (default 120).  On two cores shared with other work, 20 s proved too
+ * short: Lucene's latencies kept halving for about a minute.  Then one
+ * timed pass, per query: parsing and search.  Output lines as in
  * bench/speed_common.h.
  */
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
@@ -136,10 +142,14 @@ public final class LuceneBench {
 
     private static int search(String[] args) throws Exception {
         int k = 10, i = 0;
-        double warmupSeconds = 20;
+        double warmupSeconds = 20, maxWarmupSeconds = 120;
+        String dumpPath = null;
         for (; i < args.length && args[i].startsWith("-"); i++) {
             if (args[i].equals("-k")) k = Integer.parseInt(args[++i]);
             else if (args[i].equals("--warmup-seconds")) warmupSeconds = Double.parseDouble(args[++i]);
+            else if (args[i].equals("--queries-out")) dumpPath = args[++i];
+            else if (args[i].equals("--max-warmup-seconds"))
+                maxWarmupSeconds = Double.parseDouble(args[++i]);
             else throw new IllegalArgumentException("unknown option " + args[i]);
         }
         String dir = args[i++];
@@ -159,15 +169,34 @@ public final class LuceneBench {
             QueryParser qp = new QueryParser("body", analyzer());
             qp.setDefaultOperator(QueryParser.Operator.OR);
 
-            long start = System.nanoTime(), passes = 0;
+            /* Warm-up: whole passes over every query file until the JIT has
+             * settled: at least warmupSeconds, then until the best pass time
+             * has not improved by 2% for 5 passes, at most maxWarmupSeconds. */
+            long start = System.nanoTime();
+            int passes = 0, stale = 0;
+            double first = 0, best = Double.MAX_VALUE, last = 0, elapsed;
             do {
+                long p0 = System.nanoTime();
                 for (QuerySet set : sets)
                     for (String q : set.queries) run(s, qp, q, k);
-                passes++;
-            } while ((System.nanoTime() - start) / 1e9 < warmupSeconds);
-            System.err.printf(Locale.ROOT, "LuceneBench: warm-up %d pass(es) in %.1f s%n", passes,
-                              (System.nanoTime() - start) / 1e9);
+                last = (System.nanoTime() - p0) / 1e9;
+                if (passes++ == 0) first = last;
+                if (last < best * 0.98) {
+                    best = last;
+                    stale = 0;
+                } else {
+                    best = Math.min(best, last);
+                    stale++;
+                }
+                elapsed = (System.nanoTime() - start) / 1e9;
+            } while (elapsed < warmupSeconds || (stale < 5 && elapsed < maxWarmupSeconds));
+            System.err.printf(Locale.ROOT,
+                              "LuceneBench: warm-up %d passes in %.1f s: first %.3f s, best %.3f s, "
+                                  + "last %.3f s%n",
+                              passes, elapsed, first, best, last);
 
+            PrintWriter dump = dumpPath == null ? null
+                : new PrintWriter(Files.newBufferedWriter(Paths.get(dumpPath), StandardCharsets.UTF_8));
             for (QuerySet set : sets) {
                 double[] lat = new double[set.queries.size()];
                 int n = 0, nonempty = 0;
@@ -177,6 +206,9 @@ public final class LuceneBench {
                     int h = run(s, qp, q, k);
                     long t1 = System.nanoTime();
                     lat[n++] = t1 - t0;
+                    if (dump != null)
+                        dump.printf(Locale.ROOT, "lucene\t%s\t%s\t%.1f\t%d%n", set.type, q,
+                                    (t1 - t0) / 1e3, h);
                     nonempty += h > 0 ? 1 : 0;
                     hits += h;
                 }
@@ -188,6 +220,7 @@ public final class LuceneBench {
                                   percentile(lat, 0.50) / 1e3, percentile(lat, 0.99) / 1e3,
                                   sum > 0 ? n / (sum / 1e9) : 0, nonempty, hits);
             }
+            if (dump != null) dump.close();
         }
         return 0;
     }
@@ -207,7 +240,8 @@ public final class LuceneBench {
             rc = search(Arrays.copyOfRange(args, 1, args.length));
         else
             System.err.println("usage: LuceneBench index CORPUS.tsv DIR | stats DIR | "
-                               + "search [-k N] [--warmup-seconds S] DIR TYPE=QUERIES...");
+                               + "search [-k N] [--warmup-seconds S] [--max-warmup-seconds M] "
+                               + "[--queries-out FILE] DIR TYPE=QUERIES...");
         System.exit(rc);
     }
 }

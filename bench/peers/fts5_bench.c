@@ -4,7 +4,7 @@
  *
  *     fts5_bench index CORPUS.tsv DB
  *     fts5_bench stats DB
- *     fts5_bench search [-k N] [--warmup N] DB TYPE=QUERIES...
+ *     fts5_bench search [-k N] [--warmup N] [--queries-out FILE] DB TYPE=QUERIES...
  *
  * index: one FTS5 table, one indexed column holding title + " " + text (the
  * single field bin/index builds), the default detail=full (positions, for
@@ -239,7 +239,9 @@ static int do_search(int argc, char **argv)
 {
     int k = 10;
     long warmup = 1;
+    const char *dump_path = NULL;
     static const struct option longopts[] = {{"warmup", required_argument, NULL, 'w'},
+                                             {"queries-out", required_argument, NULL, 'q'},
                                              {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "k:", longopts, NULL)) != -1) {
@@ -247,10 +249,13 @@ static int do_search(int argc, char **argv)
             k = atoi(optarg);
         else if (c == 'w')
             warmup = strtol(optarg, NULL, 10);
+        else if (c == 'q')
+            dump_path = optarg;
         else
             return 2;
     }
     if (optind + 2 > argc || k <= 0) return 2;
+    FILE *dump = speed_open_dump(dump_path);
     const char *path = argv[optind++];
     size_t nsets = (size_t)(argc - optind), maxq = 1;
     qset *sets = calloc(nsets, sizeof *sets);
@@ -306,12 +311,14 @@ static int do_search(int argc, char **argv)
                 continue;
             }
             lat[n++] = t1 - t0;
+            speed_dump(dump, "fts5", sets[i].type, sets[i].qs.q[j], t1 - t0, nhits);
             nonempty += nhits > 0;
             hits += nhits;
         }
         speed_report(stdout, "fts5", sets[i].type, lat, n, nonempty, hits);
     }
     free(lat);
+    if (dump) fclose(dump);
     sqlite3_finalize(st);
     sqlite3_close(db);
     for (size_t i = 0; i < nsets; i++) {
@@ -330,6 +337,7 @@ int main(int argc, char **argv)
     if (argc >= 4 && strcmp(argv[1], "search") == 0) return do_search(argc - 1, argv + 1);
     fprintf(stderr, "usage: fts5_bench index CORPUS.tsv DB\n"
                     "       fts5_bench stats DB\n"
-                    "       fts5_bench search [-k N] [--warmup N] DB TYPE=QUERIES...\n");
+                    "       fts5_bench search [-k N] [--warmup N] [--queries-out FILE] DB "
+                    "TYPE=QUERIES...\n");
     return 2;
 }

@@ -4,7 +4,7 @@
  *
  *     xapian_bench index CORPUS.tsv TMPDIR DB
  *     xapian_bench stats DB
- *     xapian_bench search [-k N] [--warmup N] DB TYPE=QUERIES...
+ *     xapian_bench search [-k N] [--warmup N] [--queries-out FILE] DB TYPE=QUERIES...
  *
  * index: a glass database built in TMPDIR, one document per TSV line
  * (`id<TAB>title<TAB>text`), through a TermGenerator with the English
@@ -100,7 +100,9 @@ static int do_search(int argc, char **argv)
 {
     int k = 10;
     long warmup = 1;
+    const char *dump_path = nullptr;
     static const struct option longopts[] = {{"warmup", required_argument, nullptr, 'w'},
+                                             {"queries-out", required_argument, nullptr, 'q'},
                                              {nullptr, 0, nullptr, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "k:", longopts, nullptr)) != -1) {
@@ -108,10 +110,13 @@ static int do_search(int argc, char **argv)
             k = std::atoi(optarg);
         else if (c == 'w')
             warmup = std::strtol(optarg, nullptr, 10);
+        else if (c == 'q')
+            dump_path = optarg;
         else
             return 2;
     }
     if (optind + 2 > argc || k <= 0) return 2;
+    FILE *dump = speed_open_dump(dump_path);
     Xapian::Database db(argv[optind++]);
     std::vector<qset> sets;
     size_t maxq = 1;
@@ -154,6 +159,7 @@ static int do_search(int argc, char **argv)
                 size_t h = run(s.qs.q[j]);
                 double t1 = speed_now_ns();
                 lat[n++] = t1 - t0;
+                speed_dump(dump, "xapian", s.type.c_str(), s.qs.q[j], t1 - t0, h);
                 nonempty += h > 0;
                 hits += h;
             } catch (const Xapian::Error &e) {
@@ -165,6 +171,7 @@ static int do_search(int argc, char **argv)
         speed_report(stdout, "xapian", s.type.c_str(), lat.data(), n, nonempty, hits);
         speed_free_queries(&s.qs);
     }
+    if (dump) std::fclose(dump);
     return failed;
 }
 
@@ -181,6 +188,7 @@ int main(int argc, char **argv)
     }
     std::fprintf(stderr, "usage: xapian_bench index CORPUS.tsv TMPDIR DB\n"
                          "       xapian_bench stats DB\n"
-                         "       xapian_bench search [-k N] [--warmup N] DB TYPE=QUERIES...\n");
+                         "       xapian_bench search [-k N] [--warmup N] [--queries-out FILE] DB "
+                         "TYPE=QUERIES...\n");
     return 2;
 }
