@@ -353,6 +353,14 @@ int fio_fsync_dir(const char *dir, se_error *err)
 
 int fio_replace_file(const char *dir, const char *name, const void *data, size_t len, se_error *err)
 {
+    int renamed;
+    return fio_replace_file_ex(dir, name, data, len, &renamed, err);
+}
+
+int fio_replace_file_ex(const char *dir, const char *name, const void *data, size_t len,
+                        int *renamed, se_error *err)
+{
+    *renamed = 0;
     char tmp[4096], final[4096];
     if (snprintf(tmp, sizeof tmp, "%s/%s.tmp-%ld", dir, name, (long)getpid()) >= (int)sizeof tmp ||
         snprintf(final, sizeof final, "%s/%s", dir, name) >= (int)sizeof final)
@@ -380,5 +388,6 @@ int fio_replace_file(const char *dir, const char *name, const void *data, size_t
         unlink(tmp);
         return se_fail(err, rc, "writing %s: %s", final, strerror(saved));
     }
+    *renamed = 1;
     return fio_fsync_dir(dir, err);
 }

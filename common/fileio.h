@@ -112,6 +112,11 @@ int fio_fsync_dir(const char *dir, se_error *err);
  * the temporary is removed. */
 int fio_replace_file(const char *dir, const char *name, const void *data, size_t len,
                      se_error *err);
+/* The same; *renamed tells whether the new file took the old one's place
+ * (then only the directory fsync can have failed: the new content is what
+ * readers see, but it may not survive a crash). */
+int fio_replace_file_ex(const char *dir, const char *name, const void *data, size_t len,
+                        int *renamed, se_error *err);
 
 /* Bytes left to check the framing of an in-memory file image (used by the
  * manifest, which is read whole rather than mapped). */

@@ -546,14 +546,16 @@ static int update(build_state *b, input_reader *in, manifest *old, manifest *nex
         st->terms = final.nterms;
         for (int f = 0; f < SEG_NFILES; f++) st->index_bytes += final.files[f].size;
     }
-    rc = commit_manifest(b->dir, next, err);
-    if (rc != SE_OK) {
-        /* The rename may have happened before the failure (of the directory
-         * fsync, say): which manifest is current is unknown, so nothing may
-         * be deleted now; the next writer cleans up after reading it. */
+    int in_place;
+    rc = commit_manifest(b->dir, next, &in_place, err);
+    if (rc != SE_OK && in_place) {
+        /* The new manifest is in place but its directory was not synced: a
+         * crash could bring the previous one back, so neither generation's
+         * files may be deleted; the next writer cleans up. */
         b->commit_unknown = 1;
-        return rc;
+        st->committed = 1;
     }
+    if (rc != SE_OK) return rc;
     st->committed = 1;
     return SE_OK;
 }
@@ -602,7 +604,7 @@ int build_index(const char *dir, input_reader *in, const build_options *opt_in, 
     }
     free_state(&b);
     manifest *current = &old;
-    if (rc == SE_OK && st->committed) {
+    if (st->committed) {
         manifest_free(&old);
         current = &next;
     } else {

@@ -157,8 +157,9 @@ void index_lock_release(int fd)
     close(fd);
 }
 
-int commit_manifest(const char *dir, const manifest *m, se_error *err)
+int commit_manifest(const char *dir, const manifest *m, int *in_place, se_error *err)
 {
+    *in_place = 0;
     uint8_t *buf;
     size_t len;
     /* The new segment and deletions files are fsynced, but their directory
@@ -168,7 +169,7 @@ int commit_manifest(const char *dir, const manifest *m, se_error *err)
     if (rc != SE_OK) return rc;
     rc = manifest_encode(m, &buf, &len, err);
     if (rc != SE_OK) return rc;
-    rc = fio_replace_file(dir, MANIFEST_NAME, buf, len, err);
+    rc = fio_replace_file_ex(dir, MANIFEST_NAME, buf, len, in_place, err);
     free(buf);
     return rc;
 }

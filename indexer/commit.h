@@ -28,8 +28,12 @@ int index_dir_prepare(const char *dir, int *created, se_error *err);
 int index_lock_acquire(const char *dir, int *fd, se_error *err);
 void index_lock_release(int fd);
 
-/* Atomically make m the current generation of dir. */
-int commit_manifest(const char *dir, const manifest *m, se_error *err);
+/* Atomically make m the current generation of dir.  On failure *in_place
+ * tells whether m nevertheless replaced the previous MANIFEST (only the
+ * final directory fsync failed): m is then what readers see, but a crash
+ * could still bring the previous generation back, so neither generation's
+ * files may be deleted. */
+int commit_manifest(const char *dir, const manifest *m, int *in_place, se_error *err);
 
 /* Delete segment files and temporaries in dir that m does not reference
  * (the caller holds the lock).  Returns the number of files removed. */

@@ -361,9 +361,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: error: %s\n", progname, err.msg);
         if (st.commit_unknown)
             fprintf(stderr,
-                    "%s: the commit may or may not have taken effect; either way the index is "
-                    "complete (check with %s --verify -i %s)\n",
-                    progname, progname, dir);
+                    "%s: generation %llu is in place, but a crash before the directory is synced "
+                    "could bring back the previous one; both are kept complete\n",
+                    progname, (unsigned long long)st.generation);
         else if (st.committed)
             fprintf(stderr,
                     "%s: the documents were committed (generation %llu); only merging "

@@ -109,10 +109,17 @@ static int merge_once(const char *dir, manifest *m, const uint32_t *pick, size_t
         }
         next.segments[out++] = m->segments[i];
     }
-    rc = commit_manifest(dir, &next, err);
+    int in_place;
+    rc = commit_manifest(dir, &next, &in_place, err);
+    if (rc != SE_OK && in_place) {
+        /* In place but not durable: keep every file (see commit.h). */
+        manifest_free(m);
+        *m = next;
+        st->merges++;
+        return rc;
+    }
     if (rc != SE_OK) {
-        /* Whether the rename happened is unknown: leave the files to the
-         * next writer, which reads the manifest that is really current. */
+        if (have) remove_segment(dir, merged.number);
         free(next.segments);
         return rc;
     }
