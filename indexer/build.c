@@ -48,15 +48,20 @@ static double now_seconds(void)
 
 /* ---- the id table ---- */
 
-#define SLOT_EMPTY UINT32_MAX
-#define SLOT_GONE  (UINT32_MAX - 1) /* deleted entry: lookups probe past it */
-#define SEEN_BIT   0x80000000u      /* doc field: the input mentioned this document */
+#define SLOT_EMPTY 0           /* zero, so a fresh table is calloc'd pages */
+#define SLOT_GONE  UINT32_MAX  /* deleted entry: lookups probe past it */
+#define SEEN_BIT   0x80000000u /* doc field: the input mentioned this document */
 
 typedef struct id_slot {
     uint64_t id_hash;
-    uint32_t target;
-    uint32_t doc; /* document number | SEEN_BIT */
+    uint32_t target1; /* target index + 1, or SLOT_EMPTY / SLOT_GONE */
+    uint32_t doc;     /* document number | SEEN_BIT */
 } id_slot;
+
+static inline uint32_t slot_target(const id_slot *s)
+{
+    return s->target1 - 1;
+}
 
 typedef struct id_table {
     id_slot *slots;
@@ -67,14 +72,13 @@ static int idt_grow(id_table *t, size_t min_live)
 {
     size_t cap = 1024;
     while (cap * 2 < min_live * 3) cap *= 2; /* load at most 2/3 after growing */
-    id_slot *s = malloc(cap * sizeof *s);
+    id_slot *s = calloc(cap, sizeof *s);
     if (!s) return SE_NOMEM;
-    for (size_t i = 0; i < cap; i++) s[i].target = SLOT_EMPTY;
     size_t used = 0;
     for (size_t i = 0; i < t->cap; i++) {
-        if (t->slots[i].target >= SLOT_GONE) continue;
+        if (t->slots[i].target1 == SLOT_EMPTY || t->slots[i].target1 == SLOT_GONE) continue;
         size_t j = (size_t)t->slots[i].id_hash & (cap - 1);
-        while (s[j].target != SLOT_EMPTY) j = (j + 1) & (cap - 1);
+        while (s[j].target1 != SLOT_EMPTY) j = (j + 1) & (cap - 1);
         s[j] = t->slots[i];
         used++;
     }
@@ -90,8 +94,8 @@ static id_slot *idt_find(const id_table *t, uint64_t id_hash)
     if (!t->cap) return NULL;
     for (size_t j = (size_t)id_hash & (t->cap - 1);; j = (j + 1) & (t->cap - 1)) {
         id_slot *s = &t->slots[j];
-        if (s->target == SLOT_EMPTY) return NULL;
-        if (s->target != SLOT_GONE && s->id_hash == id_hash) return s;
+        if (s->target1 == SLOT_EMPTY) return NULL;
+        if (s->target1 != SLOT_GONE && s->id_hash == id_hash) return s;
     }
 }
 
@@ -99,8 +103,8 @@ static int idt_insert(id_table *t, uint64_t id_hash, uint32_t target, uint32_t d
 {
     if ((t->used + 1) * 4 > t->cap * 3 && idt_grow(t, t->used + 1) != SE_OK) return SE_NOMEM;
     size_t j = (size_t)id_hash & (t->cap - 1);
-    while (t->slots[j].target != SLOT_EMPTY) j = (j + 1) & (t->cap - 1);
-    t->slots[j] = (id_slot){id_hash, target, doc};
+    while (t->slots[j].target1 != SLOT_EMPTY) j = (j + 1) & (t->cap - 1);
+    t->slots[j] = (id_slot){id_hash, target + 1, doc};
     t->used++;
     return SE_OK;
 }
@@ -265,7 +269,7 @@ static int take_document(build_state *b, const input_doc *d, se_error *err)
     id_slot *s = idt_find(&b->ids, id_hash);
     int replaces = 0;
     if (s) {
-        target *t = &b->targets[s->target];
+        target *t = &b->targets[slot_target(s)];
         uint32_t doc = s->doc & ~SEEN_BIT;
         uint64_t have = t->is_batch ? t->content[doc] : segment_content_hash(t->seg, doc);
         if (have == content) {
@@ -297,7 +301,7 @@ static int take_document(build_state *b, const input_doc *d, se_error *err)
     if (rc != SE_OK) return rc;
     if (replaces) {
         s = idt_find(&b->ids, id_hash);
-        s->target = tgt;
+        s->target1 = tgt + 1;
         s->doc = docno | SEEN_BIT;
     } else {
         if (!s && idt_find(&b->ids, id_hash) == NULL &&
@@ -317,9 +321,9 @@ static int delete_by_id(build_state *b, const char *id, se_error *err)
         if (b->opt->not_found) b->opt->not_found(b->opt->not_found_ctx, id);
         return SE_OK;
     }
-    if (push_pending(&b->targets[s->target], s->doc & ~SEEN_BIT) != SE_OK)
+    if (push_pending(&b->targets[slot_target(s)], s->doc & ~SEEN_BIT) != SE_OK)
         return se_fail(err, SE_NOMEM, "out of memory");
-    s->target = SLOT_GONE;
+    s->target1 = SLOT_GONE;
     b->st->deleted++;
     return SE_OK;
 }
@@ -329,10 +333,12 @@ static int delete_unseen(build_state *b, se_error *err)
 {
     for (size_t i = 0; i < b->ids.cap; i++) {
         id_slot *s = &b->ids.slots[i];
-        if (s->target >= b->nold || (s->doc & SEEN_BIT)) continue;
-        if (push_pending(&b->targets[s->target], s->doc) != SE_OK)
+        if (s->target1 == SLOT_EMPTY || s->target1 == SLOT_GONE || slot_target(s) >= b->nold ||
+            (s->doc & SEEN_BIT))
+            continue;
+        if (push_pending(&b->targets[slot_target(s)], s->doc) != SE_OK)
             return se_fail(err, SE_NOMEM, "out of memory");
-        s->target = SLOT_GONE;
+        s->target1 = SLOT_GONE;
         b->st->deleted++;
     }
     return SE_OK;
