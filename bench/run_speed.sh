@@ -113,12 +113,12 @@ say "peers: ${PEERS[*]:-none}"
 JAVA=(java -XX:+UseSerialGC -cp "$LUCENE_CP:$TOOLDIR/lucene")
 
 # ---- 2. indexing ----
-# timed NAME CMD...: run CMD under /usr/bin/time -v into $OUT/NAME.time.
+# timed NAME CMD...: run CMD under /usr/bin/time -v into $OUT/NAME.time;
+# its status is the command's.
 timed() {
     local name=$1
     shift
-    /usr/bin/time -v -o "$OUT/$name.time" "$@" > "$OUT/$name.index.log" 2>&1 ||
-        die "$name indexing failed: $(tail -n 5 "$OUT/$name.index.log")"
+    /usr/bin/time -v -o "$OUT/$name.time" "$@" > "$OUT/$name.index.log" 2>&1
 }
 tv() { # tv NAME FIELD -> a figure from $OUT/NAME.time
     awk -F': ' -v f="$2" '
@@ -131,7 +131,8 @@ reuse() { [ "$REUSE_INDEX" = 1 ] && [ -e "$OUT/$1.time" ] && [ -e "$2" ]; }
 index_ours() {
     reuse ours "$OUT/ours/MANIFEST" && return
     rm -rf "$OUT/ours"
-    timed ours "$BINDIR/index" -q -i "$OUT/ours" "$OURS_INPUT"
+    # Status 1: committed, with warnings (skipped or repaired inputs).
+    timed ours "$BINDIR/index" -q -i "$OUT/ours" "$OURS_INPUT" || [ $? -eq 1 ]
 }
 index_lucene() {
     reuse lucene "$OUT/lucene" && return
@@ -142,7 +143,9 @@ index_xapian() {
     reuse xapian "$OUT/xapian" && return
     rm -rf "$OUT/xapian" "$OUT/xapian.tmp"
     timed xapian "$TOOLDIR/xapian_bench" index "$OUT/corpus.tsv" "$OUT/xapian.tmp" "$OUT/xapian"
+    local rc=$?
     rm -rf "$OUT/xapian.tmp"
+    return $rc
 }
 index_fts5() {
     reuse fts5 "$OUT/fts5.db" && return
@@ -150,10 +153,20 @@ index_fts5() {
     timed fts5 "$TOOLDIR/fts5_bench" index "$OUT/corpus.tsv" "$OUT/fts5.db"
 }
 
-for e in ours "${PEERS[@]}"; do
+say "indexing: ours"
+index_ours || die "bin/index failed: $(tail -n 5 "$OUT/ours.index.log")"
+# A peer that fails to index is reported and left out.
+OK_PEERS=()
+for e in "${PEERS[@]}"; do
     say "indexing: $e"
-    "index_$e"
+    if "index_$e"; then
+        OK_PEERS+=("$e")
+    else
+        echo "run_speed: $e indexing failed, left out: $(tail -n 3 "$OUT/$e.index.log")" >&2
+        rm -f "$OUT/$e.time"
+    fi
 done
+PEERS=("${OK_PEERS[@]}")
 
 # Sizes: every file of the index (bytes); for ours also without the
 # document store (.sto), which the peers do not keep (they store the id).
@@ -164,25 +177,26 @@ stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$OUT/$1.stats"; }
 "$BINDIR/index" --stats -i "$OUT/ours" > "$OUT/ours.stats.txt" || die "index --stats failed"
 awk '($1 == "postings" || $1 == "positions") && $2 ~ /^[0-9]+$/ { print $1 "\t" $2 }' \
     "$OUT/ours.stats.txt" > "$OUT/ours.stats"
+declare -A SIZE POSTFILE
 SIZE_ours_all=$(size_of "$OUT/ours")
-SIZE_ours=$((SIZE_ours_all - $(size_ext "$OUT/ours" '*.sto')))
-POSTFILE_ours=$(size_ext "$OUT/ours" '*.doc')
+SIZE[ours]=$((SIZE_ours_all - $(size_ext "$OUT/ours" '*.sto')))
+POSTFILE[ours]=$(size_ext "$OUT/ours" '*.doc')
 for e in "${PEERS[@]}"; do
     case $e in
     lucene)
         "${JAVA[@]}" LuceneBench stats "$OUT/lucene" > "$OUT/lucene.stats"
-        SIZE_lucene=$(size_of "$OUT/lucene")
-        POSTFILE_lucene=$(size_ext "$OUT/lucene" '*.doc')
+        SIZE[lucene]=$(size_of "$OUT/lucene")
+        POSTFILE[lucene]=$(size_ext "$OUT/lucene" '*.doc')
         ;;
     xapian)
         "$TOOLDIR/xapian_bench" stats "$OUT/xapian" > "$OUT/xapian.stats"
-        SIZE_xapian=$(size_of "$OUT/xapian")
-        POSTFILE_xapian=$(size_ext "$OUT/xapian" 'postlist.glass')
+        SIZE[xapian]=$(size_of "$OUT/xapian")
+        POSTFILE[xapian]=$(size_ext "$OUT/xapian" 'postlist.glass')
         ;;
     fts5)
         "$TOOLDIR/fts5_bench" stats "$OUT/fts5.db" > "$OUT/fts5.stats"
-        SIZE_fts5=$(size_of "$OUT/fts5.db")
-        POSTFILE_fts5=
+        SIZE[fts5]=$(size_of "$OUT/fts5.db")
+        POSTFILE[fts5]=
         ;;
     esac
 done
@@ -306,10 +320,8 @@ section=$(mktemp)
         wall=$(tv "$e" 'Elapsed (wall clock)')
         cpu=$(awk -v u="$(tv "$e" 'User time')" -v s="$(tv "$e" 'System time')" 'BEGIN { printf "%.1f", u + s }')
         rss=$(awk -v k="$(tv "$e" 'Maximum resident set size')" 'BEGIN { printf "%.0f", k / 1024 }')
-        size_var=SIZE_$e
-        size=${!size_var}
-        pf_var=POSTFILE_$e
-        pf=${!pf_var}
+        size=${SIZE[$e]}
+        pf=${POSTFILE[$e]}
         post=$(stat_of "$e" postings)
         pos=$(stat_of "$e" positions)
         mbs=$(awk -v r="$RAW" -v w="$wall" 'BEGIN { printf "%.1f", r / 1e6 / w }')
@@ -318,7 +330,7 @@ section=$(mktemp)
         pfb=$(awk -v s="$pf" -v p="$post" 'BEGIN { if (p > 0 && s != "") printf "%.1f", 8 * s / p; else printf "–" }')
         label=$e
         [ "$e" = ours ] && label="**ours** (without the document store)"
-        echo "| $label | $wall | $cpu | $rss | $mbs | $(fmt_int "$size") | $pct | $(fmt_int "${post:-0}") | $(fmt_int "${pos:-0}") | $bpp | $pfb | $(ratio "$wall" "$wall_ours") | $(ratio "$size" "$SIZE_ours") |"
+        echo "| $label | $wall | $cpu | $rss | $mbs | $(fmt_int "$size") | $pct | $(fmt_int "${post:-0}") | $(fmt_int "${pos:-0}") | $bpp | $pfb | $(ratio "$wall" "$wall_ours") | $(ratio "$size" "${SIZE[ours]}") |"
     done
     echo
     echo "With its document store (zlib level 1 copies of every title and text, for snippets) this engine's index is $(fmt_int "$SIZE_ours_all") bytes, $(awk -v s="$SIZE_ours_all" -v r="$RAW" 'BEGIN { printf "%.1f", 100 * s / r }')% of the raw text."
