@@ -175,6 +175,10 @@ $(BINDIR)/eval: $(call obj,bench/eval_main.c) $(EVAL_LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 $(BUILD)/tests/unit/test_eval: $(EVAL_LIB)
 $(BUILD)/tests/unit/test_eval: TEST_EXTRA_LIBS = $(EVAL_LIB)
+# The allocation-failure test routes the engine's allocations through its
+# own wrappers.
+$(BUILD)/tests/unit/test_alloc_faults: TEST_EXTRA_LIBS = \
+    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=aligned_alloc
 
 $(BUILD)/bench/beir_batch: $(call obj,bench/beir_batch.c) $(EVAL_LIB)
 	@mkdir -p $(dir $@)

@@ -52,7 +52,16 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static int decode(const uint8_t *buf, size_t len, const char *what, manifest *m, se_error *err);
+
 int manifest_decode(const uint8_t *buf, size_t len, const char *what, manifest *m, se_error *err)
+{
+    int rc = decode(buf, len, what, m, err);
+    if (rc != SE_OK) manifest_free(m); /* failures leave an empty manifest */
+    return rc;
+}
+
+static int decode(const uint8_t *buf, size_t len, const char *what, manifest *m, se_error *err)
 {
     memset(m, 0, sizeof *m);
     int rc = fio_check_frame(buf, len, MANIFEST_MAGIC, what, err);
@@ -68,7 +77,10 @@ int manifest_decode(const uint8_t *buf, size_t len, const char *what, manifest *
     p += FIXED;
     if (m->nsegments) {
         m->segments = calloc(m->nsegments, sizeof *m->segments);
-        if (!m->segments) return se_fail(err, SE_NOMEM, "out of memory");
+        if (!m->segments) {
+            memset(m, 0, sizeof *m); /* failures leave an empty manifest */
+            return se_fail(err, SE_NOMEM, "out of memory");
+        }
     }
     uint64_t total_docs = 0;
     for (uint32_t i = 0; i < m->nsegments; i++) {
@@ -88,9 +100,9 @@ int manifest_decode(const uint8_t *buf, size_t len, const char *what, manifest *
         s->del.checksum = fio_le64(p + DEL_FIELDS + 24);
         p += SEG_RECORD;
         total_docs += s->ndocs;
-        int del_ok = s->del_gen ? (s->ndeleted > 0 && s->ndeleted <= s->ndocs &&
-                                   s->del_gen <= m->generation)
-                                : (s->ndeleted == 0 && s->del.size == 0 && s->del.checksum == 0);
+        int del_ok =
+            s->del_gen ? (s->ndeleted > 0 && s->ndeleted <= s->ndocs && s->del_gen <= m->generation)
+                       : (s->ndeleted == 0 && s->del.size == 0 && s->del.checksum == 0);
         if (s->number >= m->next_segment || s->ndocs > SEG_MAX_DOCS || total_docs > SEG_MAX_DOCS ||
             !del_ok || reserved != 0) {
             manifest_free(m);

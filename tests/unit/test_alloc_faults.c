@@ -1,0 +1,325 @@
+/*
+ * test_alloc_faults.c - every allocation failure path ends in a clean error.
+ *
+ * This binary is linked with -Wl,--wrap for malloc, calloc, realloc,
+ * strdup and aligned_alloc (Makefile), so every allocation the engine's own
+ * code makes (common/, indexer/, searcher/ are linked in statically) goes
+ * through the wrappers below; allocations inside shared libraries (zlib,
+ * jansson, libstemmer, utf8proc) are not counted.  A test arms the wrappers
+ * with "fail the n-th allocation from now", runs one operation, disarms
+ * them, and repeats for n = 1, 2, 3, ... until the operation no longer
+ * reaches an n-th allocation: every allocation of the operation has then
+ * failed once.
+ *
+ * Indexing: an index of one corpus (generation 1) is updated with a batch
+ * that adds, replaces and deletes documents, with a tiny memory budget and
+ * merge factor 2 so batches, deletions files and merges all happen.  After
+ * each failing run the result must be a clean error (SE_NOMEM, or SE_IO from
+ * a library that reports its own allocation failure as an I/O problem) and
+ * the directory byte-for-byte the previous generation; or, when the failure
+ * hit a merge after the commit, the committed generation, complete.  Before
+ * the next run the directory is restored.
+ *
+ * Searching: index_open, searcher_new and queries of every kind: each
+ * failure is SE_NOMEM and an unfailed run gives the same hits as the
+ * reference run.
+ *
+ * Leaks: `make asan` runs this under LeakSanitizer, which fails the test
+ * binary if any failure path leaks.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <criterion/criterion.h>
+
+#include "common/index.h"
+#include "indexer/build.h"
+#include "indexer/input.h"
+#include "indexer/verify.h"
+#include "searcher/search.h"
+#include "tests/support/fsutil.h"
+
+/* ---- the wrapped allocators ---- */
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+void *__real_aligned_alloc(size_t align, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+char *__wrap_strdup(const char *s);
+void *__wrap_aligned_alloc(size_t align, size_t n);
+
+static uint64_t g_fail_at; /* 0: never */
+static uint64_t g_count;   /* allocations since arming */
+static int g_failed;       /* the armed failure happened */
+
+static int should_fail(void)
+{
+    if (!g_fail_at) return 0;
+    if (++g_count != g_fail_at) return 0;
+    g_failed = 1;
+    return 1;
+}
+
+void *__wrap_malloc(size_t n)
+{
+    return should_fail() ? NULL : __real_malloc(n);
+}
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return should_fail() ? NULL : __real_calloc(n, size);
+}
+void *__wrap_realloc(void *p, size_t n)
+{
+    return should_fail() ? NULL : __real_realloc(p, n);
+}
+char *__wrap_strdup(const char *s)
+{
+    return should_fail() ? NULL : __real_strdup(s);
+}
+void *__wrap_aligned_alloc(size_t align, size_t n)
+{
+    return should_fail() ? NULL : __real_aligned_alloc(align, n);
+}
+
+static void arm(uint64_t n)
+{
+    g_count = 0;
+    g_failed = 0;
+    g_fail_at = n;
+}
+
+static void disarm(void)
+{
+    g_fail_at = 0;
+}
+
+/* ---- fixtures ---- */
+
+static char *g_tmp;
+
+static void setup(void)
+{
+    g_tmp = fs_mkdtemp_fast("se-allocfaults-");
+    cr_assert_not_null(g_tmp);
+}
+
+static void teardown(void)
+{
+    if (g_tmp) fs_rm_rf(g_tmp);
+    free(g_tmp);
+}
+
+TestSuite(alloc_faults, .init = setup, .fini = teardown, .timeout = 900);
+
+static void path(char *buf, size_t cap, const char *name)
+{
+    cr_assert_eq(fs_join(buf, cap, g_tmp, name), 0);
+}
+
+static void write_jsonl(const char *file, uint32_t first, uint32_t n, const char *variant)
+{
+    FILE *f = fopen(file, "w");
+    cr_assert_not_null(f);
+    static const char *const words[] = {"river", "stone",  "bridge", "market", "ethical",
+                                        "cyber", "police", "power",  "north",  "music"};
+    for (uint32_t i = first; i < first + n; i++) {
+        fprintf(f, "{\"id\": \"d%u\", \"title\": \"%s %s\", \"text\": \"", i, words[i % 10],
+                variant);
+        for (uint32_t w = 0; w < 30 + i % 40; w++)
+            fprintf(f, "%s%s", w ? " " : "", words[(i * 7 + w * 3) % 10]);
+        fprintf(f, " %s\"}\n", variant);
+    }
+    cr_assert_eq(fclose(f), 0);
+}
+
+static int run_build(const char *dir, const char *jsonl, const build_options *bo, build_stats *st,
+                     se_error *err)
+{
+    input_reader *in = NULL;
+    memset(st, 0, sizeof *st);
+    const char *paths[1] = {jsonl};
+    input_options io = {0};
+    int rc = jsonl ? input_open(&in, paths, 1, &io, err) : SE_OK;
+    if (rc == SE_OK) rc = build_index(dir, in, bo, st, err);
+    input_close(in);
+    return rc;
+}
+
+static void copy_dir(const char *from, const char *to)
+{
+    fs_rm_rf(to);
+    cr_assert_eq(mkdir(to, 0755), 0, "mkdir %s", to);
+    cr_assert_eq(fs_copy_dir_files(from, to), 0, "copy %s -> %s", from, to);
+}
+
+static const char *const g_lock_only[] = {"LOCK", NULL};
+
+Test(alloc_faults, every_allocation_of_an_update)
+{
+    char pristine[4096], dir[4096], base[4096], batch[4096];
+    path(pristine, sizeof pristine, "pristine");
+    path(dir, sizeof dir, "index");
+    path(base, sizeof base, "base.jsonl");
+    path(batch, sizeof batch, "batch.jsonl");
+    write_jsonl(base, 0, 16, "first");
+    /* Half new ids, half replacements of existing ones. */
+    write_jsonl(batch, 12, 8, "second");
+    se_error err = {0};
+    build_stats st;
+    build_options bo0 = {.merge_factor = 2};
+    cr_assert_eq(run_build(pristine, base, &bo0, &st, &err), SE_OK, "%s", err.msg);
+    /* A second segment with a deletions file, so merges meet deletions. */
+    const char *del[] = {"d3", "d7", "d10"};
+    build_options bo1 = {.no_merge = 1, .delete_ids = del, .ndelete_ids = 3};
+    cr_assert_eq(run_build(pristine, NULL, &bo1, &st, &err), SE_OK, "%s", err.msg);
+    char *before = fs_dir_listing(pristine, g_lock_only);
+    cr_assert_not_null(before);
+
+    const char *del2[] = {"d1", "d2", "d15"};
+    build_options bo = {.memory_budget = 16 << 10, /* several batches */
+                        .merge_factor = 2,
+                        .delete_ids = del2,
+                        .ndelete_ids = 3};
+    /* The reference run, and the number of allocations it makes. */
+    copy_dir(pristine, dir);
+    arm(UINT64_MAX);
+    int rc = run_build(dir, batch, &bo, &st, &err);
+    uint64_t total = g_count;
+    disarm();
+    cr_assert_eq(rc, SE_OK, "%s", err.msg);
+    index_description want;
+    cr_assert_eq(index_verify(dir, &want, &err), SE_OK, "%s", err.msg);
+
+    uint64_t clean = 0, committed = 0;
+    for (uint64_t n = 1; n <= total + 1; n++) {
+        copy_dir(pristine, dir);
+        memset(&err, 0, sizeof err);
+        arm(n);
+        rc = run_build(dir, batch, &bo, &st, &err);
+        int failed = g_failed;
+        disarm();
+        if (!failed) {
+            cr_assert_eq(rc, SE_OK, "no failure injected at %llu, yet: %s", (unsigned long long)n,
+                         err.msg);
+            break;
+        }
+        if (rc == SE_OK) {
+            /* A failure the engine could work around (none expected, but a
+             * correct result is a correct result). */
+            index_description d;
+            cr_assert_eq(index_verify(dir, &d, &err), SE_OK, "allocation %llu: %s",
+                         (unsigned long long)n, err.msg);
+            cr_assert_eq(d.documents, want.documents);
+            continue;
+        }
+        cr_assert(rc == SE_NOMEM || rc == SE_IO, "allocation %llu: status %d (%s)",
+                  (unsigned long long)n, rc, err.msg);
+        cr_assert_neq(err.msg[0], 0, "allocation %llu: no message", (unsigned long long)n);
+        if (st.committed) {
+            /* The update was committed; a merge after it failed. */
+            index_description d;
+            cr_assert_eq(index_verify(dir, &d, &err), SE_OK, "allocation %llu: %s",
+                         (unsigned long long)n, err.msg);
+            cr_assert_eq(d.documents, want.documents, "allocation %llu", (unsigned long long)n);
+            committed++;
+        } else {
+            char *after = fs_dir_listing(dir, g_lock_only);
+            cr_assert_not_null(after);
+            cr_assert_str_eq(after, before, "allocation %llu (%s): the index changed",
+                             (unsigned long long)n, err.msg);
+            free(after);
+            clean++;
+        }
+    }
+    free(before);
+    printf("alloc_faults: update: %llu allocations, each failed once: %llu left the previous "
+           "generation, %llu failed in a merge after the commit\n",
+           (unsigned long long)total, (unsigned long long)clean, (unsigned long long)committed);
+}
+
+typedef struct hitkey {
+    uint32_t segment, doc;
+    float score;
+} hitkey;
+
+/* Open, search every query, compare with the reference; returns the status. */
+static int search_all(const char *dir, const char *const *queries, size_t nq, hitkey (*ref)[10],
+                      size_t *nref, int record, se_error *err)
+{
+    index_reader *ix = NULL;
+    searcher *s = NULL;
+    int rc = index_open(&ix, dir, err);
+    if (rc == SE_OK) rc = searcher_new(&s, ix, err);
+    for (size_t q = 0; q < nq && rc == SE_OK; q++) {
+        search_options so = {.k = 10, .k1 = SEARCH_DEFAULT_K1, .b = SEARCH_DEFAULT_B};
+        search_result r;
+        rc = searcher_run(s, queries[q], strlen(queries[q]), &so, &r, err);
+        if (rc != SE_OK) break;
+        if (record) {
+            nref[q] = r.nhits;
+            for (size_t i = 0; i < r.nhits; i++)
+                ref[q][i] = (hitkey){r.hits[i].segment, r.hits[i].doc, r.hits[i].score};
+        } else {
+            cr_assert_eq(r.nhits, nref[q], "query %s", queries[q]);
+            for (size_t i = 0; i < r.nhits; i++)
+                cr_assert(ref[q][i].segment == r.hits[i].segment &&
+                              ref[q][i].doc == r.hits[i].doc && ref[q][i].score == r.hits[i].score,
+                          "query %s rank %zu", queries[q], i);
+        }
+    }
+    searcher_free(s);
+    index_close(ix);
+    return rc;
+}
+
+Test(alloc_faults, every_allocation_of_a_search)
+{
+    char dir[4096], base[4096], batch[4096];
+    path(dir, sizeof dir, "index");
+    path(base, sizeof base, "base.jsonl");
+    path(batch, sizeof batch, "batch.jsonl");
+    write_jsonl(base, 0, 300, "first");
+    write_jsonl(batch, 250, 20, "second");
+    se_error err = {0};
+    build_stats st;
+    build_options bo = {.no_merge = 1};
+    cr_assert_eq(run_build(dir, base, &bo, &st, &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(run_build(dir, batch, &bo, &st, &err), SE_OK, "%s", err.msg);
+    static const char *const queries[] = {
+        "river",          "river stone OR bridge",  "+ethical +music",      "\"river stone\"",
+        "police -market", "(north OR south) power", "nothing-matches-this", "first second"};
+    size_t nq = sizeof queries / sizeof queries[0];
+    hitkey ref[sizeof queries / sizeof queries[0]][10];
+    size_t nref[sizeof queries / sizeof queries[0]];
+    arm(UINT64_MAX);
+    int rc = search_all(dir, queries, nq, ref, nref, 1, &err);
+    uint64_t total = g_count;
+    disarm();
+    cr_assert_eq(rc, SE_OK, "%s", err.msg);
+    uint64_t failures = 0;
+    for (uint64_t n = 1; n <= total + 1; n++) {
+        memset(&err, 0, sizeof err);
+        arm(n);
+        rc = search_all(dir, queries, nq, ref, nref, 0, &err);
+        int failed = g_failed;
+        disarm();
+        if (!failed) {
+            cr_assert_eq(rc, SE_OK, "%s", err.msg);
+            break;
+        }
+        if (rc == SE_OK) continue; /* a failure the search could do without */
+        cr_assert_eq(rc, SE_NOMEM, "allocation %llu: status %d (%s)", (unsigned long long)n, rc,
+                     err.msg);
+        cr_assert_neq(err.msg[0], 0);
+        failures++;
+    }
+    printf("alloc_faults: search: %llu allocations, %llu failed cleanly\n",
+           (unsigned long long)total, (unsigned long long)failures);
+}
