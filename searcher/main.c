@@ -49,6 +49,7 @@ static void usage(FILE *out)
             "      --and          every word is required (default: any word)\n"
             "      --literal      the query is plain words: no operators, quotes, parentheses\n"
             "      --exhaustive   score every match (exact match count; no pruning)\n"
+            "      --explain      show each hit's score as the sum of its terms' BM25\n"
             "      --json         one JSON object per hit (same as --format json)\n"
             "      --format F     text, json or trec (qid Q0 docid rank score tag)\n"
             "      --batch FILE   run one query per line ('qid<TAB>query' or 'query');\n"
@@ -65,6 +66,8 @@ static void usage(FILE *out)
             progname, progname, SEARCH_MAX_K, (double)SEARCH_DEFAULT_K1, (double)SEARCH_DEFAULT_B);
 }
 
+#define EXPLAIN_MAX 1024 /* contributions shown per hit */
+
 typedef struct cli {
     const char *dir;
     search_options so;
@@ -76,6 +79,8 @@ typedef struct cli {
     searcher *s;
     analyzer *an;
     seg_store_buffer store;
+    int explain;
+    search_explain_term why[EXPLAIN_MAX];
 } cli;
 
 static double now_ms(void)
@@ -120,6 +125,12 @@ static void safe_text(FILE *out, const char *s, size_t n, int keep_sgr)
             fputc(c, out);
         }
     }
+}
+
+/* The contributions of hit h into c->why. */
+static int explain(cli *c, const search_hit *h, size_t *n, se_error *err)
+{
+    return searcher_explain(c->s, h, c->why, EXPLAIN_MAX, n, err);
 }
 
 static int print_hits(cli *c, const char *qid, const char *query, const search_result *r, double ms,
@@ -174,6 +185,25 @@ static int print_hits(cli *c, const char *qid, const char *query, const search_r
                 printf(",\"snippet\":");
                 json_string(stdout, snip, strlen(snip));
             }
+            if (c->explain) {
+                size_t n;
+                rc = explain(c, h, &n, err);
+                if (rc != SE_OK) {
+                    free(title);
+                    free(snip);
+                    return rc;
+                }
+                printf(",\"explain\":[");
+                for (size_t e = 0; e < n && e < EXPLAIN_MAX; e++) {
+                    const search_explain_term *t = &c->why[e];
+                    printf("%s{\"%s\":", e ? "," : "", t->phrase ? "phrase" : "term");
+                    json_string(stdout, t->text, strlen(t->text));
+                    printf(",\"idf\":%.6f,\"tf\":%u,\"dl\":%u,\"avgdl\":%.4f,"
+                           "\"contribution\":%.6f}",
+                           (double)t->idf, t->tf, t->dl, t->avgdl, (double)t->contribution);
+                }
+                printf("]");
+            }
             printf("}\n");
         } else {
             printf("\n%2zu. ", i + 1);
@@ -185,6 +215,27 @@ static int print_hits(cli *c, const char *qid, const char *query, const search_r
                 printf("    ");
                 safe_text(stdout, snip, strlen(snip), c->color);
                 printf("\n");
+            }
+            if (c->explain) {
+                size_t n;
+                rc = explain(c, h, &n, err);
+                if (rc != SE_OK) {
+                    free(title);
+                    free(snip);
+                    return rc;
+                }
+                double sum = 0;
+                for (size_t e = 0; e < n && e < EXPLAIN_MAX; e++) sum += c->why[e].contribution;
+                printf("    score %.4f = sum of:\n", sum);
+                for (size_t e = 0; e < n && e < EXPLAIN_MAX; e++) {
+                    const search_explain_term *t = &c->why[e];
+                    printf("      %.4f  %s ", (double)t->contribution,
+                           t->phrase ? "phrase" : "term");
+                    safe_text(stdout, t->text, strlen(t->text), 0);
+                    printf(": idf %.4f, tf %u, dl %u, avgdl %.2f, k1 %.2f, b %.2f\n",
+                           (double)t->idf, t->tf, t->dl, t->avgdl, (double)c->so.k1,
+                           (double)c->so.b);
+                }
             }
         }
         free(title);
@@ -300,21 +351,15 @@ int main(int argc, char **argv)
     c.tag = "se";
     c.snippets = 1;
     const char *batch = NULL, *color = "auto";
-    static const struct option opts[] = {{"index", required_argument, 0, 'i'},
-                                         {"k1", required_argument, 0, '1'},
-                                         {"b", required_argument, 0, 'b'},
-                                         {"and", no_argument, 0, 'a'},
-                                         {"literal", no_argument, 0, 'l'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"exhaustive", no_argument, 0, 'E'},
-                                         {"format", required_argument, 0, 'f'},
-                                         {"batch", required_argument, 0, 'B'},
-                                         {"tag", required_argument, 0, 't'},
-                                         {"no-snippets", no_argument, 0, 'n'},
-                                         {"color", required_argument, 0, 'c'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {"version", no_argument, 0, 'V'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"index", required_argument, 0, 'i'},  {"k1", required_argument, 0, '1'},
+        {"b", required_argument, 0, 'b'},      {"and", no_argument, 0, 'a'},
+        {"literal", no_argument, 0, 'l'},      {"json", no_argument, 0, 'j'},
+        {"exhaustive", no_argument, 0, 'E'},   {"explain", no_argument, 0, 'X'},
+        {"format", required_argument, 0, 'f'}, {"batch", required_argument, 0, 'B'},
+        {"tag", required_argument, 0, 't'},    {"no-snippets", no_argument, 0, 'n'},
+        {"color", required_argument, 0, 'c'},  {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},      {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "i:k:hV", opts, NULL)) != -1) {
         char *end;
@@ -351,6 +396,9 @@ int main(int argc, char **argv)
             break;
         case 'l':
             c.so.literal = 1;
+            break;
+        case 'X':
+            c.explain = 1;
             break;
         case 'E':
             c.so.exhaustive = 1;

@@ -138,6 +138,9 @@ struct searcher {
     size_t ncursors, cursors_cap;
     int oom;
     search_stats stats;
+    /* the last query, for searcher_explain */
+    const pnode *plan;
+    search_options opt;
 };
 
 int searcher_new(searcher **out, const index_reader *ix, se_error *err)
@@ -922,9 +925,12 @@ int searcher_run(searcher *s, const char *query, size_t len, const search_option
     int rc = query_parse(query, len, &qo, &q, err);
     if (rc != SE_OK) return rc;
     plan_ctx pc = {.s = s, .err = err, .rc = SE_OK};
+    s->plan = NULL;
     pnode *plan = plan_node(&pc, q);
     query_free(q);
     if (!plan) return pc.rc != SE_OK ? pc.rc : se_fail(err, SE_NOMEM, "out of memory");
+    s->plan = plan;
+    s->opt = *opt;
 
     size_t nt = 0, np = 0;
     collect_highlight(s, plan, &nt, &np, 1);
@@ -955,5 +961,109 @@ int searcher_run(searcher *s, const char *query, size_t len, const search_option
     res->matches = matches;
     res->matches_exact = !s->stats.pruned;
     res->stats = s->stats;
+    return SE_OK;
+}
+
+/* ---- explanations ---- */
+
+typedef struct explain_ctx {
+    eval_ctx ec;
+    uint32_t doc;
+    float norm;
+    uint32_t dl;
+    double avgdl;
+    search_explain_term *out;
+    size_t cap, n;
+} explain_ctx;
+
+static char *leaf_text(searcher *s, const pnode *n)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < n->nterms; i++) len += strlen(n->terms[i]) + 1;
+    char *t = arena_alloc(&s->ar, len), *p = t;
+    if (!t) return NULL;
+    for (size_t i = 0; i < n->nterms; i++) {
+        size_t l = strlen(n->terms[i]);
+        if (i) *p++ = ' ';
+        memcpy(p, n->terms[i], l);
+        p += l;
+    }
+    *p = 0;
+    return t;
+}
+
+/* Does n match the document?  Adds the contributions of its scoring
+ * leaves; on a mismatch what it added is taken back. */
+static int explain_node(explain_ctx *x, const pnode *n)
+{
+    if (x->ec.rc != SE_OK) return 0;
+    if (n->kind == P_TERM || n->kind == P_PHRASE) {
+        iter *it = build_iter(&x->ec, n);
+        if (!it || it->kind == IT_EMPTY || iter_advance(it, x->doc) != x->doc) return 0;
+        if (x->n < x->cap) {
+            search_explain_term *e = &x->out[x->n];
+            e->text = leaf_text(x->ec.s, n);
+            if (!e->text) {
+                x->ec.rc = se_fail(x->ec.err, SE_NOMEM, "out of memory");
+                return 0;
+            }
+            e->phrase = n->kind == P_PHRASE;
+            e->idf = n->idf;
+            e->tf = it->kind == IT_TERM ? postings_cursor_freq(it->pc) : it->freq;
+            e->dl = x->dl;
+            e->avgdl = x->avgdl;
+            e->contribution = iter_score(it, x->doc, x->norm);
+        }
+        x->n++;
+        return 1;
+    }
+    if (n->kind != P_BOOL) return 0;
+    size_t mark = x->n;
+    int has_must = 0, any = 0, ok = 1;
+    for (size_t i = 0; i < n->nch && ok; i++) {
+        if (n->occ[i] == QUERY_MUST_NOT) {
+            size_t before = x->n;
+            if (explain_node(x, n->ch[i])) ok = 0;
+            x->n = before; /* exclusions never score */
+        } else if (n->occ[i] == QUERY_MUST) {
+            has_must = 1;
+            if (!explain_node(x, n->ch[i])) ok = 0;
+        } else if (explain_node(x, n->ch[i])) {
+            any = 1;
+        }
+    }
+    if (!ok || (!has_must && !any)) {
+        x->n = mark;
+        return 0;
+    }
+    return 1;
+}
+
+int searcher_explain(searcher *s, const search_hit *hit, search_explain_term *out, size_t cap,
+                     size_t *n, se_error *err)
+{
+    *n = 0;
+    if (!s->plan || hit->segment >= s->ix->nsegments)
+        return se_fail(err, SE_INVALID, "no such hit in the last query");
+    const segment *seg = s->ix->segments[hit->segment];
+    if (hit->doc >= segment_ndocs(seg)) return se_fail(err, SE_INVALID, "no such document");
+    double avgdl = s->ix->ndocs ? (double)s->ix->total_len / (double)s->ix->ndocs : 1.0;
+    if (avgdl <= 0) avgdl = 1.0;
+    const float base = s->opt.k1 * (1.0f - s->opt.b),
+                per_len = (float)(s->opt.k1 * s->opt.b / avgdl);
+    uint32_t dl = segment_lengths(seg)[hit->doc];
+    explain_ctx x = {.ec = {.s = s, .seg = seg, .err = err, .rc = SE_OK},
+                     .doc = hit->doc,
+                     .norm = base + per_len * (float)dl,
+                     .dl = dl,
+                     .avgdl = avgdl,
+                     .out = out,
+                     .cap = cap};
+    s->ncursors = 0;
+    explain_node(&x, s->plan);
+    if (x.ec.rc != SE_OK) return x.ec.rc;
+    int rc = check_cursors(s, seg, err);
+    if (rc != SE_OK) return rc;
+    *n = x.n;
     return SE_OK;
 }

@@ -94,6 +94,27 @@ void searcher_free(searcher *s);
 int searcher_run(searcher *s, const char *query, size_t len, const search_options *opt,
                  search_result *res, se_error *err);
 
+/* Why a hit scored as it did: one entry per matching term or phrase that
+ * adds to its score (exclusions and non-matching clauses are left out).
+ * BM25: contribution = idf * tf / (tf + k1 * (1 - b + b * dl / avgdl)); the
+ * contributions add up to the hit's score (up to float rounding). */
+typedef struct search_explain_term {
+    const char *text; /* the analysed term, or a phrase's terms joined by spaces */
+    int phrase;
+    float idf;
+    uint32_t tf; /* occurrences (of the whole phrase, for a phrase) */
+    uint32_t dl; /* document length in tokens */
+    double avgdl;
+    float contribution;
+} search_explain_term;
+
+/* Explain a hit of the last searcher_run (strings valid until the next
+ * run).  Fills up to cap entries; *n is the number of contributions (which
+ * may exceed cap).  SE_OK, SE_INVALID (not a hit of the last query),
+ * SE_CORRUPT, SE_NOMEM. */
+int searcher_explain(searcher *s, const search_hit *hit, search_explain_term *out, size_t cap,
+                     size_t *n, se_error *err);
+
 /* Terms and phrases of the last query, for snippets; valid until the next
  * searcher_run. */
 const search_highlight *searcher_highlight(const searcher *s);

@@ -726,7 +726,8 @@ typedef struct round_ctx {
 } round_ctx;
 
 typedef struct totals {
-    uint64_t queries, rejected, matched, hits, failures, docs, batches, tie_groups, pruned;
+    uint64_t queries, rejected, matched, hits, failures, docs, batches, tie_groups, pruned,
+        explained;
 } totals;
 
 static void print_case(const round_ctx *rc, const char *query, const search_options *so,
@@ -961,6 +962,22 @@ static int check_query(round_ctx *rc, const char *query, const search_options *s
             }
         }
         if (ok && pr.stats.pruned) tot->pruned++;
+        /* Explanations: the contributions add up to the score. */
+        search_explain_term terms[256];
+        for (size_t i = 0; ok && i < res.nhits && i < 5; i++) {
+            size_t n;
+            int xrc = searcher_explain(rc->s, &top[i], terms, 256, &n, &err);
+            double sum = 0;
+            for (size_t e = 0; e < n && e < 256; e++) sum += terms[e].contribution;
+            if (xrc != SE_OK || n == 0 || n > 256 ||
+                fabs(sum - (double)top[i].score) > 1e-5 * fabs((double)top[i].score)) {
+                snprintf(why, sizeof why,
+                         "explain rank %zu: status %d, %zu terms summing to %.9g, score %.9g", i,
+                         xrc, n, sum, (double)top[i].score);
+                ok = 0;
+            }
+        }
+        tot->explained += res.nhits < 5 ? res.nhits : 5;
     }
     tot->hits += res.nhits;
     if (!ok) {
@@ -1112,9 +1129,10 @@ Test(property, engine_matches_reference, .fini = cleanup, .timeout = 600)
             " documents, %" PRIu64 " batch segments; %" PRIu64 " queries (%" PRIu64
             " rejected by the parser, %" PRIu64 " matching something), %" PRIu64
             " hits compared, %" PRIu64 " tie groups; %" PRIu64
-            " queries pruned, equal to exhaustive; %" PRIu64 " failed; %.2f s\n",
+            " queries pruned, equal to exhaustive; %" PRIu64 " hits explained; %" PRIu64
+            " failed; %.2f s\n",
             rounds, seed, seed + rounds - 1, tot.docs, tot.batches, tot.queries, tot.rejected,
-            tot.matched, tot.hits, tot.tie_groups, tot.pruned, tot.failures,
+            tot.matched, tot.hits, tot.tie_groups, tot.pruned, tot.explained, tot.failures,
             (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     cr_assert_eq(tot.failures, 0, "%" PRIu64 " of %" PRIu64 " queries disagree with the reference",
                  tot.failures, tot.queries);
