@@ -16,6 +16,7 @@
 #include <criterion/criterion.h>
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,5 +352,43 @@ Test(output, color_always_uses_bold)
     e2e_run(&r, TIMEOUT, "search", "-i", g_index, "--color", "sometimes", "mi5", NULL);
     EXPECT_EXIT(&r, 2, "--color sometimes");
     EXPECT_STDERR_HAS(&r, "--color", "--color sometimes");
+    run_result_free(&r);
+}
+
+/* --explain: under each hit, "score S = sum of:" and one line per
+ * contribution "C  term|phrase T: idf ..."; the contributions add up to the
+ * hit's score (4 decimals each). */
+Test(output, explain_adds_up_to_the_score)
+{
+    run_result r;
+    e2e_run(&r, TIMEOUT, "search", "-i", g_index, "--explain", "--no-snippets", "-k", "5",
+            "ethical responsibility OR \"social media\" -facebook", NULL);
+    EXPECT_EXIT(&r, 0, "search --explain");
+    size_t hits = 0;
+    const char *p = r.out;
+    while ((p = strstr(p, "(score ")) != NULL) {
+        double score = strtod(p + 7, NULL);
+        const char *sum = strstr(p, "= sum of:\n");
+        cr_assert_not_null(sum, "no explanation after a hit:\n%s", r.out);
+        const char *line = sum + strlen("= sum of:\n");
+        double total = 0;
+        size_t n = 0;
+        while (strncmp(line, "      ", 6) == 0) {
+            char *end;
+            total += strtod(line + 6, &end);
+            cr_assert(strncmp(end, "  term ", 7) == 0 || strncmp(end, "  phrase ", 9) == 0,
+                      "explanation line: %.80s", line);
+            cr_assert_not_null(strstr(line, "idf "));
+            n++;
+            line = strchr(line, '\n') + 1;
+        }
+        cr_assert_gt(n, 0);
+        cr_assert(fabs(total - score) <= 0.0001 * (double)n + 1e-9, "%.4f != %.4f:\n%s", total,
+                  score, r.out);
+        hits++;
+        p = line;
+    }
+    cr_assert_gt(hits, 0, "%s", r.out);
+    cr_assert_null(strstr(r.out, "facebook:"), "exclusions never score:\n%s", r.out);
     run_result_free(&r);
 }
