@@ -240,7 +240,9 @@ say "hot loop: bench_codec"
 # ---- 5. report ----
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 COMMIT=$(git rev-parse --short=12 HEAD 2> /dev/null || echo unknown)
-DIRTY=$(git status --porcelain -- bench common searcher indexer 2> /dev/null | grep -q . && echo " (with uncommitted changes)")
+# Uncommitted changes to the code measured (this file's output excluded).
+DIRTY=$(git status --porcelain -- bench common searcher indexer ':!bench/RESULTS.md' 2> /dev/null |
+    grep -q . && echo " (with uncommitted changes)")
 CPU_MODEL=$(lscpu | awk -F': *' '/^Model name/ { print $2; exit }')
 CORES=$(nproc)
 ver() { "$@" 2> /dev/null | head -n 1; }
