@@ -251,7 +251,7 @@ fuzz: fuzz-build
 	  SE_FUZZ_INDEX_SEEDS=$$seeds $(FUZZ_NICE) $$bin -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
 	    -print_final_stats=1 -artifact_prefix=$$art $(FUZZ_ARGS) $$out tests/fuzz/corpus/$$t $$seeds \
 	    > $(FUZZ_BUILD)/fuzz-$$t.log 2>&1 || fail="$$fail $$t"; \
-	  grep -E '^#[0-9]+ +DONE|^stat::(number_of_executed_units|average_exec_per_sec)|ERROR|SUMMARY' \
+	  grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec)|ERROR|SUMMARY' \
 	    $(FUZZ_BUILD)/fuzz-$$t.log | tail -n 6; \
 	done; \
 	if [ -n "$$fail" ]; then echo "fuzz: FAILED:$$fail (logs and crash inputs in $(FUZZ_BUILD)/)"; exit 1; fi; \
