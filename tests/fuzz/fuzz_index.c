@@ -79,6 +79,28 @@ static char ix_dir[4096]; /* the index the inputs damage */
 static ix_file ix_orig[IX_MAX_FILES];
 static size_t ix_nfiles, ix_manifest = SIZE_MAX;
 static int ix_dirty[IX_MAX_FILES];
+
+/* One function per (file, fix-up) pair, called through a table for each
+ * input.  Without them, replacing any one file with its own unmodified bytes
+ * covers the same code, so libFuzzer would keep only the first of the
+ * generated whole-file seeds and never mutate the other files' bytes
+ * directly; a distinct function gives each pair a coverage feature of its
+ * own.  (The table keeps the compiler from merging them into one.) */
+static volatile unsigned ix_sink;
+#define IX_MARK(k)                                                                                 \
+    static void ix_mark_##k(void)                                                                  \
+    {                                                                                              \
+        ix_sink = k;                                                                               \
+    }
+#define IX_MARK8(X, b) X(b##0) X(b##1) X(b##2) X(b##3) X(b##4) X(b##5) X(b##6) X(b##7)
+#define IX_MARKS(X)                                                                                \
+    IX_MARK8(X, 1)                                                                                 \
+    IX_MARK8(X, 2) IX_MARK8(X, 3) IX_MARK8(X, 4) IX_MARK8(X, 5) IX_MARK8(X, 6) IX_MARK8(X, 7)      \
+        IX_MARK8(X, 8) IX_MARK8(X, 9) IX_MARK8(X, 10) IX_MARK8(X, 11) IX_MARK8(X, 12)              \
+            IX_MARK8(X, 13) IX_MARK8(X, 14) IX_MARK8(X, 15) IX_MARK8(X, 16)
+IX_MARKS(IX_MARK)
+#define IX_MARK_ENTRY(k) ix_mark_##k,
+static void (*const ix_marks[2 * IX_MAX_FILES])(void) = {IX_MARKS(IX_MARK_ENTRY)};
 static analyzer *ix_an;
 static uint32_t *ix_pos;
 
@@ -474,6 +496,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ix_put(i, ix_orig[i].data, ix_orig[i].size);
             ix_dirty[i] = 0;
         }
+
+    ix_marks[2 * fi + ((mode >> 1) & 1)]();
 
     ix_buf bufs[IX_MAX_FILES];
     memset(bufs, 0, sizeof bufs);
