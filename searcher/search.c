@@ -782,7 +782,41 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, float base, float p
 
     size_t nh = *nheap;
     float threshold = nh == k ? s->heap[0].score : -1.0f;
-    size_t ne = 0; /* order[0..ne) are non-essential */
+    if (n == 1 && nnot == 0) {
+        /* One term: whole blocks at a time straight from the cursor's
+         * arrays, skipping a block whose bound cannot beat the threshold. */
+        iter *t = terms[0];
+        postings_cursor *c = t->pc;
+        while (c->doc != POSTINGS_END) {
+            postings_block_info bi;
+            if (threshold >= 0 && c->skip && postings_block(c, c->block, &bi) == SE_OK &&
+                below(term_score(t->idf, bi.max_tf, base + per_len * (float)bi.min_len),
+                      threshold)) {
+                postings_cursor_advance(c, bi.last_doc + 1);
+                s->stats.blocks_skipped++;
+                s->stats.pruned = 1;
+                continue;
+            }
+            for (uint32_t i = c->i; i < c->count; i++) {
+                uint32_t d = c->docs[i];
+                if (deleted && dels_is_deleted(deleted, d)) continue;
+                float score = term_score(t->idf, c->freqs[i], base + per_len * (float)lengths[d]);
+                (*matches)++;
+                s->stats.documents_scored++;
+                if (nh == k && score < threshold) continue;
+                heap_offer(s, &nh, k, (search_hit){si, d, 0, score}, seg);
+                if (nh == k) threshold = s->heap[0].score;
+            }
+            c->i = c->count - 1;
+            postings_cursor_next(c);
+        }
+        t->doc = POSTINGS_END;
+        *nheap = nh;
+        return SE_OK;
+    }
+    size_t ne = 0;                  /* order[0..ne) are non-essential */
+    uint32_t region_end = 0;        /* [.., region_end] was found worth scoring */
+    float region_threshold = -2.0f; /* ... at this threshold */
     for (;;) {
         while (ne < n && threshold >= 0 && below(prefix[ne + 1], threshold)) ne++;
         if (ne == n) break;
@@ -791,8 +825,10 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, float base, float p
             if (terms[order[j]]->doc < d) d = terms[order[j]]->doc;
         if (d == POSTINGS_END) break;
 
-        /* Block bound of the essential terms over [d, last]. */
-        if (threshold >= 0) {
+        /* Block bound of the essential terms over [d, last].  Once a
+         * stretch is found worth scoring it stays so until the threshold
+         * rises or d leaves it: no recomputation per candidate. */
+        if (threshold >= 0 && !(d <= region_end && threshold == region_threshold)) {
             double bb = prefix[ne];
             uint32_t last = POSTINGS_END - 1;
             for (size_t j = ne; j < n; j++) {
@@ -814,6 +850,8 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, float base, float p
                 s->stats.pruned = 1;
                 continue;
             }
+            region_end = last;
+            region_threshold = threshold;
         }
 
         /* Essential terms on d, then non-essential ones from the strongest
