@@ -67,11 +67,13 @@ static int verify_term(const segment *s, const char *dir, const char *term,
     const uint32_t *lengths = segment_lengths(s);
     const uint64_t *deleted = segment_deleted_bits(s);
     uint32_t ndel = 0;
-    if (info->max_tf > *pos_cap) {
-        uint32_t *np = realloc(*pos, (size_t)info->max_tf * sizeof *np);
+    if (!*pos || info->max_tf > *pos_cap) {
+        size_t cap = info->max_tf > *pos_cap ? info->max_tf : *pos_cap;
+        if (cap == 0) cap = 1;
+        uint32_t *np = realloc(*pos, cap * sizeof *np);
         if (!np) return se_fail(err, SE_NOMEM, "out of memory");
         *pos = np;
-        *pos_cap = info->max_tf;
+        *pos_cap = cap;
     }
     postings_cursor_open(c, s, info);
     uint64_t df = 0, cf = 0;
@@ -183,7 +185,7 @@ static int verify_segment(const segment *s, const char *dir, index_description *
     seg_term_iter it;
     seg_term_iter_init(&it, s);
     seg_term_info info;
-    char prev[256];
+    char prev[256] = "";
     size_t prev_len = 0;
     uint64_t nterms = 0, doc_next = FIO_HEADER_SIZE, pos_next = FIO_HEADER_SIZE;
     postings_cursor *c = malloc(sizeof *c);
