@@ -532,8 +532,6 @@ Test(manifest, index_open_valid)
     /* lengths: 3 1 2 | 1 0 | 3 1 1 1 */
     cr_assert_eq(ix->total_len, 13);
 
-
-
     cr_assert_eq(segment_number(ix->segments[0]), 3);
     cr_assert_eq(segment_number(ix->segments[1]), 1);
     cr_assert_eq(segment_number(ix->segments[2]), 4);
