@@ -93,7 +93,8 @@ static volatile unsigned ix_sink;
         ix_sink = k;                                                                               \
     }
 #define IX_MARK8(X, b) X(b##0) X(b##1) X(b##2) X(b##3) X(b##4) X(b##5) X(b##6) X(b##7)
-// clang-format off: its layout of this macro is not stable from run to run
+/* clang-format lays this macro out differently on every run. */
+// clang-format off
 #define IX_MARKS(X)                                                                         \
     IX_MARK8(X, 1) IX_MARK8(X, 2) IX_MARK8(X, 3) IX_MARK8(X, 4) IX_MARK8(X, 5) IX_MARK8(X, 6)  \
     IX_MARK8(X, 7) IX_MARK8(X, 8) IX_MARK8(X, 9) IX_MARK8(X, 10) IX_MARK8(X, 11)               \
