@@ -456,7 +456,10 @@ static int load_chunk(const segment *s, uint32_t c, seg_store_buffer *b, se_erro
     const fio_map *m = &s->files[SEG_STORE];
     uint64_t off = fio_le64(s->store_index + (uint64_t)c * 16 + 8);
     uint32_t raw = fio_le32(m->data + off), clen = fio_le32(m->data + off + 4);
-    if (raw > SEG_MAX_STORE_RECORD) return corrupt(err, s, SEG_STORE, "chunk too large");
+    /* Deflate expands at most about 1032:1, so a chunk claiming more than
+     * that of its compressed size is damaged: refuse it before allocating. */
+    if (raw > SEG_MAX_STORE_RECORD || (uint64_t)raw > (uint64_t)clen * 1032 + 64)
+        return corrupt(err, s, SEG_STORE, "chunk too large");
     if (b->cap < raw || b->data == NULL) {
         size_t cap = raw ? raw : 1;
         uint8_t *nb = realloc(b->data, cap);
