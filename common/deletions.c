@@ -1,6 +1,8 @@
 /* deletions.c - the .del file: reading, validating, building (see deletions.h). */
 #include "common/deletions.h"
 
+#include "common/segment.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -9,18 +11,10 @@
 #define NO_DOC    UINT32_MAX
 #define HASH_SEED 0x64656c73u
 
-int dels_file_path(char *buf, size_t cap, const char *dir, uint32_t segment, uint64_t gen)
+int dels_file_path(char *buf, size_t cap, const char *dir, uint32_t number, uint64_t gen)
 {
-    int n = snprintf(buf, cap, "%s/s%08u_%llu.del", dir, segment, (unsigned long long)gen);
+    int n = snprintf(buf, cap, "%s/s%08u_%llu.del", dir, number, (unsigned long long)gen);
     return (n < 0 || (size_t)n >= cap) ? SE_INVALID : SE_OK;
-}
-
-static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
-{
-    size_t n = alen < blen ? alen : blen;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c) return c;
-    return alen < blen ? -1 : alen > blen;
 }
 
 static uint64_t popcount64(uint64_t x)
@@ -80,7 +74,7 @@ int dels_open(dels *d, const char *path, uint32_t ndocs, se_error *err)
         uint64_t end = i + 1 < d->nterms ? fio_le32(d->index + (i + 1) * 8) : d->blob_len;
         if ((i == 0 && o != 0) || o > end || end > d->blob_len || end - o == 0 ||
             end - o > MAX_TERM || count == 0 || count > d->ndeleted ||
-            (i > 0 && bytes_cmp(d->blob + prev_off, prev_len, d->blob + o, end - o) >= 0)) {
+            (i > 0 && seg_term_cmp(d->blob + prev_off, prev_len, d->blob + o, end - o) >= 0)) {
             dels_close(d);
             return corrupt(err, path, "term table out of order or out of bounds");
         }
@@ -102,7 +96,7 @@ uint32_t dels_term_count(const dels *d, const char *term, size_t len)
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2, off, tl;
         term_extent(d, mid, &off, &tl);
-        int c = bytes_cmp(d->blob + off, tl, term, len);
+        int c = seg_term_cmp(d->blob + off, tl, term, len);
         if (c == 0) return fio_le32(d->index + mid * 8 + 4);
         if (c < 0)
             lo = mid + 1;
@@ -290,7 +284,7 @@ static int cmp_slot_terms(const void *x, const void *y, void *arena)
 {
     const uint8_t *a = (const uint8_t *)arena + ((const slot *)x)->arena_off;
     const uint8_t *c = (const uint8_t *)arena + ((const slot *)y)->arena_off;
-    return bytes_cmp(a + 1, a[0], c + 1, c[0]);
+    return seg_term_cmp(a + 1, a[0], c + 1, c[0]);
 }
 
 int dels_write(const dels_builder *b, const char *path, uint64_t *size, uint64_t *checksum,

@@ -40,10 +40,10 @@
 
 #define DELS_MAGIC "SEIXDELS"
 
-/* "<dir>/s<segment, %08u>_<gen>.del" into buf; SE_OK or SE_INVALID when
+/* "<dir>/s<number, %08u>_<gen>.del" into buf; SE_OK or SE_INVALID when
  * too long.  gen is the manifest generation that first referenced the file,
  * so every new deletions file has a new name. */
-int dels_file_path(char *buf, size_t cap, const char *dir, uint32_t segment, uint64_t gen);
+int dels_file_path(char *buf, size_t cap, const char *dir, uint32_t number, uint64_t gen);
 
 typedef struct dels {
     fio_map map;

@@ -313,7 +313,7 @@ const fio_map *segment_file(const segment *s, enum seg_file f)
 
 /* ---- dictionary ---- */
 
-static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
+int seg_term_cmp(const void *a, size_t alen, const void *b, size_t blen)
 {
     size_t n = alen < blen ? alen : blen;
     int c = n ? memcmp(a, b, n) : 0;
@@ -416,7 +416,7 @@ int segment_lookup(const segment *s, const char *term, size_t len, seg_term_info
     while (hi - lo > 1) {
         uint64_t mid = lo + (hi - lo) / 2;
         const uint8_t *e = s->dict_index + mid * 16;
-        int c = bytes_cmp(s->dict_blob + fio_le32(e + 8), fio_le32(e + 12), term, len);
+        int c = seg_term_cmp(s->dict_blob + fio_le32(e + 8), fio_le32(e + 12), term, len);
         if (c <= 0)
             lo = mid;
         else
@@ -429,7 +429,7 @@ int segment_lookup(const segment *s, const char *term, size_t len, seg_term_info
     while (it.left > 0) {
         rc = iter_entry(&it, info, err);
         if (rc != SE_OK) return rc;
-        int c = bytes_cmp(it.term, it.term_len, term, len);
+        int c = seg_term_cmp(it.term, it.term_len, term, len);
         if (c == 0) return 1;
         if (c > 0) return 0;
     }

@@ -67,6 +67,10 @@ typedef struct seg_meta {
     seg_file_meta del;
 } seg_meta;
 
+/* Term order everywhere (dictionary, deletions, merges): bytewise, a
+ * prefix first.  Returns <0, 0 or >0 like memcmp. */
+int seg_term_cmp(const void *a, size_t alen, const void *b, size_t blen);
+
 /* Build "<dir>/s%08u.<ext>" into buf; returns SE_OK or SE_INVALID if too long. */
 int seg_file_path(char *buf, size_t cap, const char *dir, uint32_t number, enum seg_file f);
 

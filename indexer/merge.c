@@ -52,13 +52,6 @@ static int copy_documents(segment_writer *w, source *src, size_t n, se_error *er
     return rc;
 }
 
-static int term_cmp(const seg_term_iter *a, const seg_term_iter *b)
-{
-    size_t n = a->term_len < b->term_len ? a->term_len : b->term_len;
-    int c = memcmp(a->term, b->term, n);
-    return c ? c : (a->term_len < b->term_len ? -1 : a->term_len > b->term_len);
-}
-
 static int advance(source *s, se_error *err)
 {
     int rc = seg_term_iter_next(&s->it, &s->info, err);
@@ -118,7 +111,9 @@ int merge_segments(segment *const *sources, size_t nsources, const char *dir, ui
         /* The smallest current term among the sources. */
         const source *min = NULL;
         for (size_t s = 0; s < nsources; s++)
-            if (src[s].live && (!min || term_cmp(&src[s].it, &min->it) < 0)) min = &src[s];
+            if (src[s].live && (!min || seg_term_cmp(src[s].it.term, src[s].it.term_len,
+                                                     min->it.term, min->it.term_len) < 0))
+                min = &src[s];
         if (!min) break;
         char term[256];
         size_t term_len = min->it.term_len;

@@ -222,19 +222,12 @@ int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t lengt
 
 /* ---- postings ---- */
 
-static int term_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-    size_t n = alen < blen ? alen : blen;
-    int c = memcmp(a, b, n);
-    return c ? c : (alen < blen ? -1 : alen > blen);
-}
-
 int segw_begin_term(segment_writer *w, const char *term, size_t len, se_error *err)
 {
     if (w->status != SE_OK) return w->status;
     if (w->in_term) return fail(w, SE_INVALID, err, "term not ended");
     if (len == 0 || len > 255) return fail(w, SE_INVALID, err, "bad term length");
-    if (w->nterms > 0 && term_cmp(term, len, w->prev_term, w->prev_term_len) <= 0)
+    if (w->nterms > 0 && seg_term_cmp(term, len, w->prev_term, w->prev_term_len) <= 0)
         return fail(w, SE_INVALID, err, "terms out of order");
     memcpy(w->term, term, len);
     w->term_len = len;

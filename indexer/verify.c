@@ -195,9 +195,7 @@ static int verify_segment(const segment *s, const char *dir, index_description *
     if (!c) return se_fail(err, SE_NOMEM, "out of memory");
     int rc;
     while ((rc = seg_term_iter_next(&it, &info, err)) == 1) {
-        size_t n = prev_len < it.term_len ? prev_len : it.term_len;
-        int cmp = memcmp(prev, it.term, n);
-        if (nterms > 0 && (cmp > 0 || (cmp == 0 && prev_len >= it.term_len))) {
+        if (nterms > 0 && seg_term_cmp(prev, prev_len, it.term, it.term_len) >= 0) {
             rc = bad(err, s, SEG_DICT, dir, it.term, "terms out of order");
             break;
         }

@@ -926,23 +926,13 @@ static int eval_segment(searcher *s, uint32_t si, const pnode *plan, const searc
         return check_cursors(s, seg, err);
     }
     size_t n = *nheap, k = opt->k;
-    search_hit *heap = s->heap;
     const uint64_t *deleted = segment_deleted_bits(seg);
     for (uint32_t doc = root->doc; doc != POSTINGS_END; doc = iter_next(root)) {
         if (deleted && dels_is_deleted(deleted, doc)) continue;
         (*matches)++;
         s->stats.documents_scored++;
         float score = iter_score(root, doc, base + per_len * (float)lengths[doc]);
-        search_hit h = {si, doc, 0, score};
-        if (n == k && score < heap[0].score) continue;
-        h.id_hash = segment_id_hash(seg, doc);
-        if (n < k) {
-            heap[n] = h;
-            heap_sift_up(heap, n++);
-        } else if (worse(&heap[0], &h)) {
-            heap[0] = h;
-            heap_sift_down(heap, n, 0);
-        }
+        heap_offer(s, &n, k, (search_hit){si, doc, 0, score}, seg);
     }
     *nheap = n;
     return check_cursors(s, seg, err);
