@@ -49,8 +49,14 @@ static void usage(void)
 
 /* Run every query of one set; when lat is non-NULL record each latency.
  * Returns the number of failed queries. */
+/* Pruning figures summed over a query set. */
+typedef struct prune_totals {
+    unsigned long long postings_scored, postings_total, blocks_skipped, pruned_queries;
+} prune_totals;
+
 static size_t run_set(searcher *s, const qset *set, const search_options *opt, double *lat,
-                      size_t *nonempty, unsigned long long *hits, FILE *dump, const char *engine)
+                      size_t *nonempty, unsigned long long *hits, FILE *dump, const char *engine,
+                      prune_totals *pt)
 {
     size_t failed = 0, n = 0;
     for (size_t i = 0; i < set->qs.n; i++) {
@@ -70,6 +76,10 @@ static size_t run_set(searcher *s, const qset *set, const search_options *opt, d
             speed_dump(dump, engine, set->type, q, t1 - t0, res.nhits);
             *nonempty += res.nhits > 0;
             *hits += res.nhits;
+            pt->postings_scored += res.stats.postings_scored;
+            pt->postings_total += res.stats.postings_total;
+            pt->blocks_skipped += res.stats.blocks_skipped;
+            pt->pruned_queries += (unsigned long long)res.stats.pruned;
         }
     }
     return failed;
@@ -136,7 +146,8 @@ int main(int argc, char **argv)
             (unsigned long long)ix->ndocs, ix->nsegments);
 
     for (long w = 0; w < warmup; w++)
-        for (size_t i = 0; i < nsets; i++) run_set(s, &sets[i], &opt, NULL, NULL, NULL, NULL, NULL);
+        for (size_t i = 0; i < nsets; i++)
+            run_set(s, &sets[i], &opt, NULL, NULL, NULL, NULL, NULL, NULL);
 
     double *lat = malloc((maxq ? maxq : 1) * sizeof *lat);
     if (!lat) return 2;
@@ -144,9 +155,18 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < nsets; i++) {
         size_t nonempty = 0;
         unsigned long long hits = 0;
-        size_t f = run_set(s, &sets[i], &opt, lat, &nonempty, &hits, dump, engine);
+        prune_totals pt = {0};
+        size_t f = run_set(s, &sets[i], &opt, lat, &nonempty, &hits, dump, engine, &pt);
         failed += f;
         speed_report(stdout, engine, sets[i].type, lat, sets[i].qs.n - f, nonempty, hits);
+        /* Postings scored by the pruned paths against the postings of the
+         * query terms' lists (all of which an exhaustive disjunction
+         * scores); meaningful for the disjunctive sets. */
+        fprintf(stderr,
+                "bench_search: pruning\t%s\t%s\tpostings_scored %llu\tpostings_total %llu"
+                "\tblocks_skipped %llu\tpruned_queries %llu of %zu\n",
+                engine, sets[i].type, pt.postings_scored, pt.postings_total, pt.blocks_skipped,
+                pt.pruned_queries, sets[i].qs.n - f);
     }
 
     free(lat);

@@ -311,6 +311,15 @@ section=$(mktemp)
             echo "$row"
         done
     echo
+    echo "Pruning in this engine: postings whose BM25 contribution was computed, against the postings in the query terms' lists (what an exhaustive evaluation of a disjunction scores), from the same timed pass; \"pruned\" = queries where some match was never fully scored."
+    echo
+    echo "| type | postings scored | postings in the lists | scored / listed | stretches skipped | queries pruned |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    awk -F'\t' '$1 == "bench_search: pruning" && $2 == "ours" {
+            split($4, a, " "); split($5, b, " "); split($6, c, " "); split($7, d, " ");
+            printf "| %s | %d | %d | %.1f%% | %d | %s of %s |\n", $3, a[2], b[2],
+                   b[2] ? 100 * a[2] / b[2] : 0, c[2], d[2], d[4] }' "$OUT/ours.search.log"
+    echo
     echo "### Indexing"
     echo
     echo "Wall and CPU time of the whole command (parsing the input, analysis, writing, merging to one segment or compacting); peak resident memory from /usr/bin/time -v; size = every file of the index; bits per posting = size × 8 / postings (one posting = one term in one document), and the same for the file of doc ids and frequencies alone where the engine keeps one."

@@ -173,7 +173,30 @@ uint32_t postings_cursor_advance(postings_cursor *c, uint32_t target)
             return POSTINGS_END;
         }
         uint32_t b = c->block + 1;
-        while (b < c->nblocks && skip_u32(c, b, 0) < target) b++;
+        if (b < c->nblocks && skip_u32(c, b, 0) < target) {
+            /* Gallop, then bisect: last(lo) < target <= last(hi) (hi ==
+             * nblocks: past the end).  A rare lead term makes long jumps
+             * through a common term's table. */
+            uint32_t lo = b, hi, step = 1;
+            for (;;) {
+                hi = lo + step;
+                if (hi >= c->nblocks) {
+                    hi = c->nblocks;
+                    break;
+                }
+                if (skip_u32(c, hi, 0) >= target) break;
+                lo = hi;
+                step <<= 1;
+            }
+            while (hi - lo > 1) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (skip_u32(c, mid, 0) >= target)
+                    hi = mid;
+                else
+                    lo = mid;
+            }
+            b = hi;
+        }
         if (b >= c->nblocks) {
             c->doc = POSTINGS_END;
             c->i = c->count;
@@ -181,8 +204,27 @@ uint32_t postings_cursor_advance(postings_cursor *c, uint32_t target)
         }
         if (load_block(c, b) != SE_OK) return cursor_fail(c);
     }
+    /* docs[count - 1] >= target: gallop from the current document, then
+     * bisect, so that a jump into the block costs a handful of compares. */
     uint32_t i = c->i;
-    while (c->docs[i] < target) i++;
+    if (c->docs[i] < target) {
+        uint32_t lo = i, hi, step = 1; /* docs[lo] < target */
+        for (;;) {
+            hi = lo + step;
+            if (hi >= c->count - 1 || c->docs[hi] >= target) break;
+            lo = hi;
+            step <<= 1;
+        }
+        if (hi > c->count - 1) hi = c->count - 1;
+        while (hi - lo > 1) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (c->docs[mid] >= target)
+                hi = mid;
+            else
+                lo = mid;
+        }
+        i = hi;
+    }
     c->i = i;
     return c->doc = c->docs[i];
 }

@@ -8,6 +8,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,8 @@ static void usage(FILE *out)
             "      --format F     text, json or trec (qid Q0 docid rank score tag)\n"
             "      --batch FILE   run one query per line ('qid<TAB>query' or 'query');\n"
             "                     FILE '-' reads standard input\n"
+            "      --threads N    run a batch's queries on N threads (0: one per core;\n"
+            "                     default 1); the output keeps the input's order\n"
             "      --tag TAG      run tag in trec output (default 'se')\n"
             "      --no-snippets  do not print snippets\n"
             "      --color WHEN   bold highlights: auto (default, on a terminal), always, never\n"
@@ -133,15 +137,15 @@ static int explain(cli *c, const search_hit *h, size_t *n, se_error *err)
     return searcher_explain(c->s, h, c->why, EXPLAIN_MAX, n, err);
 }
 
-static int print_hits(cli *c, const char *qid, const char *query, const search_result *r, double ms,
-                      se_error *err)
+static int print_hits(cli *c, FILE *out, const char *qid, const char *query, const search_result *r,
+                      double ms, se_error *err)
 {
     const search_highlight *hl = searcher_highlight(c->s);
     if (c->fmt == FMT_TEXT) {
-        if (qid) printf("## %s: %s\n", qid, query);
-        printf("%s%llu matching document%s of %llu, top %zu (%.2f ms)\n",
-               r->matches_exact ? "" : "at least ", (unsigned long long)r->matches,
-               r->matches == 1 ? "" : "s", (unsigned long long)c->ix->ndocs, r->nhits, ms);
+        if (qid) fprintf(out, "## %s: %s\n", qid, query);
+        fprintf(out, "%s%llu matching document%s of %llu, top %zu (%.2f ms)\n",
+                r->matches_exact ? "" : "at least ", (unsigned long long)r->matches,
+                r->matches == 1 ? "" : "s", (unsigned long long)c->ix->ndocs, r->nhits, ms);
     }
     const char *open = c->color ? "\033[1m" : "**", *close = c->color ? "\033[0m" : "**";
     if (c->fmt == FMT_JSON) open = close = "**";
@@ -151,9 +155,9 @@ static int print_hits(cli *c, const char *qid, const char *query, const search_r
             const char *id;
             size_t id_len;
             segment_doc_id(c->ix->segments[h->segment], h->doc, &id, &id_len);
-            printf("%s Q0 ", qid ? qid : "1");
-            safe_text(stdout, id, id_len, 0);
-            printf(" %zu %.6f %s\n", i + 1, (double)h->score, c->tag);
+            fprintf(out, "%s Q0 ", qid ? qid : "1");
+            safe_text(out, id, id_len, 0);
+            fprintf(out, " %zu %.6f %s\n", i + 1, (double)h->score, c->tag);
             continue;
         }
         seg_document d;
@@ -171,19 +175,19 @@ static int print_hits(cli *c, const char *qid, const char *query, const search_r
             return se_fail(err, rc, "out of memory making a snippet");
         }
         if (c->fmt == FMT_JSON) {
-            printf("{");
+            fprintf(out, "{");
             if (qid) {
-                printf("\"qid\":");
-                json_string(stdout, qid, strlen(qid));
-                printf(",");
+                fprintf(out, "\"qid\":");
+                json_string(out, qid, strlen(qid));
+                fprintf(out, ",");
             }
-            printf("\"rank\":%zu,\"id\":", i + 1);
-            json_string(stdout, d.id, d.id_len);
-            printf(",\"score\":%.6f,\"title\":", (double)h->score);
-            json_string(stdout, d.title, d.title_len);
+            fprintf(out, "\"rank\":%zu,\"id\":", i + 1);
+            json_string(out, d.id, d.id_len);
+            fprintf(out, ",\"score\":%.6f,\"title\":", (double)h->score);
+            json_string(out, d.title, d.title_len);
             if (snip) {
-                printf(",\"snippet\":");
-                json_string(stdout, snip, strlen(snip));
+                fprintf(out, ",\"snippet\":");
+                json_string(out, snip, strlen(snip));
             }
             if (c->explain) {
                 size_t n;
@@ -193,28 +197,29 @@ static int print_hits(cli *c, const char *qid, const char *query, const search_r
                     free(snip);
                     return rc;
                 }
-                printf(",\"explain\":[");
+                fprintf(out, ",\"explain\":[");
                 for (size_t e = 0; e < n && e < EXPLAIN_MAX; e++) {
                     const search_explain_term *t = &c->why[e];
-                    printf("%s{\"%s\":", e ? "," : "", t->phrase ? "phrase" : "term");
-                    json_string(stdout, t->text, strlen(t->text));
-                    printf(",\"idf\":%.6f,\"tf\":%u,\"dl\":%u,\"avgdl\":%.4f,"
-                           "\"contribution\":%.6f}",
-                           (double)t->idf, t->tf, t->dl, t->avgdl, (double)t->contribution);
+                    fprintf(out, "%s{\"%s\":", e ? "," : "", t->phrase ? "phrase" : "term");
+                    json_string(out, t->text, strlen(t->text));
+                    fprintf(out,
+                            ",\"idf\":%.6f,\"tf\":%u,\"dl\":%u,\"avgdl\":%.4f,"
+                            "\"contribution\":%.6f}",
+                            (double)t->idf, t->tf, t->dl, t->avgdl, (double)t->contribution);
                 }
-                printf("]");
+                fprintf(out, "]");
             }
-            printf("}\n");
+            fprintf(out, "}\n");
         } else {
-            printf("\n%2zu. ", i + 1);
-            safe_text(stdout, d.id, d.id_len, 0);
-            printf("  (score %.4f)\n    ", (double)h->score);
-            safe_text(stdout, title, strlen(title), c->color);
-            printf("\n");
+            fprintf(out, "\n%2zu. ", i + 1);
+            safe_text(out, d.id, d.id_len, 0);
+            fprintf(out, "  (score %.4f)\n    ", (double)h->score);
+            safe_text(out, title, strlen(title), c->color);
+            fprintf(out, "\n");
             if (snip) {
-                printf("    ");
-                safe_text(stdout, snip, strlen(snip), c->color);
-                printf("\n");
+                fprintf(out, "    ");
+                safe_text(out, snip, strlen(snip), c->color);
+                fprintf(out, "\n");
             }
             if (c->explain) {
                 size_t n;
@@ -226,22 +231,22 @@ static int print_hits(cli *c, const char *qid, const char *query, const search_r
                 }
                 double sum = 0;
                 for (size_t e = 0; e < n && e < EXPLAIN_MAX; e++) sum += c->why[e].contribution;
-                printf("    score %.4f = sum of:\n", sum);
+                fprintf(out, "    score %.4f = sum of:\n", sum);
                 for (size_t e = 0; e < n && e < EXPLAIN_MAX; e++) {
                     const search_explain_term *t = &c->why[e];
-                    printf("      %.4f  %s ", (double)t->contribution,
-                           t->phrase ? "phrase" : "term");
-                    safe_text(stdout, t->text, strlen(t->text), 0);
-                    printf(": idf %.4f, tf %u, dl %u, avgdl %.2f, k1 %.2f, b %.2f\n",
-                           (double)t->idf, t->tf, t->dl, t->avgdl, (double)c->so.k1,
-                           (double)c->so.b);
+                    fprintf(out, "      %.4f  %s ", (double)t->contribution,
+                            t->phrase ? "phrase" : "term");
+                    safe_text(out, t->text, strlen(t->text), 0);
+                    fprintf(out, ": idf %.4f, tf %u, dl %u, avgdl %.2f, k1 %.2f, b %.2f\n",
+                            (double)t->idf, t->tf, t->dl, t->avgdl, (double)c->so.k1,
+                            (double)c->so.b);
                 }
             }
         }
         free(title);
         free(snip);
     }
-    if (c->fmt == FMT_TEXT && qid) printf("\n");
+    if (c->fmt == FMT_TEXT && qid) fprintf(out, "\n");
     return SE_OK;
 }
 
@@ -279,64 +284,244 @@ static int exit_for(int rc)
     }
 }
 
+/* Run one query and print its hits to out; on failure err says why. */
+static int run_query(cli *c, FILE *out, const char *qid, const char *query, int *any_hits,
+                     se_error *err)
+{
+    search_result r;
+    double t0 = now_ms();
+    int rc = searcher_run(c->s, query, strlen(query), &c->so, &r, err);
+    double ms = now_ms() - t0;
+    if (rc == SE_OK) rc = print_hits(c, out, qid, query, &r, ms, err);
+    if (rc == SE_OK && r.nhits) *any_hits = 1;
+    return rc;
+}
+
+static void report_failure(const char *qid, const se_error *err)
+{
+    fflush(stdout);
+    if (qid)
+        fprintf(stderr, "%s: query %s: %s\n", progname, qid, err->msg);
+    else
+        fprintf(stderr, "%s: %s\n", progname, err->msg);
+}
+
 static int run_one(cli *c, const char *qid, const char *query, int *any_hits)
 {
     se_error err = {0};
-    search_result r;
-    double t0 = now_ms();
-    int rc = searcher_run(c->s, query, strlen(query), &c->so, &r, &err);
-    double ms = now_ms() - t0;
-    if (rc == SE_OK) rc = print_hits(c, qid, query, &r, ms, &err);
-    if (rc != SE_OK) {
-        fflush(stdout);
-        if (qid)
-            fprintf(stderr, "%s: query %s: %s\n", progname, qid, err.msg);
-        else
-            fprintf(stderr, "%s: %s\n", progname, err.msg);
-        return rc;
-    }
-    if (r.nhits) *any_hits = 1;
-    return SE_OK;
+    int rc = run_query(c, stdout, qid, query, any_hits, &err);
+    if (rc != SE_OK) report_failure(qid, &err);
+    return rc;
 }
 
-static int run_batch(cli *c, const char *path)
+/* ---- batches on several threads ----
+ *
+ * Queries are read a chunk at a time; worker threads, each with its own
+ * searcher, analyzer and store buffer over the shared index (a searcher is
+ * single-threaded, the index reader is shared read-only), take the next
+ * query from an atomic counter and print its hits into a memory buffer.
+ * The main thread then writes the buffers in input order, so the output is
+ * byte for byte that of one thread apart from the timings in text mode. */
+
+#define BATCH_CHUNK 4096
+
+typedef struct batch_query {
+    char *qid, *query;
+    char *out;
+    size_t out_len;
+    int rc, any;
+    se_error err;
+} batch_query;
+
+typedef struct batch_worker {
+    cli c; /* a copy of the options with this thread's own searcher */
+    batch_query *queries;
+    size_t nqueries;
+    atomic_size_t *next;
+    pthread_t thread;
+} batch_worker;
+
+static void *batch_work(void *arg)
+{
+    batch_worker *w = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(w->next, 1);
+        if (i >= w->nqueries) break;
+        batch_query *q = &w->queries[i];
+        FILE *out = open_memstream(&q->out, &q->out_len);
+        if (!out) {
+            q->rc = se_fail(&q->err, SE_NOMEM, "out of memory");
+            continue;
+        }
+        q->rc = run_query(&w->c, out, q->qid, q->query, &q->any, &q->err);
+        if (fclose(out) != 0 && q->rc == SE_OK)
+            q->rc = se_fail(&q->err, SE_NOMEM, "out of memory buffering output");
+    }
+    return NULL;
+}
+
+static void batch_workers_free(batch_worker *w, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        seg_store_buffer_free(&w[i].c.store);
+        analyzer_free(w[i].c.an);
+        searcher_free(w[i].c.s);
+    }
+    free(w);
+}
+
+/* Worker 0 uses the main thread's searcher; the others get their own. */
+static batch_worker *batch_workers_new(cli *c, size_t n, se_error *err)
+{
+    batch_worker *w = calloc(n, sizeof *w);
+    if (!w) {
+        se_fail(err, SE_NOMEM, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        w[i].c = *c;
+        if (i == 0) continue;
+        w[i].c.s = NULL;
+        w[i].c.an = NULL;
+        seg_store_buffer_init(&w[i].c.store);
+        int rc = searcher_new(&w[i].c.s, c->ix, err);
+        if (rc == SE_OK && analyzer_new(&w[i].c.an) != SE_OK)
+            rc = se_fail(err, SE_NOMEM, "out of memory");
+        if (rc != SE_OK) {
+            batch_workers_free(w, i + 1);
+            return NULL;
+        }
+    }
+    return w;
+}
+
+/* Run queries[0..n) on the workers; 0 or an errno from pthread_create. */
+static int batch_run_chunk(batch_worker *w, size_t nw, batch_query *queries, size_t n)
+{
+    atomic_size_t next;
+    atomic_init(&next, 0);
+    size_t started = 1;
+    int err = 0;
+    for (size_t i = 0; i < nw; i++) {
+        w[i].queries = queries;
+        w[i].nqueries = n;
+        w[i].next = &next;
+    }
+    for (size_t i = 1; i < nw && err == 0; i++) {
+        err = pthread_create(&w[i].thread, NULL, batch_work, &w[i]);
+        if (err == 0) started++;
+    }
+    batch_work(&w[0]);
+    for (size_t i = 1; i < started; i++) pthread_join(w[i].thread, NULL);
+    return err;
+}
+
+static int run_batch(cli *c, const char *path, size_t nthreads)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (!f) {
         fprintf(stderr, "%s: cannot open %s: %s\n", progname, path, strerror(errno));
         return EXIT_USAGE;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    unsigned long lineno = 0;
-    int worst = EXIT_HITS, any = 0;
-    while ((n = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
-        if (n == 0) continue;
-        char num[32];
-        const char *qid = num, *query = line;
-        char *tab = strchr(line, '\t');
-        if (tab) {
-            *tab = 0;
-            qid = line;
-            query = tab + 1;
-        } else {
-            snprintf(num, sizeof num, "%lu", lineno);
-        }
-        int rc = run_one(c, qid, query, &any);
-        if (rc != SE_OK) {
-            int code = exit_for(rc);
-            if (code == EXIT_INDEX || code == EXIT_FAILURE_OTHER) {
-                worst = code;
-                break;
-            }
-            if (code > worst) worst = code;
+    se_error err = {0};
+    batch_worker *workers = NULL;
+    batch_query *chunk = NULL;
+    if (nthreads > 1) {
+        workers = batch_workers_new(c, nthreads, &err);
+        chunk = calloc(BATCH_CHUNK, sizeof *chunk);
+        if (!workers || !chunk) {
+            fprintf(stderr, "%s: %s\n", progname, workers ? "out of memory" : err.msg);
+            if (workers) batch_workers_free(workers, nthreads);
+            if (f != stdin) fclose(f);
+            return EXIT_FAILURE_OTHER;
         }
     }
+    char *line = NULL;
+    size_t cap = 0, nchunk = 0;
+    ssize_t n;
+    unsigned long lineno = 0;
+    int worst = EXIT_HITS, any = 0, stop = 0, eof = 0;
+    while (!stop && !eof) {
+        n = getline(&line, &cap, f);
+        eof = n < 0;
+        if (!eof) {
+            lineno++;
+            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
+            if (n == 0) continue;
+            char num[32];
+            const char *qid = num, *query = line;
+            char *tab = strchr(line, '\t');
+            if (tab) {
+                *tab = 0;
+                qid = line;
+                query = tab + 1;
+            } else {
+                snprintf(num, sizeof num, "%lu", lineno);
+            }
+            if (!chunk) { /* one thread: run and print as the lines come */
+                int rc = run_one(c, qid, query, &any);
+                if (rc != SE_OK) {
+                    int code = exit_for(rc);
+                    if (code == EXIT_INDEX || code == EXIT_FAILURE_OTHER) {
+                        worst = code;
+                        stop = 1;
+                    } else if (code > worst) {
+                        worst = code;
+                    }
+                }
+                continue;
+            }
+            batch_query *q = &chunk[nchunk];
+            memset(q, 0, sizeof *q);
+            q->qid = strdup(qid);
+            q->query = strdup(query);
+            if (!q->qid || !q->query) {
+                free(q->qid);
+                free(q->query);
+                fprintf(stderr, "%s: out of memory\n", progname);
+                worst = EXIT_FAILURE_OTHER;
+                break;
+            }
+            nchunk++;
+        }
+        if (!chunk || nchunk == 0 || (nchunk < BATCH_CHUNK && !eof)) continue;
+        int perr = batch_run_chunk(workers, nthreads, chunk, nchunk);
+        if (perr != 0) {
+            fprintf(stderr, "%s: cannot start a thread: %s\n", progname, strerror(perr));
+            worst = EXIT_FAILURE_OTHER;
+            stop = 1;
+        }
+        for (size_t i = 0; i < nchunk; i++) {
+            batch_query *q = &chunk[i];
+            if (!stop) {
+                if (q->out_len) fwrite(q->out, 1, q->out_len, stdout);
+                if (q->any) any = 1;
+                if (q->rc != SE_OK) {
+                    report_failure(q->qid, &q->err);
+                    int code = exit_for(q->rc);
+                    if (code == EXIT_INDEX || code == EXIT_FAILURE_OTHER) {
+                        worst = code;
+                        stop = 1;
+                    } else if (code > worst) {
+                        worst = code;
+                    }
+                }
+            }
+            free(q->out);
+            free(q->qid);
+            free(q->query);
+        }
+        nchunk = 0;
+    }
+    for (size_t i = 0; i < nchunk; i++) {
+        free(chunk[i].qid);
+        free(chunk[i].query);
+    }
+    free(chunk);
+    if (workers) batch_workers_free(workers, nthreads);
     free(line);
     if (f != stdin) fclose(f);
+    (void)any;
     return worst;
 }
 
@@ -351,15 +536,24 @@ int main(int argc, char **argv)
     c.tag = "se";
     c.snippets = 1;
     const char *batch = NULL, *color = "auto";
-    static const struct option opts[] = {
-        {"index", required_argument, 0, 'i'},  {"k1", required_argument, 0, '1'},
-        {"b", required_argument, 0, 'b'},      {"and", no_argument, 0, 'a'},
-        {"literal", no_argument, 0, 'l'},      {"json", no_argument, 0, 'j'},
-        {"exhaustive", no_argument, 0, 'E'},   {"explain", no_argument, 0, 'X'},
-        {"format", required_argument, 0, 'f'}, {"batch", required_argument, 0, 'B'},
-        {"tag", required_argument, 0, 't'},    {"no-snippets", no_argument, 0, 'n'},
-        {"color", required_argument, 0, 'c'},  {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},      {0, 0, 0, 0}};
+    size_t threads = 1;
+    static const struct option opts[] = {{"index", required_argument, 0, 'i'},
+                                         {"k1", required_argument, 0, '1'},
+                                         {"b", required_argument, 0, 'b'},
+                                         {"and", no_argument, 0, 'a'},
+                                         {"literal", no_argument, 0, 'l'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"exhaustive", no_argument, 0, 'E'},
+                                         {"explain", no_argument, 0, 'X'},
+                                         {"format", required_argument, 0, 'f'},
+                                         {"batch", required_argument, 0, 'B'},
+                                         {"tag", required_argument, 0, 't'},
+                                         {"no-snippets", no_argument, 0, 'n'},
+                                         {"color", required_argument, 0, 'c'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"version", no_argument, 0, 'V'},
+                                         {"threads", required_argument, 0, 'T'},
+                                         {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "i:k:hV", opts, NULL)) != -1) {
         char *end;
@@ -421,6 +615,20 @@ int main(int argc, char **argv)
         case 'B':
             batch = optarg;
             break;
+        case 'T': {
+            long t = strtol(optarg, &end, 10);
+            if (*optarg == 0 || *end || t < 0 || t > 256) {
+                fprintf(stderr, "%s: --threads takes a number from 0 (one per core) to 256\n",
+                        progname);
+                return EXIT_USAGE;
+            }
+            if (t == 0) {
+                long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+                t = ncpu > 0 ? (ncpu > 256 ? 256 : ncpu) : 1;
+            }
+            threads = (size_t)t;
+            break;
+        }
         case 't':
             c.tag = optarg;
             break;
@@ -482,7 +690,7 @@ int main(int argc, char **argv)
     seg_store_buffer_init(&c.store);
     int code;
     if (batch) {
-        code = run_batch(&c, batch);
+        code = run_batch(&c, batch, threads);
     } else {
         int any = 0;
         rc = run_one(&c, NULL, argv[optind], &any);

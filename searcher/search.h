@@ -56,6 +56,8 @@ typedef struct search_stats {
     uint64_t documents_scored; /* documents whose full score was computed */
     uint64_t postings_scored;  /* term contributions computed by the pruned path */
     uint64_t blocks_skipped;   /* stretches skipped on block bounds */
+    uint64_t postings_total;   /* postings in the query terms' lists: what scoring every
+                                  match of a disjunction would take */
     int pruned;                /* some matching document may not have been counted */
 } search_stats;
 

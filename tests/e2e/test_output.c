@@ -8,7 +8,8 @@
  *   - --format trec with --batch: "qid Q0 docid rank score tag" for
  *     "qid<TAB>query" lines and plain lines (qid = line number), the same
  *     documents in the same order as --json; a bad query in the batch is
- *     reported by its qid and the others still run;
+ *     reported by its qid and the others still run; --threads N gives the
+ *     same bytes as one thread;
  *   - -k limits the hits;
  *   - highlighting in plain (non-tty) output: "**" around the matched words,
  *     a quoted phrase inside one marked run; --color always uses SGR bold.
@@ -296,6 +297,45 @@ Test(output, bad_query_in_a_batch_is_reported_and_the_rest_run)
     EXPECT_STDERR_HAS(&r, "column", "batch with a bad query");
     cr_assert(strstr(r.out, "a Q0 "), "query a ran:\n%s", r.out);
     cr_assert(strstr(r.out, "c Q0 "), "query c ran:\n%s", r.out);
+    run_result_free(&r);
+}
+
+/* --threads: the same bytes as one thread (json and trec carry no
+ * timings), in input order, for a batch longer than the thread count with a
+ * bad query among them; a bad --threads value is a usage error. */
+Test(output, threaded_batch_equals_one_thread)
+{
+    static const char *const words[] = {"mi5",     "surveillance", "ethical",    "responsibility",
+                                        "media",   "companies",    "terror",     "threat",
+                                        "\"cyber", "powers",       "government", "xylophonequux"};
+    char batch[4096], buf[16384] = "";
+    cr_assert_eq(fs_join(batch, sizeof batch, g_tmp, "many.tsv"), 0);
+    size_t len = 0, nw = sizeof words / sizeof *words;
+    for (size_t i = 0; i < 300; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "q%zu\t%s %s\n", i, words[i % nw],
+                                words[(i * 7 + 3) % nw]);
+    cr_assert_lt(len, sizeof buf);
+    cr_assert_eq(fs_write_str(batch, buf), 0);
+    const char *formats[] = {"trec", "json"};
+    for (size_t f = 0; f < 2; f++) {
+        run_result one, many;
+        e2e_run(&one, TIMEOUT, "search", "-i", g_index, "--format", formats[f], "-k", "5",
+                "--batch", batch, NULL);
+        e2e_run(&many, TIMEOUT, "search", "-i", g_index, "--format", formats[f], "-k", "5",
+                "--threads", "3", "--batch", batch, NULL);
+        cr_assert_eq(one.exit_code, 2, "the unbalanced quote is a bad query (%s)", formats[f]);
+        cr_assert_eq(many.exit_code, one.exit_code, "same exit status (%s)", formats[f]);
+        cr_assert_gt(one.out_len, 1000, "the batch found something (%s)", formats[f]);
+        cr_assert_eq(many.out_len, one.out_len, "same output length (%s)", formats[f]);
+        cr_assert_eq(memcmp(many.out, one.out, one.out_len), 0, "same output (%s)", formats[f]);
+        cr_assert_str_eq(many.err, one.err, "same messages (%s)", formats[f]);
+        run_result_free(&one);
+        run_result_free(&many);
+    }
+    run_result r;
+    e2e_run(&r, TIMEOUT, "search", "-i", g_index, "--threads", "x", "--batch", batch, NULL);
+    EXPECT_EXIT(&r, 2, "--threads x");
+    EXPECT_STDERR_HAS(&r, "--threads", "--threads x");
     run_result_free(&r);
 }
 
