@@ -161,7 +161,8 @@ PKGS += pkg-config man-db
 .PHONY: lib install uninstall
 lib: $(LIB_OUTPUTS)
 all: lib
-run-tests: $(LIB_OUTPUTS)
+# test_install installs the library; test_cli runs every program, bin/eval too.
+run-tests: $(LIB_OUTPUTS) $(BINDIR)/eval
 
 $(LIBSEARCH_A): $(call obj,$(ENGINE_SRC))
 	@mkdir -p $(dir $@)

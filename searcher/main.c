@@ -361,6 +361,7 @@ int main(int argc, char **argv)
         {"color", required_argument, 0, 'c'},  {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},      {0, 0, 0, 0}};
     int ch;
+    argv[0] = (char *)progname; /* getopt's own messages: "search: ..." like ours */
     while ((ch = getopt_long(argc, argv, "i:k:hV", opts, NULL)) != -1) {
         char *end;
         switch (ch) {
