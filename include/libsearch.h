@@ -40,6 +40,8 @@
 extern "C" {
 #endif
 
+/* The library is compiled with -fvisibility=hidden and SRCH_BUILDING_LIBRARY
+ * defined, so only the functions marked SRCH_API are exported. */
 #if defined(__GNUC__) && defined(SRCH_BUILDING_LIBRARY)
 #define SRCH_API __attribute__((visibility("default")))
 #else
@@ -151,9 +153,11 @@ SRCH_API int srch_writer_open(srch_writer **out, const char *dir);
 /* Add a document (UTF-8; the title or the text may be empty, not both).
  * When the index already holds a document with this id, it is replaced;
  * when that copy has the same title and text, it is left as it is.  The
- * strings are copied.  Changes take effect at srch_writer_commit; the last
- * add or delete of an id wins.  SRCH_INVALID (NULL or empty id, invalid
- * UTF-8, empty document, larger than 64 MiB), SRCH_NOMEM. */
+ * strings are copied and kept in memory until the commit (commit a large
+ * load every so many documents).  Changes take effect at
+ * srch_writer_commit; the last add or delete of an id wins.
+ * SRCH_INVALID (NULL or empty id, invalid UTF-8, empty document, larger
+ * than 64 MiB), SRCH_NOMEM. */
 SRCH_API int srch_writer_add(srch_writer *w, const char *id, const char *title, const char *text);
 
 /* Delete the document with this id (nothing happens at the commit if the
