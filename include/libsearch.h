@@ -20,7 +20,8 @@
  * handle and are valid until the call named with them.
  *
  * Thread-safety: an srch_index is immutable once open and may be shared by
- * any number of threads.  An srch_search (analyzer, scratch buffers, the
+ * any number of threads (only srch_index_reopen, which keeps its message in
+ * the handle, is for one thread at a time).  An srch_search (analyzer, scratch buffers, the
  * last result) belongs to one thread at a time: use one per thread, all
  * over the same srch_index if wanted.  An srch_index must outlive the
  * searches created on it.  An srch_writer is used by one thread at a time;
