@@ -3,9 +3,9 @@
  * through that header: a writer adds, replaces and deletes documents and
  * commits; searches see exactly the committed generation until reopened;
  * the last operation on an id within a commit wins; a second writer is
- * locked out; bad arguments, a missing index and damaged files give the
- * documented codes and messages; searches in several threads over one
- * shared index agree with a single-threaded run.
+ * locked out, in this process and in another (bin/index, from SE_BIN_DIR); bad arguments, a missing
+ * index and damaged files give the documented codes and messages; searches in several threads over
+ * one shared index agree with a single-threaded run.
  */
 #include <dirent.h>
 #include <math.h>
@@ -16,8 +16,12 @@
 
 #include <criterion/criterion.h>
 
+#include <unistd.h>
+
 #include "include/libsearch.h"
+#include "tests/support/e2e.h"
 #include "tests/support/fsutil.h"
+#include "tests/support/run.h"
 
 static char *g_tmp;
 static char g_dir[4096];
@@ -236,11 +240,23 @@ Test(libsearch, one_writer_at_a_time)
                        srch_writer_errmsg(w2));
     cr_assert_eq(srch_writer_add(w2, "a", "t", "x"), SRCH_INVALID, "a failed writer refuses work");
     srch_writer_close(w2);
+    /* The lock holds across processes: bin/index is refused too, naming us. */
+    run_result r;
+    e2e_run(&r, 60.0, "index", "-q", "-i", g_dir, "--delete", "a", NULL);
+    char holder[64];
+    snprintf(holder, sizeof holder, "being written by pid %ld", (long)getpid());
+    cr_assert_eq(r.exit_code, 3, "index while a library writer is open: %s\n%s", run_describe(&r),
+                 r.err);
+    cr_assert_not_null(strstr(r.err, holder), "%s", r.err);
+    run_result_free(&r);
     OK(srch_writer_add(w1, "a", "t", "text"), srch_writer_errmsg(w1));
     OK(srch_writer_commit(w1, NULL), srch_writer_errmsg(w1));
     srch_writer_close(w1);
     OK(srch_writer_open(&w2, g_dir), srch_writer_errmsg(w2));
     srch_writer_close(w2);
+    e2e_run(&r, 60.0, "index", "-q", "-i", g_dir, "--delete", "a", NULL);
+    cr_assert_eq(r.exit_code, 0, "index after the writer closed: %s\n%s", run_describe(&r), r.err);
+    run_result_free(&r);
 }
 
 Test(libsearch, uncommitted_new_directory_is_removed)
