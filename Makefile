@@ -179,9 +179,12 @@ $(LIBSEARCH_SO): $(call pic_obj,$(ENGINE_SRC)) lib/libsearch.map
 $(BUILD)/$(LIB_SONAME) $(BUILD)/libsearch.so: $(LIBSEARCH_SO)
 	ln -sf $(notdir $<) $@
 
-# The unit test of the public API links the archive.
+# The tests of the public API link the archive (test_alloc_faults also
+# wraps the allocator, see above).
 $(BUILD)/tests/unit/test_libsearch: $(LIBSEARCH_A)
 $(BUILD)/tests/unit/test_libsearch: TEST_EXTRA_LIBS = $(LIBSEARCH_A)
+$(BUILD)/tests/unit/test_alloc_faults: $(LIBSEARCH_A)
+$(BUILD)/tests/unit/test_alloc_faults: TEST_EXTRA_LIBS += $(LIBSEARCH_A)
 
 LIBDIR       ?= $(PREFIX)/lib
 INCLUDEDIR   ?= $(PREFIX)/include
@@ -252,7 +255,7 @@ $(BUILD)/tests/unit/test_eval: $(EVAL_LIB)
 $(BUILD)/tests/unit/test_eval: TEST_EXTRA_LIBS = $(EVAL_LIB)
 # The allocation-failure test routes the engine's allocations through its
 # own wrappers.
-$(BUILD)/tests/unit/test_alloc_faults: TEST_EXTRA_LIBS = \
+$(BUILD)/tests/unit/test_alloc_faults: TEST_EXTRA_LIBS += \
     -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=aligned_alloc
 
 $(BUILD)/bench/beir_batch: $(call obj,bench/beir_batch.c) $(EVAL_LIB)
