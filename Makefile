@@ -1,8 +1,10 @@
 # Build, test and run the search engine.  `make help` lists the targets.
 #
 # Layout: common/ (shared by both sides) -> build/libcommon.a,
-#         indexer/ -> build/libindexer.a + bin/index,
-#         searcher/ -> build/libsearcher.a + bin/search,
+#         indexer/ -> build/libindexer.a,
+#         searcher/ -> build/libsearcher.a,
+#         all three + lib/ (the public API, include/libsearch.h) -> build/libsearch.a
+#         (linked into bin/index and bin/search) and build/libsearch.so,
 #         tests/unit/test_*.c and tests/e2e/test_*.c -> one Criterion binary each.
 
 CC      ?= cc
@@ -31,13 +33,14 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 COMMON_LIB   := $(BUILD)/libcommon.a
 INDEXER_LIB  := $(BUILD)/libindexer.a
 SEARCHER_LIB := $(BUILD)/libsearcher.a
+LIBSEARCH_A  := $(BUILD)/libsearch.a
 TEST_BINS    := $(patsubst %.c,$(BUILD)/%,$(TEST_SRC))
 BINS         := $(BINDIR)/index $(BINDIR)/search
 
 # Keep intermediate objects (tests/support) between runs.
 .SECONDARY:
 
-.PHONY: all deps run test unit-tests asan install uninstall clean format format-check lint help
+.PHONY: all deps run test unit-tests asan clean format format-check lint help
 all: $(BINS)
 
 help:
@@ -46,7 +49,9 @@ help:
 	@echo "make run Q=... install, build, index corpus/ when stale, and search"
 	@echo "make test      build and run every test (unit, property, end-to-end)"
 	@echo "make asan      the same tests under AddressSanitizer + UBSan"
-	@echo "make install PREFIX=/usr/local"
+	@echo "make lib       build/libsearch.a and build/libsearch.so (include/libsearch.h)"
+	@echo "make install PREFIX=/usr/local [DESTDIR=...]   programs, library, header,"
+	@echo "               pkg-config file and man pages; make uninstall removes them"
 	@echo "make format | format-check | lint"
 
 deps:
@@ -72,10 +77,10 @@ $(SEARCHER_LIB): $(call obj,$(SEARCHER_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BINDIR)/index: $(call obj,indexer/main.c) $(INDEXER_LIB) $(COMMON_LIB)
+$(BINDIR)/index: $(call obj,indexer/main.c) $(LIBSEARCH_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
-$(BINDIR)/search: $(call obj,searcher/main.c) $(SEARCHER_LIB) $(COMMON_LIB)
+$(BINDIR)/search: $(call obj,searcher/main.c) $(LIBSEARCH_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
@@ -88,7 +93,8 @@ $(BUILD)/tests/%: tests/%.c $(call obj,$(TEST_SUPPORT)) $(SEARCHER_LIB) $(INDEXE
 # binaries through SE_BIN_DIR and the shared data through SE_DATA_DIR.
 SE_DATA_DIR ?= $(abspath ../shared/data)
 SE_SEEDS_DIR ?= $(abspath ../shared/seeds)
-TEST_ENV = SE_BIN_DIR=$(abspath $(BINDIR)) SE_DATA_DIR=$(SE_DATA_DIR) SE_SEEDS_DIR=$(SE_SEEDS_DIR)
+TEST_ENV = SE_BIN_DIR=$(abspath $(BINDIR)) SE_DATA_DIR=$(SE_DATA_DIR) SE_SEEDS_DIR=$(SE_SEEDS_DIR) \
+           SE_BUILD_DIR=$(BUILD) SE_SAN_FLAGS="$(SAN)"
 
 # Tests need the -dev packages too: `deps` installs them first when run as root.
 test: deps
@@ -118,13 +124,6 @@ run: deps
 	@$(MAKE) --no-print-directory $(INDEX_DIR)/MANIFEST
 	$(BINDIR)/search -i $(INDEX_DIR) "$(Q)"
 
-install: $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-
-uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/index $(DESTDIR)$(PREFIX)/bin/search
-
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:
 	clang-format -i $(C_FILES)
@@ -132,13 +131,92 @@ format-check:
 	clang-format --dry-run --Werror $(C_FILES)
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	    --inline-suppr --suppress=missingIncludeSystem -I. common indexer searcher
-	clang-tidy --quiet $(COMMON_SRC) $(INDEXER_SRC) $(SEARCHER_SRC) -- -std=c11 -D_GNU_SOURCE -I.
+	    --inline-suppr --suppress=missingIncludeSystem -I. common indexer searcher lib include
+	clang-tidy --quiet $(COMMON_SRC) $(INDEXER_SRC) $(SEARCHER_SRC) $(LIB_SRC) -- -std=c11 \
+	    -D_GNU_SOURCE -I.
 
 clean:
 	rm -rf build build-asan bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- the library and installation: `make lib`, `make install` ----
+# build/libsearch.a holds every engine object (bin/index and bin/search link
+# it, and may use internal headers besides the public one).  The shared
+# library is built from the same sources compiled again with -fPIC and
+# -fvisibility=hidden into $(BUILD)/pic, so that only the functions marked
+# SRCH_API in include/libsearch.h are exported (lib/libsearch.map also
+# versions them).  Its soname carries the major version of common/version.h.
+LIB_SRC     := $(sort $(wildcard lib/*.c))
+ENGINE_SRC  := $(COMMON_SRC) $(INDEXER_SRC) $(SEARCHER_SRC) $(LIB_SRC)
+LIB_VERSION := $(shell sed -n 's/^\#define SE_VERSION "\(.*\)"/\1/p' common/version.h)
+LIB_MAJOR   := $(firstword $(subst ., ,$(LIB_VERSION)))
+LIB_SONAME  := libsearch.so.$(LIB_MAJOR)
+LIBSEARCH_SO := $(BUILD)/libsearch.so.$(LIB_VERSION)
+LIB_OUTPUTS := $(LIBSEARCH_A) $(LIBSEARCH_SO) $(BUILD)/$(LIB_SONAME) $(BUILD)/libsearch.so
+pic_obj = $(patsubst %.c,$(BUILD)/pic/%.o,$(1))
+# Installed pkg-config and man pages need man-db (man) and pkg-config.
+PKGS += pkg-config man-db
+
+.PHONY: lib install uninstall
+lib: $(LIB_OUTPUTS)
+all: lib
+# test_install installs the library; test_cli runs every program, bin/eval too.
+run-tests: $(LIB_OUTPUTS) $(BINDIR)/eval
+
+$(LIBSEARCH_A): $(call obj,$(ENGINE_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(LIBSEARCH_SO): $(call pic_obj,$(ENGINE_SRC)) lib/libsearch.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=lib/libsearch.map \
+	    -Wl,--no-undefined $(LDFLAGS_ALL) -o $@ $(call pic_obj,$(ENGINE_SRC)) $(LIBS)
+$(BUILD)/$(LIB_SONAME) $(BUILD)/libsearch.so: $(LIBSEARCH_SO)
+	ln -sf $(notdir $<) $@
+
+# The tests of the public API link the archive (test_alloc_faults also
+# wraps the allocator, see above).
+$(BUILD)/tests/unit/test_libsearch: $(LIBSEARCH_A)
+$(BUILD)/tests/unit/test_libsearch: TEST_EXTRA_LIBS = $(LIBSEARCH_A)
+$(BUILD)/tests/unit/test_alloc_faults: $(LIBSEARCH_A)
+$(BUILD)/tests/unit/test_alloc_faults: TEST_EXTRA_LIBS += $(LIBSEARCH_A)
+
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+MANDIR       ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MAN1         := docs/man/index.1 docs/man/search.1
+MAN3         := docs/man/libsearch.3
+LIBS_PRIVATE := $(LIBS)
+
+install: $(BINS) $(LIB_OUTPUTS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(LIBSEARCH_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(LIBSEARCH_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(LIBSEARCH_SO)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libsearch.so
+	install -m 0644 include/libsearch.h $(DESTDIR)$(INCLUDEDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(LIB_VERSION)|' -e 's|@LIBS_PRIVATE@|$(LIBS_PRIVATE)|' \
+	    lib/libsearch.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libsearch.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/libsearch.pc
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/index $(DESTDIR)$(PREFIX)/bin/search \
+	    $(DESTDIR)$(LIBDIR)/libsearch.a $(DESTDIR)$(LIBDIR)/$(notdir $(LIBSEARCH_SO)) \
+	    $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libsearch.so \
+	    $(DESTDIR)$(INCLUDEDIR)/libsearch.h $(DESTDIR)$(PKGCONFIGDIR)/libsearch.pc \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
 
 # ---- benchmark tools ----
 $(BUILD)/bench/wiki_paragraphs: bench/wiki_paragraphs.c
@@ -177,7 +255,7 @@ $(BUILD)/tests/unit/test_eval: $(EVAL_LIB)
 $(BUILD)/tests/unit/test_eval: TEST_EXTRA_LIBS = $(EVAL_LIB)
 # The allocation-failure test routes the engine's allocations through its
 # own wrappers.
-$(BUILD)/tests/unit/test_alloc_faults: TEST_EXTRA_LIBS = \
+$(BUILD)/tests/unit/test_alloc_faults: TEST_EXTRA_LIBS += \
     -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=aligned_alloc
 
 $(BUILD)/bench/beir_batch: $(call obj,bench/beir_batch.c) $(EVAL_LIB)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bench/trec_eval_metrics.h"
+#include "common/version.h"
 
 enum {
     EXIT_OK = 0,
@@ -41,6 +42,7 @@ static void usage(FILE *out)
             "                num_q num_ret num_rel num_rel_ret ndcg_cut_10 map_cut_1000\n"
             "                recall_100 recall_1000 P_10 mrr_cut_10\n"
             "  -h, --help    this help\n"
+            "  -V, --version print the version\n"
             "\n"
             "Output: one line per metric, 'name<TAB>all<TAB>value' (4 decimals).\n"
             "Exit status: 0 evaluated; 1 an input file unreadable or malformed (file:line\n"
@@ -60,9 +62,11 @@ int main(int argc, char **argv)
 {
     int per_query = 0, any_selected = 0, want_num_q = 0;
     int selected[TEV_NMETRICS] = {0};
-    static const struct option longopts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option longopts[] = {
+        {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
     int opt;
-    while ((opt = getopt_long(argc, argv, "qm:h", longopts, NULL)) != -1) {
+    argv[0] = (char *)progname; /* getopt's own messages: "eval: ..." like ours */
+    while ((opt = getopt_long(argc, argv, "qm:hV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'q':
             per_query = 1;
@@ -83,6 +87,9 @@ int main(int argc, char **argv)
         }
         case 'h':
             usage(stdout);
+            return EXIT_OK;
+        case 'V':
+            printf("%s %s\n", progname, SE_VERSION);
             return EXIT_OK;
         default:
             usage(stderr);

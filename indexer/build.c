@@ -480,7 +480,8 @@ static int read_input(build_state *b, input_reader *in, double t0, se_error *err
     int rc = SE_OK;
     while (rc == SE_OK) {
         input_doc d;
-        int got = input_next(in, &d, err);
+        int got =
+            in ? input_next(in, &d, err) : opt->next_document(opt->next_document_ctx, &d, err);
         if (got < 0) {
             rc = got;
             st->input_error = 1;
@@ -511,12 +512,13 @@ static int update(build_state *b, input_reader *in, manifest *old, manifest *nex
     for (size_t i = 0; i < opt->ndelete_ids && rc == SE_OK; i++)
         rc = delete_by_id(b, opt->delete_ids[i], err);
     uint64_t mentioned = 0;
-    if (rc == SE_OK && in) {
+    int has_input = in || opt->next_document;
+    if (rc == SE_OK && has_input) {
         rc = read_input(b, in, t0, err);
         mentioned = st->documents + st->unchanged;
     }
     if (b->an) st->long_terms = analyzer_get_stats(b->an).skipped_long;
-    if (rc == SE_OK && in && mentioned == 0 && (opt->mode != BUILD_UPDATE || b->nold == 0)) {
+    if (rc == SE_OK && has_input && mentioned == 0 && (opt->mode != BUILD_UPDATE || b->nold == 0)) {
         st->input_error = 1;
         if (opt->mode == BUILD_SYNC && b->nold > 0)
             rc = se_fail(err, SE_INVALID,
@@ -578,7 +580,7 @@ int build_index(const char *dir, input_reader *in, const build_options *opt_in, 
     int created = 0, lock = -1;
     int rc = index_dir_prepare(dir, &created, err);
     if (rc != SE_OK) return rc;
-    rc = index_lock_acquire(dir, &lock, err);
+    if (!opt.lock_held) rc = index_lock_acquire(dir, &lock, err);
     if (rc != SE_OK) {
         if (created) rmdir(dir);
         return rc;
@@ -633,7 +635,7 @@ int build_index(const char *dir, input_reader *in, const build_options *opt_in, 
         st->live_docs += current->segments[i].ndocs - current->segments[i].ndeleted;
     int keep_dir = current->generation > 0;
     manifest_free(current);
-    if (!keep_dir && created) {
+    if (!keep_dir && created && !opt.lock_held) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, INDEX_LOCK_NAME);
         unlink(path);

@@ -84,10 +84,20 @@ typedef struct build_options {
     /* Called for each id of delete_ids the index does not hold; may be NULL. */
     void (*not_found)(void *ctx, const char *id);
     void *not_found_ctx;
+    /* Documents from the caller instead of an input reader (used when `in`
+     * is NULL; may be NULL): returns 1 with *doc filled (valid UTF-8, valid
+     * until the next call), 0 at the end, or a negative SE_ code with the
+     * message in *err. */
+    int (*next_document)(void *ctx, input_doc *doc, se_error *err);
+    void *next_document_ctx;
+    /* The caller already holds dir's writer lock (index_lock_acquire) and
+     * releases it itself; build_index neither takes nor releases it. */
+    int lock_held;
 } build_options;
 
-/* `in` may be NULL (only deletions and merges).  Returns SE_OK or an error
- * with the message in *err; *st is filled in either case. */
+/* `in` may be NULL (documents from opt->next_document, or only deletions
+ * and merges).  Returns SE_OK or an error with the message in *err; *st is
+ * filled in either case. */
 int build_index(const char *dir, input_reader *in, const build_options *opt, build_stats *st,
                 se_error *err);
 

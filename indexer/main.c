@@ -242,6 +242,7 @@ int main(int argc, char **argv)
                                          {"merge-factor", required_argument, 0, 'F'},
                                          {0, 0, 0, 0}};
     int ch;
+    argv[0] = (char *)progname; /* getopt's own messages: "index: ..." like ours */
     while ((ch = getopt_long(argc, argv, "i:m:qhV", opts, NULL)) != -1) {
         switch (ch) {
         case 'i':
@@ -332,7 +333,7 @@ int main(int argc, char **argv)
         rc =
             input_open(&in, (const char *const *)argv + optind, (size_t)(argc - optind), &io, &err);
     if (rc != SE_OK) {
-        fprintf(stderr, "%s: error: %s\n", progname, err.msg);
+        fprintf(stderr, "%s: %s\n", progname, err.msg);
         fprintf(stderr, "%s: nothing was committed; the index in %s is unchanged\n", progname, dir);
         return exit_code_for(rc, 1);
     }
@@ -358,7 +359,7 @@ int main(int argc, char **argv)
     if (c.tty && !c.quiet) fputs("\r\033[K", stderr);
     if (rc != SE_OK) {
         int phase_input = st.input_error;
-        fprintf(stderr, "%s: error: %s\n", progname, err.msg);
+        fprintf(stderr, "%s: %s\n", progname, err.msg);
         if (st.commit_unknown)
             fprintf(stderr,
                     "%s: generation %llu is in place, but a crash before the directory is synced "

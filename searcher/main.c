@@ -555,6 +555,7 @@ int main(int argc, char **argv)
                                          {"threads", required_argument, 0, 'T'},
                                          {0, 0, 0, 0}};
     int ch;
+    argv[0] = (char *)progname; /* getopt's own messages: "search: ..." like ours */
     while ((ch = getopt_long(argc, argv, "i:k:hV", opts, NULL)) != -1) {
         char *end;
         switch (ch) {

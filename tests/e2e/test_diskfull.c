@@ -215,7 +215,7 @@ static void expect_write_failure(const run_result *r, const char *dir, const cha
                                  size_t cap)
 {
     EXPECT_EXIT(r, 5, what);
-    EXPECT_STDERR_HAS(r, "index: error: ", what);
+    EXPECT_STDERR_HAS(r, "index: ", what);
     EXPECT_STDERR_HAS(r, "nothing was committed", what);
     char prefix[4200];
     snprintf(prefix, sizeof prefix, "%s/", dir);

@@ -24,6 +24,12 @@
  * failure is SE_NOMEM and an unfailed run gives the same hits as the
  * reference run.
  *
+ * The library: a writer session (open, add, replace, delete, commit, close)
+ * and a reader session (open, search, every hit with its snippet) through
+ * include/libsearch.h: each failure is SRCH_NOMEM (or SRCH_IO, as above)
+ * with a message, the index is the previous or the committed generation,
+ * and an unfailed reader session prints exactly the reference hits.
+ *
  * Leaks: `make asan` runs this under LeakSanitizer, which fails the test
  * binary if any failure path leaks.
  */
@@ -36,6 +42,7 @@
 #include <criterion/criterion.h>
 
 #include "common/index.h"
+#include "include/libsearch.h"
 #include "indexer/build.h"
 #include "indexer/input.h"
 #include "indexer/verify.h"
@@ -322,4 +329,144 @@ Test(alloc_faults, every_allocation_of_a_search)
     }
     printf("alloc_faults: search: %llu allocations, %llu failed cleanly\n",
            (unsigned long long)total, (unsigned long long)failures);
+}
+
+/* ---- the public API (include/libsearch.h) over the same machinery ---- */
+
+/* A writer session: open, three replacements and three additions, one
+ * deletion, commit, close.  The message of a failure must not be empty. */
+static int api_write(const char *dir, srch_commit_info *info)
+{
+    memset(info, 0, sizeof *info);
+    srch_writer *w = NULL;
+    int rc = srch_writer_open(&w, dir);
+    for (uint32_t i = 13; i < 19 && rc == SRCH_OK; i++) {
+        char id[16], text[96];
+        snprintf(id, sizeof id, "d%u", i);
+        snprintf(text, sizeof text, "river stone api copy %u of the bridge market", i);
+        rc = srch_writer_add(w, id, "api", text);
+    }
+    if (rc == SRCH_OK) rc = srch_writer_delete(w, "d4");
+    if (rc == SRCH_OK) rc = srch_writer_commit(w, info);
+    if (rc != SRCH_OK)
+        cr_assert_neq(srch_writer_errmsg(w)[0], 0, "status %d without a message", rc);
+    srch_writer_close(w);
+    return rc;
+}
+
+/* A reader session: open, search, every hit with its snippet, into out. */
+static int api_read(const char *dir, char *out, size_t cap)
+{
+    static const char *const queries[] = {"river", "\"stone api\" OR market", "police -river"};
+    out[0] = 0;
+    srch_index *ix = NULL;
+    srch_search *s = NULL;
+    int rc = srch_index_open(&ix, dir);
+    if (rc == SRCH_OK) rc = srch_search_new(&s, ix);
+    for (size_t q = 0; q < 3 && rc == SRCH_OK; q++) {
+        rc = srch_search_run(s, queries[q], NULL);
+        srch_hit h;
+        int got;
+        while (rc == SRCH_OK && (got = srch_search_next(s, &h)) != 0) {
+            if (got < 0) {
+                rc = got;
+                break;
+            }
+            size_t len = strlen(out);
+            snprintf(out + len, cap - len, "%s %.6f %s|", h.id, h.score, h.snippet);
+        }
+    }
+    /* srch_search_new has no handle to leave a message in when it fails:
+     * its code says everything. */
+    if (rc != SRCH_OK && (s || rc != SRCH_NOMEM || srch_index_generation(ix) == 0)) {
+        const char *msg = s ? srch_search_errmsg(s) : srch_index_errmsg(ix);
+        cr_assert_neq(msg[0], 0, "status %d without a message (%s)", rc,
+                      s ? "search" : "index open");
+    }
+    srch_search_free(s);
+    srch_index_close(ix);
+    return rc;
+}
+
+Test(alloc_faults, every_allocation_of_the_library_api)
+{
+    char pristine[4096], dir[4096], base[4096];
+    path(pristine, sizeof pristine, "pristine");
+    path(dir, sizeof dir, "index");
+    path(base, sizeof base, "base.jsonl");
+    write_jsonl(base, 0, 16, "first");
+    se_error err = {0};
+    build_stats st;
+    build_options bo0 = {0};
+    cr_assert_eq(run_build(pristine, base, &bo0, &st, &err), SE_OK, "%s", err.msg);
+    char *before = fs_dir_listing(pristine, g_lock_only);
+    cr_assert_not_null(before);
+
+    copy_dir(pristine, dir);
+    srch_commit_info info;
+    arm(UINT64_MAX);
+    int rc = api_write(dir, &info);
+    uint64_t write_total = g_count;
+    disarm();
+    cr_assert_eq(rc, SRCH_OK);
+    cr_assert_eq(info.documents, 18, "16 + 3 new - 1 deleted");
+    static char want[65536], got[65536];
+    arm(UINT64_MAX);
+    rc = api_read(dir, want, sizeof want);
+    uint64_t read_total = g_count;
+    disarm();
+    cr_assert_eq(rc, SRCH_OK);
+    cr_assert_neq(want[0], 0);
+
+    uint64_t write_failures = 0, read_failures = 0;
+    for (uint64_t n = 1; n <= write_total + 1; n++) {
+        copy_dir(pristine, dir);
+        arm(n);
+        rc = api_write(dir, &info);
+        int failed = g_failed;
+        disarm();
+        if (!failed) {
+            cr_assert_eq(rc, SRCH_OK, "no failure injected at %llu", (unsigned long long)n);
+            break;
+        }
+        if (rc != SRCH_OK) {
+            cr_assert(rc == SRCH_NOMEM || rc == SRCH_IO, "allocation %llu: status %d",
+                      (unsigned long long)n, rc);
+            write_failures++;
+        }
+        if (rc == SRCH_OK || info.committed) {
+            index_description d;
+            cr_assert_eq(index_verify(dir, &d, &err), SE_OK, "allocation %llu: %s",
+                         (unsigned long long)n, err.msg);
+            cr_assert_eq(d.documents, 18, "allocation %llu", (unsigned long long)n);
+        } else {
+            char *after = fs_dir_listing(dir, g_lock_only);
+            cr_assert_not_null(after);
+            cr_assert_str_eq(after, before, "allocation %llu: the index changed",
+                             (unsigned long long)n);
+            free(after);
+        }
+    }
+
+    copy_dir(pristine, dir);
+    cr_assert_eq(api_write(dir, &info), SRCH_OK);
+    for (uint64_t n = 1; n <= read_total + 1; n++) {
+        arm(n);
+        rc = api_read(dir, got, sizeof got);
+        int failed = g_failed;
+        disarm();
+        if (!failed || rc == SRCH_OK) {
+            cr_assert_eq(rc, SRCH_OK, "allocation %llu", (unsigned long long)n);
+            cr_assert_str_eq(got, want, "allocation %llu", (unsigned long long)n);
+            if (!failed) break;
+            continue;
+        }
+        cr_assert_eq(rc, SRCH_NOMEM, "allocation %llu: status %d", (unsigned long long)n, rc);
+        read_failures++;
+    }
+    free(before);
+    printf("alloc_faults: library: writer session %llu allocations (%llu failed cleanly), reader "
+           "session %llu allocations (%llu failed cleanly)\n",
+           (unsigned long long)write_total, (unsigned long long)write_failures,
+           (unsigned long long)read_total, (unsigned long long)read_failures);
 }
