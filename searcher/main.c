@@ -521,7 +521,8 @@ int main(int argc, char **argv)
         return exit_for(rc);
     }
     rc = searcher_new(&c.s, c.ix, &err);
-    if (rc == SE_OK && analyzer_new(&c.an) != SE_OK) rc = se_fail(&err, SE_NOMEM, "out of memory");
+    if (rc == SE_OK && analyzer_new_with(&c.an, c.ix->man.analysis) != SE_OK)
+        rc = se_fail(&err, SE_NOMEM, "out of memory");
     if (rc != SE_OK) {
         fprintf(stderr, "%s: %s\n", progname, err.msg);
         searcher_free(c.s);

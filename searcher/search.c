@@ -150,7 +150,7 @@ int searcher_new(searcher **out, const index_reader *ix, se_error *err)
 {
     searcher *s = calloc(1, sizeof *s);
     if (!s) return se_fail(err, SE_NOMEM, "out of memory");
-    if (analyzer_new(&s->an) != SE_OK) {
+    if (analyzer_new_with(&s->an, ix->man.analysis) != SE_OK) {
         free(s);
         return se_fail(err, SE_NOMEM, "cannot create the analyzer");
     }
@@ -176,6 +176,8 @@ const search_highlight *searcher_highlight(const searcher *s)
 
 typedef struct plan_ctx {
     searcher *s;
+    int split_words;   /* literal mode: a word's terms count separately */
+    query_occur words; /* ... as this clause, for a query of one word */
     size_t nterms;
     se_error *err;
     int rc;
@@ -266,10 +268,65 @@ static int fold_repeat(pnode *n, pnode *c, query_occur occ)
     return 0;
 }
 
+/* Add clause c to n (capacity *cap): a repeat is folded into its first
+ * occurrence; in literal mode a word that analysed into several terms adds
+ * each term as a clause of its own instead of a phrase. */
+static int plan_add(plan_ctx *pc, pnode *n, size_t *cap, pnode *c, query_occur occ)
+{
+    searcher *s = pc->s;
+    size_t parts = c->kind == P_PHRASE && pc->split_words ? c->nterms : 1;
+    for (size_t i = 0; i < parts; i++) {
+        pnode *t = c;
+        if (parts > 1) {
+            int64_t df = index_doc_freq(s->ix, c->terms[i], strlen(c->terms[i]), pc->err);
+            if (df < 0) return pc->rc = (int)df;
+            t = arena_zalloc(&s->ar, sizeof *t);
+            if (!t) return pc->rc = se_fail(pc->err, SE_NOMEM, "out of memory");
+            t->kind = P_TERM;
+            t->nterms = 1;
+            t->terms = &c->terms[i];
+            t->offsets = &c->offsets[0]; /* 0 */
+            t->idf = (float)bm25_idf(&s->model, (uint64_t)df);
+            t->weight = 1;
+            t->absent = df == 0;
+        }
+        if (fold_repeat(n, t, occ)) continue;
+        if (n->nch == *cap) {
+            pnode **ch = arena_alloc(&s->ar, 2 * *cap * sizeof *ch);
+            query_occur *o = arena_alloc(&s->ar, 2 * *cap * sizeof *o);
+            if (!ch || !o) return pc->rc = se_fail(pc->err, SE_NOMEM, "out of memory");
+            memcpy(ch, n->ch, *cap * sizeof *ch);
+            memcpy(o, n->occ, *cap * sizeof *o);
+            n->ch = ch;
+            n->occ = o;
+            *cap *= 2;
+        }
+        n->ch[n->nch] = t;
+        n->occ[n->nch] = occ;
+        n->nch++;
+    }
+    return SE_OK;
+}
+
 static pnode *plan_node(plan_ctx *pc, const query_node *q)
 {
     searcher *s = pc->s;
-    if (q->kind == QUERY_WORD) return plan_leaf(pc, q->words[0], strlen(q->words[0]));
+    if (q->kind == QUERY_WORD) {
+        pnode *leaf = plan_leaf(pc, q->words[0], strlen(q->words[0]));
+        if (!leaf || leaf->kind != P_PHRASE || !pc->split_words) return leaf;
+        /* a literal query of one word that splits: its terms, as clauses */
+        size_t cap = leaf->nterms;
+        pnode *n = arena_zalloc(&s->ar, sizeof *n);
+        if (n) n->ch = arena_alloc(&s->ar, cap * sizeof *n->ch);
+        if (n) n->occ = arena_alloc(&s->ar, cap * sizeof *n->occ);
+        if (!n || !n->ch || !n->occ) {
+            pc->rc = se_fail(pc->err, SE_NOMEM, "out of memory");
+            return NULL;
+        }
+        n->kind = P_BOOL;
+        if (plan_add(pc, n, &cap, leaf, pc->words) != SE_OK) return NULL;
+        return n->nch == 1 ? n->ch[0] : n;
+    }
     if (q->kind == QUERY_PHRASE) {
         /* Join the words with spaces and analyse them as one text, so the
          * positions come out consecutive. */
@@ -289,24 +346,24 @@ static pnode *plan_node(plan_ctx *pc, const query_node *q)
         }
         return plan_leaf(pc, joined, at);
     }
+    size_t cap = q->nclauses + 1;
     pnode *n = arena_zalloc(&s->ar, sizeof *n);
-    if (n) n->ch = arena_alloc(&s->ar, (q->nclauses + 1) * sizeof *n->ch);
-    if (n) n->occ = arena_alloc(&s->ar, (q->nclauses + 1) * sizeof *n->occ);
+    if (n) n->ch = arena_alloc(&s->ar, cap * sizeof *n->ch);
+    if (n) n->occ = arena_alloc(&s->ar, cap * sizeof *n->occ);
     if (!n || !n->ch || !n->occ) {
         pc->rc = se_fail(pc->err, SE_NOMEM, "out of memory");
         return NULL;
     }
     n->kind = P_BOOL;
-    size_t positive = 0, negative = 0;
     for (size_t i = 0; i < q->nclauses; i++) {
         pnode *c = plan_node(pc, q->clauses[i].node);
         if (!c) return NULL;
         if (c->kind == P_NONE) continue;
-        if (fold_repeat(n, c, q->clauses[i].occur)) continue;
-        n->ch[n->nch] = c;
-        n->occ[n->nch] = q->clauses[i].occur;
-        n->nch++;
-        if (q->clauses[i].occur == QUERY_MUST_NOT)
+        if (plan_add(pc, n, &cap, c, q->clauses[i].occur) != SE_OK) return NULL;
+    }
+    size_t positive = 0, negative = 0;
+    for (size_t i = 0; i < n->nch; i++) {
+        if (n->occ[i] == QUERY_MUST_NOT)
             negative++;
         else
             positive++;
@@ -970,7 +1027,11 @@ int searcher_run(searcher *s, const char *query, size_t len, const search_option
     query_node *q;
     rc = query_parse(query, len, &qo, &q, err);
     if (rc != SE_OK) return rc;
-    plan_ctx pc = {.s = s, .err = err, .rc = SE_OK};
+    plan_ctx pc = {.s = s,
+                   .split_words = opt->literal,
+                   .words = opt->default_and ? QUERY_MUST : QUERY_SHOULD,
+                   .err = err,
+                   .rc = SE_OK};
     s->plan = NULL;
     pnode *plan = plan_node(&pc, q);
     query_free(q);
