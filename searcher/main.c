@@ -233,11 +233,7 @@ static int print_hits(cli *c, const char *qid, const char *query, const search_r
                 }
                 double sum = 0;
                 for (size_t e = 0; e < n && e < EXPLAIN_MAX; e++) sum += c->why[e].contribution;
-                printf("    score %.4f = sum of (BM25 %s, k1 %.2f, b %.2f", sum,
-                       bm25_variant_name(c->so.variant), (double)c->so.k1, (double)c->so.b);
-                if (c->so.variant == BM25_L || c->so.variant == BM25_PLUS)
-                    printf(", delta %.2f", (double)c->so.delta);
-                printf("%s):\n", c->so.lucene_norms ? ", Lucene norms" : "");
+                printf("    score %.4f = sum of:\n", sum);
                 for (size_t e = 0; e < n && e < EXPLAIN_MAX; e++) {
                     const search_explain_term *t = &c->why[e];
                     printf("      %.4f  %s ", (double)t->contribution,
@@ -245,6 +241,11 @@ static int print_hits(cli *c, const char *qid, const char *query, const search_r
                     safe_text(stdout, t->text, strlen(t->text), 0);
                     printf(": idf %.4f, tf %u, dl %u, avgdl %.2f", (double)t->idf, t->tf, t->dl,
                            t->avgdl);
+                    printf(", k1 %.2f, b %.2f, %s", (double)c->so.k1, (double)c->so.b,
+                           bm25_variant_name(c->so.variant));
+                    if (c->so.variant == BM25_L || c->so.variant == BM25_PLUS)
+                        printf(" delta %.2f", (double)c->so.delta);
+                    if (c->so.lucene_norms) printf(", Lucene lengths");
                     if (t->weight != 1) printf(", x %g (repeated in the query)", (double)t->weight);
                     printf("\n");
                 }
