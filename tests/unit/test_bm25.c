@@ -670,3 +670,77 @@ Test(bm25, ties_across_segments)
     cr_assert(fabs(h[0].score - 0.165083) < TOL, "%.7f", h[0].score);
     index_close(ix);
 }
+
+/* ------------------------------------------------------------- analysis */
+
+/* Index jsonl into g_tmp/<name> with these build options; returns the
+ * status (message in err). */
+static int build_with(const char *name, const char *jsonl, const build_options *bo, se_error *err)
+{
+    char src[PATH_MAX];
+    snprintf(src, sizeof src, "%s/%s.jsonl", g_tmp, name);
+    FILE *f = fopen(src, "w");
+    cr_assert_not_null(f);
+    fputs(jsonl, f);
+    cr_assert_eq(fclose(f), 0);
+    const char *paths[] = {src};
+    input_options io = {0};
+    input_reader *in;
+    cr_assert_eq(input_open(&in, paths, 1, &io, err), SE_OK, "%s", err->msg);
+    build_stats st;
+    int rc = build_index(P(name), in, bo, &st, err);
+    input_close(in);
+    return rc;
+}
+
+/*
+ * The index records its analyzer settings and the searcher analyses queries
+ * with them: with stop words dropped, "the" is in no document and scores
+ * nothing.  Collection D: d1 "the cat", d2 "the dog"; N = 2, lengths 1 and 1
+ * (stop words take no length), avgdl 1; idf(cat) = ln(1 + 1.5 / 1.5) = ln 2
+ * = 0.693147; k1 = 1.2, b = 0.75: d1 = 0.693147 / (1 + 1.2) = 0.315067.
+ * Another analyzer for an existing index needs a rebuild.
+ */
+Test(bm25, index_analysis)
+{
+    static const char docs[] = "{\"id\": \"d1\", \"text\": \"the cat\"}\n"
+                               "{\"id\": \"d2\", \"text\": \"the dog\"}\n";
+    se_error err = {0};
+    build_options bo = {.analysis_given = 1, .analysis = ANALYZER_STOPWORDS};
+    cr_assert_eq(build_with("d", docs, &bo, &err), SE_OK, "%s", err.msg);
+    index_reader *ix;
+    cr_assert_eq(index_open(&ix, P("d"), &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(ix->man.analysis, ANALYZER_STOPWORDS);
+    cr_assert_eq(ix->total_len, 2);
+    search_options o = {.k1 = 1.2f, .b = 0.75f};
+    const char *ids[] = {"d1"};
+    const double scores[] = {0.315067};
+    expect_opt(ix, "the cat", o, 1, ids, scores);
+    expect_opt(ix, "the", o, 0, NULL, NULL);
+    index_close(ix);
+
+    /* another analyzer without a rebuild: refused, nothing changes */
+    bo.analysis = ANALYZER_PORTER;
+    cr_assert_eq(build_with("d", docs, &bo, &err), SE_INVALID);
+    cr_assert_not_null(strstr(err.msg, "english-stop"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "--rebuild"), "%s", err.msg);
+    /* an update without a choice keeps the index's */
+    build_options keep = {0};
+    cr_assert_eq(build_with("d", "{\"id\": \"d3\", \"text\": \"the fish\"}\n", &keep, &err), SE_OK,
+                 "%s", err.msg);
+    cr_assert_eq(index_open(&ix, P("d"), &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(ix->man.analysis, ANALYZER_STOPWORDS);
+    cr_assert_eq(ix->total_len, 3);
+    index_close(ix);
+    /* a rebuild may change it; a new index gets the default */
+    bo.mode = BUILD_REBUILD;
+    cr_assert_eq(build_with("d", docs, &bo, &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(index_open(&ix, P("d"), &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(ix->man.analysis, ANALYZER_PORTER);
+    cr_assert_eq(ix->total_len, 4);
+    index_close(ix);
+    cr_assert_eq(build_with("e", docs, &keep, &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(index_open(&ix, P("e"), &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(ix->man.analysis, BUILD_DEFAULT_ANALYSIS);
+    index_close(ix);
+}
