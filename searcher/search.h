@@ -2,11 +2,12 @@
  * search.h - ranked retrieval over an open index.
  *
  * searcher_run parses a query (query.h), analyses its words with the same
- * analyzer as the indexer, and evaluates it segment by segment, document at
+ * analyzer settings as the index (its manifest's), and evaluates it segment by segment, document at
  * a time, into a top-k heap:
  *   - a word is a term; a word that analyses into several terms, and a
  *     quoted phrase, match only where the terms stand at consecutive
- *     positions (after stemming);
+ *     positions (after stemming); with `literal` such a word is its terms,
+ *     each a clause of its own;
  *   - BM25 scores every matching term and phrase and adds them up, by
  *     default Lucene's variant
  *       idf * tf / (tf + k1 * (1 - b + b * dl / avgdl)),
@@ -50,7 +51,9 @@ typedef struct search_options {
     float delta;          /* bm25l / bm25plus: see BM25_DEFAULT_DELTA_* */
     int lucene_norms;     /* document lengths rounded as Lucene's one-byte norms */
     int default_and;      /* juxtaposed words are all required (--and) */
-    int literal;          /* the query is plain words: no operators, quotes or parentheses */
+    int literal;          /* the query is plain words: no operators, quotes or parentheses,
+                             and a word the analyzer splits (IL-6) gives one clause per term
+                             instead of a phrase */
     int exhaustive;       /* score every match (exact `matches`); otherwise dynamic pruning
                              may skip documents that cannot reach the top k */
 } search_options;
