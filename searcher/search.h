@@ -1,9 +1,9 @@
 /*
  * search.h - ranked retrieval over an open index.
  *
- * searcher_run parses a query (query.h), analyses its words with the same
- * analyzer settings as the index (its manifest's), and evaluates it segment by segment, document at
- * a time, into a top-k heap:
+ * searcher_run parses a query (query.h), analyses its words with the
+ * analyzer settings of the index (its manifest's), and evaluates it segment
+ * by segment, document at a time, into a top-k heap:
  *   - a word is a term; a word that analyses into several terms, and a
  *     quoted phrase, match only where the terms stand at consecutive
  *     positions (after stemming); with `literal` such a word is its terms,
