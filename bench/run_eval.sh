@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # run_eval.sh - the ranking evaluation behind bench/EVAL.md (`make eval`).
 #
-# Indexes BEIR SciFact and Cranfield, runs every judged query of each split
-# through bin/search (top 1000, --literal) and through the SQLite FTS5 peer
-# (bench/peers/fts5_run), evaluates each run with bin/eval, and prints a
-# Markdown table of the results.  Everything it writes goes under $OUT.
+# 1. Candidate settings on SciFact's *train* split only (where the defaults
+#    are chosen): each analyzer of `bin/index --analyzer` with the default
+#    BM25, then on the default index every BM25 variant, a few k1/b pairs
+#    and Lucene's rounded lengths -> $OUT/train-candidates.md.
+# 2. The defaults on every split of SciFact and on Cranfield, beside the
+#    SQLite FTS5 peer (bench/peers/fts5_run) -> $OUT/summary.md.
+# Every judged query is run through bin/search (top 1000, --literal) and
+# each run evaluated with bin/eval.  Everything it writes goes under $OUT.
 #
 # Environment (the Makefile sets them): BINDIR (bin/index, bin/search,
 # bin/eval), TOOLDIR (beir_batch, fts5_run), DATA (the shared data folder),
-# OUT (default bench/out/eval), K1 and B (default 1.2 and 0.75).
+# OUT (default bench/out/eval), K1 and B (default 1.2 and 0.75: bin/search's
+# defaults).  Indexes are built with bin/index's default analyzer (porter).
 set -euo pipefail
 
 BINDIR=${BINDIR:-bin}
@@ -40,6 +45,51 @@ for set in scifact cranfield; do
     # are empty and skipped (they cannot match any query anyway).
     "$BINDIR/index" -q -i "$OUT/$set.index" "$DATA/$set/corpus.jsonl" || [ $? -eq 1 ]
 done
+# The other analyzers, for the train comparison.
+for a in english english-stop porter-stop; do
+    echo "== indexing scifact, --analyzer $a" >&2
+    rm -rf "$OUT/scifact-$a.index"
+    "$BINDIR/index" -q --analyzer "$a" -i "$OUT/scifact-$a.index" "$DATA/scifact/corpus.jsonl"
+done
+
+# ---- 1. candidates on SciFact train ----
+train_qrels="$DATA/scifact/qrels/train.tsv"
+"$TOOLDIR/beir_batch" "$DATA/scifact/queries.jsonl" "$train_qrels" > "$OUT/scifact-train.queries.tsv"
+# "label|index|bin/search options" (the first one is the default)
+CANDIDATES=(
+    "porter (default), lucene k1=1.2 b=0.75|scifact|"
+    "english|scifact-english|"
+    "english-stop|scifact-english-stop|"
+    "porter-stop|scifact-porter-stop|"
+    "porter, robertson|scifact|--bm25 robertson"
+    "porter, atire|scifact|--bm25 atire"
+    "porter, bm25l delta=0.5|scifact|--bm25 bm25l"
+    "porter, bm25plus delta=1|scifact|--bm25 bm25plus"
+    "porter, --lucene-norms|scifact|--lucene-norms"
+    "porter, k1=0.9 b=0.4|scifact|--k1 0.9 --b 0.4"
+    "porter, k1=0.9 b=0.75|scifact|--k1 0.9 --b 0.75"
+    "porter, k1=1.2 b=0.6|scifact|--k1 1.2 --b 0.6"
+    "porter, k1=1.2 b=0.9|scifact|--k1 1.2 --b 0.9"
+    "porter, k1=1.5 b=0.75|scifact|--k1 1.5 --b 0.75"
+)
+candidates="$OUT/train-candidates.md"
+{
+    echo "| SciFact train (809 q) | nDCG@10 | MAP@1000 | R@100 | R@1000 | P@10 | MRR@10 |"
+    echo "|---|---|---|---|---|---|---|"
+} > "$candidates"
+i=0
+for c in "${CANDIDATES[@]}"; do
+    IFS='|' read -r label index flags <<< "$c"
+    i=$((i + 1))
+    echo "== train candidate $i: $label" >&2
+    # shellcheck disable=SC2086 # flags are words
+    "$BINDIR/search" -i "$OUT/$index.index" --batch "$OUT/scifact-train.queries.tsv" \
+        --format trec -k 1000 --literal $flags --tag "c$i" > "$OUT/train-c$i.trec"
+    "$BINDIR/eval" -q "$train_qrels" "$OUT/train-c$i.trec" > "$OUT/train-c$i.eval"
+    row "$label" "$OUT/train-c$i.eval" >> "$candidates"
+done
+cat "$candidates"
+echo
 
 summary="$OUT/summary.md"
 {
@@ -61,7 +111,7 @@ for pair in "${SPLITS[@]}"; do
 
     "$BINDIR/search" -i "$OUT/$set.index" --batch "$OUT/$name.queries.tsv" --format trec \
         -k 1000 --literal --k1 "$K1" --b "$B" --tag bm25 > "$OUT/$name.bm25.trec"
-    evaluate "$name, bin/search BM25 k1=$K1 b=$B" "$qrels" "$OUT/$name.bm25.trec" "$name.bm25"
+    evaluate "$name, bin/search defaults (porter, BM25 lucene k1=$K1 b=$B)" "$qrels" "$OUT/$name.bm25.trec" "$name.bm25"
 
     # Anserini's BEIR settings, to set beside its published SciFact figures.
     if [ "$name" = scifact-test ]; then

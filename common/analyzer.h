@@ -18,6 +18,16 @@
  *    lower-case, accent-free terms.
  *  - Stemming: Snowball "english" through libstemmer.
  *  - Stop words are kept (phrase queries need them).
+ *
+ * Those are the defaults (ANALYZER_DEFAULT = 0).  An index records the
+ * settings it was built with (MANIFEST header), as a u32 of these bits:
+ *  - ANALYZER_STOPWORDS: the stop words listed in analyzer.c are dropped
+ *    after folding; each still takes its position, so a phrase keeps its
+ *    gaps ("university of london" matches "university in london").
+ *  - ANALYZER_PORTER: libstemmer's "porter" (Porter's original algorithm)
+ *    instead of "english" (Porter2).
+ * Settings have names for the command line: "english" (0), "english-stop",
+ * "porter", "porter-stop".
  *  - Tokens longer than ANALYZER_MAX_TERM_BYTES after folding are skipped and
  *    counted, but still take a position, so a phrase never matches across them.
  *
@@ -50,9 +60,22 @@ typedef struct analyzer_stats {
     uint64_t invalid_utf8; /* invalid byte sequences seen */
 } analyzer_stats;
 
-/* Create an analyzer.  Returns SE_OK, SE_NOMEM, or SE_INVALID if libstemmer
- * has no English stemmer. */
+#define ANALYZER_DEFAULT   0u
+#define ANALYZER_STOPWORDS 0x1u
+#define ANALYZER_PORTER    0x2u
+#define ANALYZER_KNOWN     (ANALYZER_STOPWORDS | ANALYZER_PORTER)
+
+/* Create an analyzer with the default settings.  Returns SE_OK, SE_NOMEM,
+ * or SE_INVALID if libstemmer has no English stemmer. */
 int analyzer_new(analyzer **out);
+
+/* Create one with the given settings: SE_INVALID also for unknown bits. */
+int analyzer_new_with(analyzer **out, uint32_t settings);
+
+/* Settings by name ("english", "english-stop", "porter", "porter-stop"):
+ * SE_OK or SE_INVALID; and the name of settings (NULL if unknown). */
+int analyzer_settings_parse(const char *name, uint32_t *settings);
+const char *analyzer_settings_name(uint32_t settings);
 void analyzer_free(analyzer *a);
 
 /* Start analysing text[0..len).  The text is not copied: it must stay valid

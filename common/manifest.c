@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/analyzer.h"
 #include "common/fileio.h"
 
 #define SEG_RECORD (4 + 4 + 8 + 8 + SEG_NFILES * 16 + 32)
@@ -18,6 +19,7 @@ int manifest_encode(const manifest *m, uint8_t **buf, size_t *len, se_error *err
     // NOLINTNEXTLINE(bugprone-not-null-terminated-result): the magic has no NUL
     memcpy(b, MANIFEST_MAGIC, 8);
     fio_put32(b + 8, FIO_FORMAT_VERSION);
+    fio_put32(b + 12, m->analysis);
     uint8_t *p = b + FIO_HEADER_SIZE;
     fio_put64(p, m->generation);
     fio_put32(p + 8, m->next_segment);
@@ -68,6 +70,13 @@ static int decode(const uint8_t *buf, size_t len, const char *what, manifest *m,
     if (rc != SE_OK) return rc;
     size_t body = len - FIO_HEADER_SIZE - FIO_FOOTER_SIZE;
     const uint8_t *p = buf + FIO_HEADER_SIZE;
+    uint32_t analysis = fio_le32(buf + 12);
+    if (analysis & ~ANALYZER_KNOWN)
+        return se_fail(err, SE_FORMAT,
+                       "%s: the index was built with analysis settings 0x%x, which this program "
+                       "does not know",
+                       what, analysis);
+    m->analysis = analysis;
     if (body < FIXED) return se_fail(err, SE_CORRUPT, "%s: truncated", what);
     m->generation = fio_le64(p);
     m->next_segment = fio_le32(p + 8);

@@ -1,7 +1,9 @@
 /*
  * manifest.h - the commit point of an index: which segments make it up.
  *
- * <index>/MANIFEST is one framed file (fileio.h, magic "SEIXMANI"):
+ * <index>/MANIFEST is one framed file (fileio.h, magic "SEIXMANI"); the
+ * header word at offset 12 (reserved in other files) holds the analysis
+ * settings the index was built with (analyzer.h; 0 = the defaults):
  *   u64 generation        increases by one with every commit
  *   u32 next segment      number the next new segment will take
  *   u32 segment count
@@ -33,11 +35,13 @@ typedef struct manifest {
     uint64_t generation;
     uint32_t next_segment;
     uint32_t nsegments;
+    uint32_t analysis; /* analyzer settings (ANALYZER_*) of every segment */
     seg_meta *segments;
 } manifest;
 
 /* Read <dir>/MANIFEST.  SE_NOTFOUND when the directory has none, SE_CORRUPT
- * or SE_FORMAT when it fails validation, SE_IO, SE_NOMEM. */
+ * or SE_FORMAT when it fails validation (SE_FORMAT also for analysis
+ * settings this program does not know), SE_IO, SE_NOMEM. */
 int manifest_read(const char *dir, manifest *m, se_error *err);
 
 /* Serialise m into a malloc'd framed buffer. */

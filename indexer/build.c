@@ -128,6 +128,7 @@ typedef struct build_state {
     const build_options *opt;
     build_stats *st;
     analyzer *an;
+    uint32_t analysis; /* the settings of b->an, recorded in the manifest */
     inverter *inv;
     segment_writer *w; /* the open batch segment, or NULL */
     uint32_t w_target; /* its target */
@@ -544,6 +545,7 @@ static int update(build_state *b, input_reader *in, manifest *old, manifest *nex
     int changed = have || st->deleted || st->replaced || opt->mode == BUILD_REBUILD;
     if (!changed) return SE_OK;
     next->generation = b->new_gen;
+    next->analysis = b->analysis;
     next->next_segment = b->next_number;
     next->segments = calloc(b->nold + 1, sizeof *next->segments);
     if (!next->segments) return se_fail(err, SE_NOMEM, "out of memory");
@@ -602,7 +604,18 @@ int build_index(const char *dir, input_reader *in, const build_options *opt_in, 
         remove_unreferenced(dir, &old);
         b.next_number = old.next_segment;
         b.new_gen = old.generation + 1;
-        if (analyzer_new(&b.an) != SE_OK || inverter_new(&b.inv) != SE_OK)
+        /* An index keeps the analysis it was built with; only a rebuild (or
+         * the first run) may choose another. */
+        b.analysis = old.generation ? old.analysis : BUILD_DEFAULT_ANALYSIS;
+        if (opt.analysis_given && opt.analysis != b.analysis && old.generation &&
+            opt.mode != BUILD_REBUILD)
+            rc = se_fail(err, SE_INVALID,
+                         "%s was built with analyzer %s; changing it needs --rebuild", dir,
+                         analyzer_settings_name(b.analysis));
+        else if (opt.analysis_given)
+            b.analysis = opt.analysis;
+        if (rc == SE_OK &&
+            (analyzer_new_with(&b.an, b.analysis) != SE_OK || inverter_new(&b.inv) != SE_OK))
             rc = se_fail(err, SE_NOMEM, "out of memory");
     }
     if (rc == SE_OK) rc = update(&b, in, &old, &next, t0, err);

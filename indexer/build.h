@@ -37,10 +37,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/analyzer.h"
 #include "common/status.h"
 #include "indexer/input.h"
 
 #define BUILD_DEFAULT_MEMORY ((size_t)256 << 20)
+/* Analysis of a new index: Porter's stemmer, stop words kept ("porter";
+ * chosen on SciFact's train queries, see bench/EVAL.md). */
+#define BUILD_DEFAULT_ANALYSIS ANALYZER_PORTER
 
 enum build_mode { BUILD_UPDATE = 0, BUILD_SYNC, BUILD_REBUILD };
 
@@ -78,6 +82,12 @@ typedef struct build_options {
     int optimize;          /* merge into one segment without deletions at the end */
     int no_merge;          /* do not run the merge policy */
     unsigned merge_factor; /* 0 = MERGE_POLICY_FACTOR */
+    /* Analyzer settings (analyzer.h) for a new index or a rebuild.  Not
+     * given: an existing index keeps its own, a new one gets
+     * BUILD_DEFAULT_ANALYSIS; given and different from an existing index's
+     * without BUILD_REBUILD: SE_INVALID. */
+    int analysis_given;
+    uint32_t analysis;
     /* Called about twice a second while indexing; may be NULL. */
     void (*progress)(void *ctx, const build_stats *st);
     void *progress_ctx;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/analyzer.h"
 #include "common/index.h"
 #include "common/version.h"
 #include "indexer/build.h"
@@ -43,6 +44,8 @@ static void usage(FILE *out)
             "  -i, --index DIR      index directory (default: $SEARCH_INDEX, else ./index)\n"
             "      --sync           also delete the documents the inputs no longer hold\n"
             "      --rebuild        write the index from scratch from the inputs\n"
+            "      --analyzer NAME  analysis of a new or rebuilt index: porter (default),\n"
+            "                       porter-stop, english, english-stop (kept by the index)\n"
             "      --delete         the arguments are ids of documents to delete\n"
             "      --optimize       merge the index into one segment without deletions\n"
             "      --merge-factor N segments per level before a merge (2..32, default 10)\n"
@@ -224,6 +227,8 @@ int main(int argc, char **argv)
     int deleting = 0, optimize = 0, no_merge = 0;
     long merge_factor = 0;
     enum build_mode bmode = BUILD_UPDATE;
+    int analysis_given = 0;
+    uint32_t analysis = ANALYZER_DEFAULT;
     static const struct option opts[] = {{"index", required_argument, 0, 'i'},
                                          {"memory", required_argument, 0, 'm'},
                                          {"max-doc-mb", required_argument, 0, 'D'},
@@ -240,6 +245,7 @@ int main(int argc, char **argv)
                                          {"optimize", no_argument, 0, 'O'},
                                          {"no-merge", no_argument, 0, 'N'},
                                          {"merge-factor", required_argument, 0, 'F'},
+                                         {"analyzer", required_argument, 0, 'A'},
                                          {0, 0, 0, 0}};
     int ch;
     argv[0] = (char *)progname; /* getopt's own messages: "index: ..." like ours */
@@ -267,6 +273,15 @@ int main(int argc, char **argv)
             break;
         case 'x':
             deleting = 1;
+            break;
+        case 'A':
+            if (analyzer_settings_parse(optarg, &analysis) != SE_OK) {
+                fprintf(stderr,
+                        "%s: --analyzer takes english, english-stop, porter or porter-stop\n",
+                        progname);
+                return EXIT_USAGE;
+            }
+            analysis_given = 1;
             break;
         case 'O':
             optimize = 1;
@@ -343,6 +358,8 @@ int main(int argc, char **argv)
                         .optimize = optimize,
                         .no_merge = no_merge,
                         .merge_factor = (unsigned)merge_factor,
+                        .analysis_given = analysis_given,
+                        .analysis = analysis,
                         .progress = progress,
                         .progress_ctx = &c,
                         .not_found = not_found,

@@ -92,7 +92,8 @@ static int merge_once(const char *dir, manifest *m, const uint32_t *pick, size_t
 
     manifest next = {.generation = m->generation + 1,
                      .next_segment = m->next_segment + (have ? 1 : 0),
-                     .nsegments = m->nsegments - (uint32_t)npick + (uint32_t)have};
+                     .nsegments = m->nsegments - (uint32_t)npick + (uint32_t)have,
+                     .analysis = m->analysis};
     next.segments = calloc(next.nsegments ? next.nsegments : 1, sizeof *next.segments);
     if (!next.segments) {
         if (have) remove_segment(dir, merged.number);

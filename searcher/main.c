@@ -48,6 +48,11 @@ static void usage(FILE *out)
             "  -k N               number of hits (default 10, at most %d)\n"
             "      --k1 X         BM25 k1 (default %.2f)\n"
             "      --b X          BM25 b (default %.2f)\n"
+            "      --bm25 NAME    BM25 variant: lucene (default), robertson, atire, bm25l,\n"
+            "                     bm25plus\n"
+            "      --delta X      delta of bm25l (default %.1f) and bm25plus (default %.1f)\n"
+            "      --lucene-norms score with document lengths rounded as Lucene's one-byte\n"
+            "                     norms\n"
             "      --and          every word is required (default: any word)\n"
             "      --literal      the query is plain words: no operators, quotes, parentheses\n"
             "      --exhaustive   score every match (exact match count; no pruning)\n"
@@ -67,7 +72,8 @@ static void usage(FILE *out)
             "Exit status: 0 at least one hit (for --batch: all queries ran); 1 no hit;\n"
             "2 usage error or invalid query; 3 no index, or the index is damaged;\n"
             "4 out of memory or I/O error.\n",
-            progname, progname, SEARCH_MAX_K, (double)SEARCH_DEFAULT_K1, (double)SEARCH_DEFAULT_B);
+            progname, progname, SEARCH_MAX_K, (double)SEARCH_DEFAULT_K1, (double)SEARCH_DEFAULT_B,
+            (double)BM25_DEFAULT_DELTA_L, (double)BM25_DEFAULT_DELTA_PLUS);
 }
 
 #define EXPLAIN_MAX 1024 /* contributions shown per hit */
@@ -203,9 +209,10 @@ static int print_hits(cli *c, FILE *out, const char *qid, const char *query, con
                     fprintf(out, "%s{\"%s\":", e ? "," : "", t->phrase ? "phrase" : "term");
                     json_string(out, t->text, strlen(t->text));
                     fprintf(out,
-                            ",\"idf\":%.6f,\"tf\":%u,\"dl\":%u,\"avgdl\":%.4f,"
+                            ",\"idf\":%.6f,\"weight\":%g,\"tf\":%u,\"dl\":%u,\"avgdl\":%.4f,"
                             "\"contribution\":%.6f}",
-                            (double)t->idf, t->tf, t->dl, t->avgdl, (double)t->contribution);
+                            (double)t->idf, (double)t->weight, t->tf, t->dl, t->avgdl,
+                            (double)t->contribution);
                 }
                 fprintf(out, "]");
             }
@@ -237,9 +244,16 @@ static int print_hits(cli *c, FILE *out, const char *qid, const char *query, con
                     fprintf(out, "      %.4f  %s ", (double)t->contribution,
                             t->phrase ? "phrase" : "term");
                     safe_text(out, t->text, strlen(t->text), 0);
-                    fprintf(out, ": idf %.4f, tf %u, dl %u, avgdl %.2f, k1 %.2f, b %.2f\n",
-                            (double)t->idf, t->tf, t->dl, t->avgdl, (double)c->so.k1,
-                            (double)c->so.b);
+                    fprintf(out, ": idf %.4f, tf %u, dl %u, avgdl %.2f", (double)t->idf, t->tf,
+                            t->dl, t->avgdl);
+                    fprintf(out, ", k1 %.2f, b %.2f, %s", (double)c->so.k1, (double)c->so.b,
+                            bm25_variant_name(c->so.variant));
+                    if (c->so.variant == BM25_L || c->so.variant == BM25_PLUS)
+                        fprintf(out, " delta %.2f", (double)c->so.delta);
+                    if (c->so.lucene_norms) fprintf(out, ", Lucene lengths");
+                    if (t->weight != 1)
+                        fprintf(out, ", x %g (repeated in the query)", (double)t->weight);
+                    fprintf(out, "\n");
                 }
             }
         }
@@ -385,7 +399,7 @@ static batch_worker *batch_workers_new(cli *c, size_t n, se_error *err)
         w[i].c.an = NULL;
         seg_store_buffer_init(&w[i].c.store);
         int rc = searcher_new(&w[i].c.s, c->ix, err);
-        if (rc == SE_OK && analyzer_new(&w[i].c.an) != SE_OK)
+        if (rc == SE_OK && analyzer_new_with(&w[i].c.an, c->ix->man.analysis) != SE_OK)
             rc = se_fail(err, SE_NOMEM, "out of memory");
         if (rc != SE_OK) {
             batch_workers_free(w, i + 1);
@@ -537,23 +551,18 @@ int main(int argc, char **argv)
     c.snippets = 1;
     const char *batch = NULL, *color = "auto";
     size_t threads = 1;
-    static const struct option opts[] = {{"index", required_argument, 0, 'i'},
-                                         {"k1", required_argument, 0, '1'},
-                                         {"b", required_argument, 0, 'b'},
-                                         {"and", no_argument, 0, 'a'},
-                                         {"literal", no_argument, 0, 'l'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"exhaustive", no_argument, 0, 'E'},
-                                         {"explain", no_argument, 0, 'X'},
-                                         {"format", required_argument, 0, 'f'},
-                                         {"batch", required_argument, 0, 'B'},
-                                         {"tag", required_argument, 0, 't'},
-                                         {"no-snippets", no_argument, 0, 'n'},
-                                         {"color", required_argument, 0, 'c'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {"version", no_argument, 0, 'V'},
-                                         {"threads", required_argument, 0, 'T'},
-                                         {0, 0, 0, 0}};
+    int delta_given = 0;
+    static const struct option opts[] = {
+        {"index", required_argument, 0, 'i'},  {"k1", required_argument, 0, '1'},
+        {"b", required_argument, 0, 'b'},      {"and", no_argument, 0, 'a'},
+        {"literal", no_argument, 0, 'l'},      {"json", no_argument, 0, 'j'},
+        {"exhaustive", no_argument, 0, 'E'},   {"explain", no_argument, 0, 'X'},
+        {"format", required_argument, 0, 'f'}, {"batch", required_argument, 0, 'B'},
+        {"tag", required_argument, 0, 't'},    {"no-snippets", no_argument, 0, 'n'},
+        {"color", required_argument, 0, 'c'},  {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},      {"threads", required_argument, 0, 'T'},
+        {"bm25", required_argument, 0, 'M'},   {"delta", required_argument, 0, 'D'},
+        {"lucene-norms", no_argument, 0, 'N'}, {0, 0, 0, 0}};
     int ch;
     argv[0] = (char *)progname; /* getopt's own messages: "search: ..." like ours */
     while ((ch = getopt_long(argc, argv, "i:k:hV", opts, NULL)) != -1) {
@@ -586,6 +595,26 @@ int main(int argc, char **argv)
                 c.so.k1 = (float)v;
             break;
         }
+        case 'M':
+            if (bm25_variant_parse(optarg, &c.so.variant) != SE_OK) {
+                fprintf(stderr, "%s: --bm25 takes lucene, robertson, atire, bm25l or bm25plus\n",
+                        progname);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'D': {
+            double v = strtod(optarg, &end);
+            if (*optarg == 0 || *end || !(v >= 0 && v <= 100)) {
+                fprintf(stderr, "%s: --delta takes a number in [0, 100]\n", progname);
+                return EXIT_USAGE;
+            }
+            c.so.delta = (float)v;
+            delta_given = 1;
+            break;
+        }
+        case 'N':
+            c.so.lucene_norms = 1;
+            break;
         case 'a':
             c.so.default_and = 1;
             break;
@@ -650,6 +679,12 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    if (delta_given && c.so.variant != BM25_L && c.so.variant != BM25_PLUS) {
+        fprintf(stderr, "%s: --delta applies to --bm25 bm25l and bm25plus only\n", progname);
+        return EXIT_USAGE;
+    }
+    if (!delta_given)
+        c.so.delta = c.so.variant == BM25_L ? BM25_DEFAULT_DELTA_L : BM25_DEFAULT_DELTA_PLUS;
     if (strcmp(color, "always") == 0)
         c.color = 1;
     else if (strcmp(color, "never") == 0)
@@ -681,7 +716,8 @@ int main(int argc, char **argv)
         return exit_for(rc);
     }
     rc = searcher_new(&c.s, c.ix, &err);
-    if (rc == SE_OK && analyzer_new(&c.an) != SE_OK) rc = se_fail(&err, SE_NOMEM, "out of memory");
+    if (rc == SE_OK && analyzer_new_with(&c.an, c.ix->man.analysis) != SE_OK)
+        rc = se_fail(&err, SE_NOMEM, "out of memory");
     if (rc != SE_OK) {
         fprintf(stderr, "%s: %s\n", progname, err.msg);
         searcher_free(c.s);

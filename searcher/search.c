@@ -23,6 +23,7 @@
 
 #include "common/analyzer.h"
 #include "common/postings.h"
+#include "searcher/bm25.h"
 #include "searcher/query.h"
 
 #define MAX_QUERY_TERMS 4096
@@ -94,7 +95,8 @@ typedef struct pnode {
     char **terms;
     uint32_t *offsets;
     float idf;
-    int absent; /* some term occurs nowhere: matches nothing */
+    float weight; /* times the leaf occurs in its clause list (query term frequency) */
+    int absent;   /* some term occurs nowhere: matches nothing */
     /* P_BOOL */
     size_t nch;
     struct pnode **ch;
@@ -108,8 +110,8 @@ enum { IT_EMPTY, IT_TERM, IT_PHRASE, IT_AND, IT_OR };
 typedef struct iter {
     int kind;
     uint32_t doc;
-    uint64_t cost; /* estimated documents: orders conjunctions */
-    float idf;
+    uint64_t cost;            /* estimated documents: orders conjunctions */
+    bm25_term bt;             /* IT_TERM, IT_PHRASE: scoring constants */
     postings_cursor *pc;      /* IT_TERM */
     uint32_t max_tf, min_len; /* IT_TERM: the term's impact in this segment */
     /* IT_PHRASE */
@@ -141,13 +143,14 @@ struct searcher {
     /* the last query, for searcher_explain */
     const pnode *plan;
     search_options opt;
+    bm25_model model;
 };
 
 int searcher_new(searcher **out, const index_reader *ix, se_error *err)
 {
     searcher *s = calloc(1, sizeof *s);
     if (!s) return se_fail(err, SE_NOMEM, "out of memory");
-    if (analyzer_new(&s->an) != SE_OK) {
+    if (analyzer_new_with(&s->an, ix->man.analysis) != SE_OK) {
         free(s);
         return se_fail(err, SE_NOMEM, "cannot create the analyzer");
     }
@@ -171,16 +174,10 @@ const search_highlight *searcher_highlight(const searcher *s)
     return &s->hl;
 }
 
-static float bm25_idf(uint64_t n, uint64_t df)
-{
-    /* df <= n in any valid index; clamping keeps idf positive even for a
-     * damaged one, which the pruning bounds rely on. */
-    if (df > n) df = n;
-    return (float)log(1.0 + ((double)n - (double)df + 0.5) / ((double)df + 0.5));
-}
-
 typedef struct plan_ctx {
     searcher *s;
+    int split_words;   /* literal mode: a word's terms count separately */
+    query_occur words; /* ... as this clause, for a query of one word */
     size_t nterms;
     se_error *err;
     int rc;
@@ -225,6 +222,7 @@ static pnode *plan_leaf(plan_ctx *pc, const char *text, size_t len)
         return n;
     }
     n->kind = n->nterms == 1 ? P_TERM : P_PHRASE;
+    n->weight = 1;
     const index_reader *ix = s->ix;
     double idf = 0;
     for (size_t i = 0; i < n->nterms; i++) {
@@ -234,7 +232,7 @@ static pnode *plan_leaf(plan_ctx *pc, const char *text, size_t len)
             return NULL;
         }
         if (df == 0) n->absent = 1;
-        idf += bm25_idf(ix->ndocs, (uint64_t)df);
+        idf += bm25_idf(&s->model, (uint64_t)df);
     }
     n->idf = (float)idf;
     return n;
@@ -243,10 +241,92 @@ oom:
     return NULL;
 }
 
+/* Same term, or same phrase with the same offsets? */
+static int same_leaf(const pnode *a, const pnode *b)
+{
+    if ((a->kind != P_TERM && a->kind != P_PHRASE) || a->kind != b->kind || a->nterms != b->nterms)
+        return 0;
+    for (size_t i = 0; i < a->nterms; i++)
+        if (a->offsets[i] != b->offsets[i] || strcmp(a->terms[i], b->terms[i]) != 0) return 0;
+    return 1;
+}
+
+/* Fold leaf c (occurrence occ) into an equal earlier clause of n: the same
+ * exclusion is dropped; a positive repeat adds its weight to the first one,
+ * which becomes required if either was.  Returns 1 when folded. */
+static int fold_repeat(pnode *n, pnode *c, query_occur occ)
+{
+    for (size_t j = 0; j < n->nch; j++) {
+        if (!same_leaf(n->ch[j], c) || (occ == QUERY_MUST_NOT) != (n->occ[j] == QUERY_MUST_NOT))
+            continue;
+        if (occ != QUERY_MUST_NOT) {
+            n->ch[j]->weight += c->weight;
+            if (occ == QUERY_MUST) n->occ[j] = QUERY_MUST;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* Add clause c to n (capacity *cap): a repeat is folded into its first
+ * occurrence; in literal mode a word that analysed into several terms adds
+ * each term as a clause of its own instead of a phrase. */
+static int plan_add(plan_ctx *pc, pnode *n, size_t *cap, pnode *c, query_occur occ)
+{
+    searcher *s = pc->s;
+    size_t parts = c->kind == P_PHRASE && pc->split_words ? c->nterms : 1;
+    for (size_t i = 0; i < parts; i++) {
+        pnode *t = c;
+        if (parts > 1) {
+            int64_t df = index_doc_freq(s->ix, c->terms[i], strlen(c->terms[i]), pc->err);
+            if (df < 0) return pc->rc = (int)df;
+            t = arena_zalloc(&s->ar, sizeof *t);
+            if (!t) return pc->rc = se_fail(pc->err, SE_NOMEM, "out of memory");
+            t->kind = P_TERM;
+            t->nterms = 1;
+            t->terms = &c->terms[i];
+            t->offsets = &c->offsets[0]; /* 0 */
+            t->idf = (float)bm25_idf(&s->model, (uint64_t)df);
+            t->weight = 1;
+            t->absent = df == 0;
+        }
+        if (fold_repeat(n, t, occ)) continue;
+        if (n->nch == *cap) {
+            pnode **ch = arena_alloc(&s->ar, 2 * *cap * sizeof *ch);
+            query_occur *o = arena_alloc(&s->ar, 2 * *cap * sizeof *o);
+            if (!ch || !o) return pc->rc = se_fail(pc->err, SE_NOMEM, "out of memory");
+            memcpy(ch, n->ch, *cap * sizeof *ch);
+            memcpy(o, n->occ, *cap * sizeof *o);
+            n->ch = ch;
+            n->occ = o;
+            *cap *= 2;
+        }
+        n->ch[n->nch] = t;
+        n->occ[n->nch] = occ;
+        n->nch++;
+    }
+    return SE_OK;
+}
+
 static pnode *plan_node(plan_ctx *pc, const query_node *q)
 {
     searcher *s = pc->s;
-    if (q->kind == QUERY_WORD) return plan_leaf(pc, q->words[0], strlen(q->words[0]));
+    if (q->kind == QUERY_WORD) {
+        pnode *leaf = plan_leaf(pc, q->words[0], strlen(q->words[0]));
+        if (!leaf || leaf->kind != P_PHRASE || !pc->split_words) return leaf;
+        /* a literal query of one word that splits: its terms, as clauses */
+        size_t cap = leaf->nterms;
+        pnode *n = arena_zalloc(&s->ar, sizeof *n);
+        if (n) n->ch = arena_alloc(&s->ar, cap * sizeof *n->ch);
+        if (n) n->occ = arena_alloc(&s->ar, cap * sizeof *n->occ);
+        if (!n || !n->ch || !n->occ) {
+            pc->rc = se_fail(pc->err, SE_NOMEM, "out of memory");
+            return NULL;
+        }
+        n->kind = P_BOOL;
+        if (plan_add(pc, n, &cap, leaf, pc->words) != SE_OK) return NULL;
+        return n->nch == 1 ? n->ch[0] : n;
+    }
     if (q->kind == QUERY_PHRASE) {
         /* Join the words with spaces and analyse them as one text, so the
          * positions come out consecutive. */
@@ -266,23 +346,24 @@ static pnode *plan_node(plan_ctx *pc, const query_node *q)
         }
         return plan_leaf(pc, joined, at);
     }
+    size_t cap = q->nclauses + 1;
     pnode *n = arena_zalloc(&s->ar, sizeof *n);
-    if (n) n->ch = arena_alloc(&s->ar, (q->nclauses + 1) * sizeof *n->ch);
-    if (n) n->occ = arena_alloc(&s->ar, (q->nclauses + 1) * sizeof *n->occ);
+    if (n) n->ch = arena_alloc(&s->ar, cap * sizeof *n->ch);
+    if (n) n->occ = arena_alloc(&s->ar, cap * sizeof *n->occ);
     if (!n || !n->ch || !n->occ) {
         pc->rc = se_fail(pc->err, SE_NOMEM, "out of memory");
         return NULL;
     }
     n->kind = P_BOOL;
-    size_t positive = 0, negative = 0;
     for (size_t i = 0; i < q->nclauses; i++) {
         pnode *c = plan_node(pc, q->clauses[i].node);
         if (!c) return NULL;
         if (c->kind == P_NONE) continue;
-        n->ch[n->nch] = c;
-        n->occ[n->nch] = q->clauses[i].occur;
-        n->nch++;
-        if (q->clauses[i].occur == QUERY_MUST_NOT)
+        if (plan_add(pc, n, &cap, c, q->clauses[i].occur) != SE_OK) return NULL;
+    }
+    size_t positive = 0, negative = 0;
+    for (size_t i = 0; i < n->nch; i++) {
+        if (n->occ[i] == QUERY_MUST_NOT)
             negative++;
         else
             positive++;
@@ -398,7 +479,7 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
         it->pc = c;
         it->max_tf = info.max_tf;
         it->min_len = info.min_len;
-        it->idf = n->idf;
+        it->bt = bm25_term_make(&s->model, n->idf, n->weight);
         it->cost = df;
         it->doc = c->doc;
         return it;
@@ -408,7 +489,7 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
         if (!it) goto oom;
         it->kind = IT_PHRASE;
         it->n = n->nterms;
-        it->idf = n->idf;
+        it->bt = bm25_term_make(&s->model, n->idf, n->weight);
         it->offsets = n->offsets;
         it->pcs = arena_alloc(&s->ar, n->nterms * sizeof *it->pcs);
         it->pos = arena_alloc(&s->ar, n->nterms * sizeof *it->pos);
@@ -607,19 +688,15 @@ static uint32_t iter_next(iter *it)
     }
 }
 
-/* BM25 of the current document for this subtree; `norm` is
- * k1 * (1 - b + b * dl / avgdl). */
+/* BM25 of the current document for this subtree; `norm` is its
+ * bm25_doc_norm. */
 static float iter_score(iter *it, uint32_t doc, float norm)
 {
     switch (it->kind) {
-    case IT_TERM: {
-        float tf = (float)postings_cursor_freq(it->pc);
-        return it->idf * tf / (tf + norm);
-    }
-    case IT_PHRASE: {
-        float tf = (float)it->freq;
-        return it->idf * tf / (tf + norm);
-    }
+    case IT_TERM:
+        return bm25_score(&it->bt, postings_cursor_freq(it->pc), norm);
+    case IT_PHRASE:
+        return bm25_score(&it->bt, it->freq, norm);
     case IT_AND: {
         float sum = 0;
         for (size_t i = 0; i < it->nmust; i++) sum += iter_score(it->must[i], doc, norm);
@@ -729,19 +806,20 @@ static inline void heap_offer(searcher *s, size_t *n, size_t k, search_hit h, co
 #define PRUNE_MAX_TERMS 64
 #define BOUND_MARGIN    1e-5 /* relative: bounds are float sums of float terms */
 
-static int prunable(const iter *root)
+/* Bounds from (max tf, min length) hold only for a term whose score rises
+ * with tf: not for a negative idf (robertson, df > N/2; bm25.h). */
+static int bounded(const iter *t)
 {
-    if (root->kind == IT_TERM) return 1;
-    if (root->kind != IT_OR || root->nshould > PRUNE_MAX_TERMS) return 0;
-    for (size_t i = 0; i < root->nshould; i++)
-        if (root->should[i]->kind != IT_TERM) return 0;
-    return 1;
+    return t->kind == IT_TERM && t->bt.a >= 0 && t->bt.c >= 0;
 }
 
-static inline float term_score(float idf, uint32_t tf, float norm)
+static int prunable(const iter *root)
 {
-    float f = (float)tf;
-    return idf * f / (f + norm);
+    if (root->kind == IT_TERM) return bounded(root);
+    if (root->kind != IT_OR || root->nshould > PRUNE_MAX_TERMS) return 0;
+    for (size_t i = 0; i < root->nshould; i++)
+        if (!bounded(root->should[i])) return 0;
+    return 1;
 }
 
 static inline int below(double bound, float threshold)
@@ -749,10 +827,11 @@ static inline int below(double bound, float threshold)
     return bound * (1.0 + BOUND_MARGIN) < (double)threshold;
 }
 
-static int eval_pruned(searcher *s, uint32_t si, iter *root, float base, float per_len, size_t k,
-                       size_t *nheap, uint64_t *matches, se_error *err)
+static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *nheap,
+                       uint64_t *matches, se_error *err)
 {
     (void)err;
+    const bm25_model *m = &s->model;
     const segment *seg = s->ix->segments[si];
     const uint32_t *lengths = segment_lengths(seg);
     const uint64_t *deleted = segment_deleted_bits(seg);
@@ -767,8 +846,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, float base, float p
     float ub[PRUNE_MAX_TERMS], contrib[PRUNE_MAX_TERMS];
     double prefix[PRUNE_MAX_TERMS + 1];
     for (size_t i = 0; i < n; i++) {
-        ub[i] =
-            term_score(terms[i]->idf, terms[i]->max_tf, base + per_len * (float)terms[i]->min_len);
+        ub[i] = bm25_score(&terms[i]->bt, terms[i]->max_tf, bm25_doc_norm(m, terms[i]->min_len));
         contrib[i] = 0;
         size_t j = i;
         while (j > 0 && ub[order[j - 1]] > ub[i]) {
@@ -790,8 +868,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, float base, float p
         while (c->doc != POSTINGS_END) {
             postings_block_info bi;
             if (threshold >= 0 && c->skip && postings_block(c, c->block, &bi) == SE_OK &&
-                below(term_score(t->idf, bi.max_tf, base + per_len * (float)bi.min_len),
-                      threshold)) {
+                below(bm25_score(&t->bt, bi.max_tf, bm25_doc_norm(m, bi.min_len)), threshold)) {
                 postings_cursor_advance(c, bi.last_doc + 1);
                 s->stats.blocks_skipped++;
                 s->stats.pruned = 1;
@@ -800,7 +877,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, float base, float p
             for (uint32_t i = c->i; i < c->count; i++) {
                 uint32_t d = c->docs[i];
                 if (deleted && dels_is_deleted(deleted, d)) continue;
-                float score = term_score(t->idf, c->freqs[i], base + per_len * (float)lengths[d]);
+                float score = bm25_score(&t->bt, c->freqs[i], bm25_doc_norm(m, lengths[d]));
                 (*matches)++;
                 s->stats.documents_scored++;
                 s->stats.postings_scored++;
@@ -838,7 +915,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, float base, float p
                 postings_block_info bi;
                 if (t->doc == POSTINGS_END) continue;
                 if (c->skip && postings_block(c, c->block, &bi) == SE_OK) {
-                    bb += term_score(t->idf, bi.max_tf, base + per_len * (float)bi.min_len);
+                    bb += bm25_score(&t->bt, bi.max_tf, bm25_doc_norm(m, bi.min_len));
                     if (bi.last_doc < last) last = bi.last_doc;
                 } else {
                     bb += ub[order[j]];
@@ -865,7 +942,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, float base, float p
             iter *t = terms[order[j]];
             if (t->doc != d) continue;
             contrib[order[j]] =
-                term_score(t->idf, postings_cursor_freq(t->pc), base + per_len * (float)lengths[d]);
+                bm25_score(&t->bt, postings_cursor_freq(t->pc), bm25_doc_norm(m, lengths[d]));
             bound += contrib[order[j]];
             s->stats.postings_scored++;
         }
@@ -878,8 +955,8 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, float base, float p
             iter *t = terms[order[j]];
             bound -= ub[order[j]];
             if ((t->doc = postings_cursor_advance(t->pc, d)) == d) {
-                contrib[order[j]] = term_score(t->idf, postings_cursor_freq(t->pc),
-                                               base + per_len * (float)lengths[d]);
+                contrib[order[j]] =
+                    bm25_score(&t->bt, postings_cursor_freq(t->pc), bm25_doc_norm(m, lengths[d]));
                 bound += contrib[order[j]];
                 s->stats.postings_scored++;
             }
@@ -942,13 +1019,20 @@ typedef struct conj_clause {
     uint32_t freq_doc; /* it->freq holds the phrase frequency of this doc */
 } conj_clause;
 
+/* Bounds need a score that grows with tf (bounded() above). */
+static int bounded_clause(const iter *c)
+{
+    return c->bt.a >= 0 && c->bt.c >= 0;
+}
+
 static int prunable_conj(const iter *root)
 {
     size_t ncur = 0;
-    if (root->kind == IT_PHRASE) return root->n <= PRUNE_MAX_CURSORS;
+    if (root->kind == IT_PHRASE) return root->n <= PRUNE_MAX_CURSORS && bounded_clause(root);
     if (root->kind != IT_AND || root->nmust + root->nshould > PRUNE_MAX_TERMS) return 0;
     for (size_t i = 0; i < root->nmust; i++) {
         const iter *c = root->must[i];
+        if (!bounded_clause(c)) return 0;
         if (c->kind == IT_TERM)
             ncur++;
         else if (c->kind == IT_PHRASE)
@@ -963,9 +1047,10 @@ static int prunable_conj(const iter *root)
     return ncur <= PRUNE_MAX_CURSORS;
 }
 
-static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, float base, float per_len,
-                            size_t k, size_t *nheap, uint64_t *matches)
+static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size_t *nheap,
+                            uint64_t *matches)
 {
+    const bm25_model *m = &s->model;
     const segment *seg = s->ix->segments[si];
     const uint32_t *lengths = segment_lengths(seg);
     const uint64_t *deleted = segment_deleted_bits(seg);
@@ -1017,7 +1102,7 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, float base, fl
             d = postings_cursor_next(lead);
             continue;
         }
-        float norm = base + per_len * (float)lengths[d];
+        float norm = bm25_doc_norm(m, lengths[d]);
         if (phrases && threshold >= 0) {
             /* Candidate bound: exact term scores, phrases at min tf.  (Of
              * terms alone it is the score itself: nothing to save, and the
@@ -1029,7 +1114,7 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, float base, fl
                     uint32_t f = postings_cursor_freq(must[i].cur[j]);
                     if (f < tf) tf = f;
                 }
-                bound += term_score(must[i].it->idf, tf, norm);
+                bound += bm25_score(&must[i].it->bt, tf, norm);
             }
             if (below(bound, threshold)) {
                 s->stats.pruned = 1;
@@ -1055,8 +1140,8 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, float base, fl
             float score = 0;
             for (size_t i = 0; i < nmust; i++) {
                 iter *it = must[i].it;
-                float tf = (float)(it->kind == IT_TERM ? postings_cursor_freq(it->pc) : it->freq);
-                score += it->idf * tf / (tf + norm);
+                score += bm25_score(
+                    &it->bt, it->kind == IT_TERM ? postings_cursor_freq(it->pc) : it->freq, norm);
                 s->stats.postings_scored += must[i].ncur;
             }
             (*matches)++;
@@ -1081,16 +1166,13 @@ static int eval_segment(searcher *s, uint32_t si, const pnode *plan, const searc
     if (!root) return ec.rc != SE_OK ? ec.rc : se_fail(err, SE_NOMEM, "out of memory");
     for (size_t i = 0; i < s->ncursors; i++) s->stats.postings_total += s->cursors[i]->df;
     const uint32_t *lengths = segment_lengths(seg);
-    double avgdl = s->ix->ndocs ? (double)s->ix->total_len / (double)s->ix->ndocs : 1.0;
-    if (avgdl <= 0) avgdl = 1.0;
-    const float base = opt->k1 * (1.0f - opt->b), per_len = (float)(opt->k1 * opt->b / avgdl);
     if (!opt->exhaustive && prunable(root)) {
-        int rc = eval_pruned(s, si, root, base, per_len, opt->k, nheap, matches, err);
+        int rc = eval_pruned(s, si, root, opt->k, nheap, matches, err);
         if (rc != SE_OK) return rc;
         return check_cursors(s, seg, err);
     }
     if (!opt->exhaustive && prunable_conj(root)) {
-        eval_pruned_conj(s, si, root, base, per_len, opt->k, nheap, matches);
+        eval_pruned_conj(s, si, root, opt->k, nheap, matches);
         return check_cursors(s, seg, err);
     }
     size_t n = *nheap, k = opt->k;
@@ -1099,7 +1181,7 @@ static int eval_segment(searcher *s, uint32_t si, const pnode *plan, const searc
         if (deleted && dels_is_deleted(deleted, doc)) continue;
         (*matches)++;
         s->stats.documents_scored++;
-        float score = iter_score(root, doc, base + per_len * (float)lengths[doc]);
+        float score = iter_score(root, doc, bm25_doc_norm(&s->model, lengths[doc]));
         heap_offer(s, &n, k, (search_hit){si, doc, 0, score}, seg);
     }
     *nheap = n;
@@ -1114,13 +1196,18 @@ int searcher_run(searcher *s, const char *query, size_t len, const search_option
     arena_reset(&s->ar);
     if (opt->k == 0 || opt->k > SEARCH_MAX_K)
         return se_fail(err, SE_INVALID, "k must be between 1 and %d", SEARCH_MAX_K);
-    if (!(opt->k1 >= 0 && opt->k1 <= 100) || !(opt->b >= 0 && opt->b <= 1))
-        return se_fail(err, SE_INVALID, "BM25 parameters out of range (k1 in [0,100], b in [0,1])");
+    bm25_params bp = {opt->variant, opt->k1, opt->b, opt->delta, opt->lucene_norms};
+    int rc = bm25_model_init(&s->model, &bp, s->ix->ndocs, s->ix->total_len, err);
+    if (rc != SE_OK) return rc;
     query_options qo = {.default_and = opt->default_and, .literal = opt->literal};
     query_node *q;
-    int rc = query_parse(query, len, &qo, &q, err);
+    rc = query_parse(query, len, &qo, &q, err);
     if (rc != SE_OK) return rc;
-    plan_ctx pc = {.s = s, .err = err, .rc = SE_OK};
+    plan_ctx pc = {.s = s,
+                   .split_words = opt->literal,
+                   .words = opt->default_and ? QUERY_MUST : QUERY_SHOULD,
+                   .err = err,
+                   .rc = SE_OK};
     s->plan = NULL;
     pnode *plan = plan_node(&pc, q);
     query_free(q);
@@ -1205,6 +1292,7 @@ static int explain_node(explain_ctx *x, const pnode *n)
             }
             e->phrase = n->kind == P_PHRASE;
             e->idf = n->idf;
+            e->weight = n->weight;
             e->tf = it->kind == IT_TERM ? postings_cursor_freq(it->pc) : it->freq;
             e->dl = x->dl;
             e->avgdl = x->avgdl;
@@ -1243,16 +1331,12 @@ int searcher_explain(searcher *s, const search_hit *hit, search_explain_term *ou
         return se_fail(err, SE_INVALID, "no such hit in the last query");
     const segment *seg = s->ix->segments[hit->segment];
     if (hit->doc >= segment_ndocs(seg)) return se_fail(err, SE_INVALID, "no such document");
-    double avgdl = s->ix->ndocs ? (double)s->ix->total_len / (double)s->ix->ndocs : 1.0;
-    if (avgdl <= 0) avgdl = 1.0;
-    const float base = s->opt.k1 * (1.0f - s->opt.b),
-                per_len = (float)(s->opt.k1 * s->opt.b / avgdl);
     uint32_t dl = segment_lengths(seg)[hit->doc];
     explain_ctx x = {.ec = {.s = s, .seg = seg, .err = err, .rc = SE_OK},
                      .doc = hit->doc,
-                     .norm = base + per_len * (float)dl,
-                     .dl = dl,
-                     .avgdl = avgdl,
+                     .norm = bm25_doc_norm(&s->model, dl),
+                     .dl = s->model.lucene_norms ? bm25_lucene_length(dl) : dl,
+                     .avgdl = s->model.avgdl,
                      .out = out,
                      .cap = cap};
     s->ncursors = 0;

@@ -1,17 +1,25 @@
 /*
  * search.h - ranked retrieval over an open index.
  *
- * searcher_run parses a query (query.h), analyses its words with the same
- * analyzer as the indexer, and evaluates it segment by segment, document at
- * a time, into a top-k heap:
+ * searcher_run parses a query (query.h), analyses its words with the
+ * analyzer settings of the index (its manifest's), and evaluates it segment
+ * by segment, document at a time, into a top-k heap:
  *   - a word is a term; a word that analyses into several terms, and a
  *     quoted phrase, match only where the terms stand at consecutive
- *     positions (after stemming);
- *   - BM25 scores every matching term and phrase and adds them up:
+ *     positions (after stemming); with `literal` such a word is its terms,
+ *     each a clause of its own;
+ *   - BM25 scores every matching term and phrase and adds them up, by
+ *     default Lucene's variant
  *       idf * tf / (tf + k1 * (1 - b + b * dl / avgdl)),
- *     idf = ln(1 + (N - df + 0.5) / (df + 0.5)) (Lucene's), with N, avgdl and
- *     df taken over the whole index; a phrase's tf is the number of its
- *     occurrences in the document and its idf the sum of its terms' idfs;
+ *       idf = ln(1 + (N - df + 0.5) / (df + 0.5)),
+ *     or another of bm25.h, with N, avgdl and df taken over the whole index;
+ *     a phrase's tf is the number of its occurrences in the document and its
+ *     idf the sum of its terms' idfs;
+ *   - a term or phrase repeated among the clauses of one boolean node (with
+ *     the same occurrence, or required and optional) is evaluated once and
+ *     its contribution multiplied by its count, so "to be or not to be"
+ *     reads four postings lists, not six, and scores as before up to float
+ *     rounding (2 x instead of x + x added in another order);
  *   - MUST_NOT clauses filter and never score.
  * A single term or a disjunction of terms is evaluated with block-max
  * MaxScore (search.c), which returns exactly the exhaustive top k but counts
@@ -30,18 +38,24 @@
 
 #include "common/index.h"
 #include "common/status.h"
+#include "searcher/bm25.h"
 
 #define SEARCH_DEFAULT_K1 1.2f
 #define SEARCH_DEFAULT_B  0.75f
 #define SEARCH_MAX_K      100000
 
 typedef struct search_options {
-    uint32_t k;      /* hits wanted (1..SEARCH_MAX_K) */
-    float k1, b;     /* BM25 parameters */
-    int default_and; /* juxtaposed words are all required (--and) */
-    int literal;     /* the query is plain words: no operators, quotes or parentheses */
-    int exhaustive;  /* score every match (exact `matches`); otherwise dynamic pruning
-                        may skip documents that cannot reach the top k */
+    uint32_t k;           /* hits wanted (1..SEARCH_MAX_K) */
+    float k1, b;          /* BM25 parameters */
+    bm25_variant variant; /* BM25_LUCENE (0) unless chosen */
+    float delta;          /* bm25l / bm25plus: see BM25_DEFAULT_DELTA_* */
+    int lucene_norms;     /* document lengths rounded as Lucene's one-byte norms */
+    int default_and;      /* juxtaposed words are all required (--and) */
+    int literal;          /* the query is plain words: no operators, quotes or parentheses,
+                             and a word the analyzer splits (IL-6) gives one clause per term
+                             instead of a phrase */
+    int exhaustive;       /* score every match (exact `matches`); otherwise dynamic pruning
+                             may skip documents that cannot reach the top k */
 } search_options;
 
 typedef struct search_hit {
@@ -98,14 +112,16 @@ int searcher_run(searcher *s, const char *query, size_t len, const search_option
 
 /* Why a hit scored as it did: one entry per matching term or phrase that
  * adds to its score (exclusions and non-matching clauses are left out).
- * BM25: contribution = idf * tf / (tf + k1 * (1 - b + b * dl / avgdl)); the
- * contributions add up to the hit's score (up to float rounding). */
+ * The contribution is the variant's BM25 of (idf, tf, dl, avgdl) times the
+ * weight; the contributions add up to the hit's score (up to float
+ * rounding). */
 typedef struct search_explain_term {
     const char *text; /* the analysed term, or a phrase's terms joined by spaces */
     int phrase;
-    float idf;
-    uint32_t tf; /* occurrences (of the whole phrase, for a phrase) */
-    uint32_t dl; /* document length in tokens */
+    float idf;    /* the variant's idf (a phrase: its terms' sum) */
+    float weight; /* times the term or phrase is repeated in the query */
+    uint32_t tf;  /* occurrences (of the whole phrase, for a phrase) */
+    uint32_t dl;  /* document length in tokens, as scored (lucene_norms: rounded) */
     double avgdl;
     float contribution;
 } search_explain_term;

@@ -13,7 +13,8 @@
  * committed).  Queries: 10,000 words, an unbalanced quote or parenthesis
  * (exit 2, with the column).  Directories: a missing index, a directory
  * that is not an index (exit 3; index refuses to touch it), a damaged
- * MANIFEST or segment file (exit 3, the file named).  Usage: no
+ * MANIFEST or segment file (exit 3, the file named), analysis settings
+ * the program does not know or that differ from the index's.  Usage: no
  * arguments, -k 0 and other bad options (exit 2), --help and --version
  * (exit 0).
  */
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "tests/e2e/expect.h"
 #include "tests/support/e2e.h"
@@ -638,4 +640,50 @@ Test(bad_input, help_and_version_exit_zero)
         EXPECT_EXIT(&r, 0, "-V");
         run_result_free(&r);
     }
+}
+
+/* The analysis an index records (MANIFEST header word at offset 12): an
+ * unknown --analyzer name is a usage error; another analyzer for an existing
+ * index is refused with a hint at --rebuild and nothing committed; the
+ * searcher analyses queries like the index ("the" is no term of an
+ * english-stop index); a MANIFEST claiming settings this program does not
+ * know is refused, naming them, even with a valid checksum. */
+Test(bad_input, analysis_settings)
+{
+    copy_corpus("in");
+    run_result r;
+    e2e_run(&r, TIMEOUT, "index", "--analyzer", "klingon", "-i", g_index, P("in"), NULL);
+    EXPECT_EXIT(&r, 2, "index --analyzer klingon");
+    EXPECT_STDERR_HAS(&r, "--analyzer", "index --analyzer klingon");
+    run_result_free(&r);
+    e2e_run(&r, TIMEOUT, "index", "-q", "--analyzer", "english-stop", "-i", g_index, P("in"), NULL);
+    EXPECT_EXIT(&r, 0, "index --analyzer english-stop");
+    run_result_free(&r);
+    write_str("in/extra.txt", "Extra\nA new article about the cat.\n");
+    e2e_run(&r, TIMEOUT, "index", "--analyzer", "porter", "-i", g_index, P("in"), NULL);
+    EXPECT_EXIT(&r, 3, "index --analyzer porter on an english-stop index");
+    EXPECT_STDERR_HAS(&r, "--rebuild", "index --analyzer porter on an english-stop index");
+    run_result_free(&r);
+    e2e_run(&r, TIMEOUT, "search", "-i", g_index, "the", NULL);
+    EXPECT_EXIT(&r, 1, "search for a stop word");
+    run_result_free(&r);
+    e2e_run(&r, TIMEOUT, "search", "-i", g_index, "--json", "cat", NULL);
+    EXPECT_EXIT(&r, 1, "the refused run committed nothing");
+    run_result_free(&r);
+
+    char manifest[4096];
+    cr_assert_eq(fs_join(manifest, sizeof manifest, g_index, "MANIFEST"), 0);
+    size_t len;
+    unsigned char *m = (unsigned char *)fs_read_file(manifest, &len);
+    cr_assert_not_null(m);
+    cr_assert_eq(m[12], 1, "english-stop is recorded as 1");
+    m[12] = 0x10;
+    uint64_t sum = XXH3_64bits(m, len - 8);
+    for (int i = 0; i < 8; i++) m[len - 8 + i] = (unsigned char)(sum >> (8 * i));
+    cr_assert_eq(fs_write_file(manifest, m, len), 0);
+    free(m);
+    e2e_run(&r, TIMEOUT, "search", "-i", g_index, "mi5", NULL);
+    EXPECT_EXIT(&r, 3, "search with unknown analysis settings");
+    EXPECT_STDERR_HAS(&r, "analysis settings 0x10", "search with unknown analysis settings");
+    run_result_free(&r);
 }

@@ -607,3 +607,67 @@ Test(analyzer, stats_count_what_happened)
     cr_assert_eq(s.skipped_long, 1);
     cr_assert_eq(s.invalid_utf8, 1);
 }
+
+/* ------------------------------------------------------------- settings */
+
+/* Terms of text under the given settings, "term@position" joined by spaces. */
+static const char *terms_with(uint32_t settings, const char *text)
+{
+    static char out[1024];
+    analyzer *a;
+    cr_assert_eq(analyzer_new_with(&a, settings), SE_OK);
+    analyzer_reset(a, text, strlen(text), 0);
+    analyzer_token t;
+    size_t at = 0;
+    out[0] = 0;
+    while (analyzer_next(a, &t))
+        at += (size_t)snprintf(out + at, sizeof out - at, "%s%s@%u", at ? " " : "", t.term,
+                               t.position);
+    analyzer_free(a);
+    return out;
+}
+
+Test(analyzer, settings_names)
+{
+    const char *names[] = {"english", "english-stop", "porter", "porter-stop"};
+    const uint32_t values[] = {0, ANALYZER_STOPWORDS, ANALYZER_PORTER,
+                               ANALYZER_PORTER | ANALYZER_STOPWORDS};
+    for (size_t i = 0; i < 4; i++) {
+        uint32_t v = 99;
+        cr_assert_eq(analyzer_settings_parse(names[i], &v), SE_OK);
+        cr_assert_eq(v, values[i]);
+        cr_assert_str_eq(analyzer_settings_name(values[i]), names[i]);
+    }
+    uint32_t v;
+    cr_assert_eq(analyzer_settings_parse("klingon", &v), SE_INVALID);
+    cr_assert_eq(analyzer_settings_parse("", &v), SE_INVALID);
+    cr_assert_null(analyzer_settings_name(ANALYZER_KNOWN + 1));
+    analyzer *a = (analyzer *)1;
+    cr_assert_eq(analyzer_new_with(&a, ANALYZER_KNOWN + 1), SE_INVALID);
+    cr_assert_null(a);
+}
+
+/* Stop words are dropped after folding (any case, any accent stripping) and
+ * keep their positions; words merely starting like one stay. */
+Test(analyzer, stop_words)
+{
+    const char *text = "The cat IS in the hat, and theirs is not THEIR hat; a an";
+    cr_assert_str_eq(terms_with(0, "The cat is"), "the@0 cat@1 is@2");
+    cr_assert_str_eq(terms_with(ANALYZER_STOPWORDS, text), "cat@1 hat@5 their@7 hat@11");
+    cr_assert_str_eq(terms_with(ANALYZER_STOPWORDS, "Thé cat"), "cat@1");
+    cr_assert_str_eq(terms_with(ANALYZER_STOPWORDS, "at ate attic"), "ate@1 attic@2");
+    cr_assert_str_eq(terms_with(ANALYZER_STOPWORDS, "which whichever"), "whichev@1");
+    cr_assert_str_eq(terms_with(ANALYZER_STOPWORDS, "during with zzz"), "zzz@2");
+    cr_assert_str_eq(terms_with(ANALYZER_STOPWORDS, "the of and"), "");
+}
+
+/* Porter's original algorithm against Snowball English (Porter2) where they
+ * differ: Porter turns a final y into i and has no -li or exception rules. */
+Test(analyzer, porter_stemmer)
+{
+    cr_assert_str_eq(terms_with(0, "fairly running cats generously"),
+                     "fair@0 run@1 cat@2 generous@3");
+    cr_assert_str_eq(terms_with(ANALYZER_PORTER, "fairly running cats generously"),
+                     "fairli@0 run@1 cat@2 gener@3");
+    cr_assert_str_eq(terms_with(ANALYZER_PORTER | ANALYZER_STOPWORDS, "the fairly"), "fairli@1");
+}

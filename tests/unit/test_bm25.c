@@ -11,6 +11,9 @@
  *     score = idf * tf / (tf + K)
  * for (k1, b) = (0.9, 0.4) and (1.2, 0.75).  A phrase scores
  * with the sum of its terms' idfs and tf = its number of occurrences.
+ * Then every other variant of searcher/bm25.h (robertson with its negative
+ * idf, atire, bm25l, bm25plus), Lucene's rounded lengths, repeated query
+ * words (scored once with a weight), and --literal's split words.
  * Then phrase matching: repeated terms ("dog dog", "dog cat dog"), no match
  * across the title/text boundary; and ties, which must come out ordered by
  * the XXH3-64 of the document id, within one segment and across segments
@@ -101,15 +104,14 @@ typedef struct hit {
 
 /* Run a query; the hits' ids and scores go to out[], the count is returned
  * and *matches gets the number of matching documents. */
-static size_t run(const index_reader *ix, const char *q, uint32_t k, float k1, float b, hit *out,
-                  uint64_t *matches)
+static size_t run_opt(const index_reader *ix, const char *q, const search_options *opt, hit *out,
+                      uint64_t *matches)
 {
     searcher *s;
     se_error err = {0};
     cr_assert_eq(searcher_new(&s, ix, &err), SE_OK, "%s", err.msg);
-    search_options opt = {.k = k, .k1 = k1, .b = b};
     search_result res;
-    cr_assert_eq(searcher_run(s, q, strlen(q), &opt, &res, &err), SE_OK, "%s: %s", q, err.msg);
+    cr_assert_eq(searcher_run(s, q, strlen(q), opt, &res, &err), SE_OK, "%s: %s", q, err.msg);
     seg_store_buffer buf;
     seg_store_buffer_init(&buf);
     for (size_t i = 0; i < res.nhits; i++) {
@@ -130,6 +132,13 @@ static size_t run(const index_reader *ix, const char *q, uint32_t k, float k1, f
     return n;
 }
 
+static size_t run(const index_reader *ix, const char *q, uint32_t k, float k1, float b, hit *out,
+                  uint64_t *matches)
+{
+    search_options opt = {.k = k, .k1 = k1, .b = b};
+    return run_opt(ix, q, &opt, out, matches);
+}
+
 #define TOL 2e-6
 
 /* The hits must be exactly ids[] in this order with these scores. */
@@ -146,6 +155,28 @@ static void expect(const index_reader *ix, const char *q, float k1, float b, siz
                          h[i].id, ids[i]);
         cr_assert(fabs(h[i].score - scores[i]) < TOL, "%s (k1=%g b=%g): %s scores %.7f, want %.6f",
                   q, k1, b, ids[i], h[i].score, scores[i]);
+    }
+}
+
+/* The same with any options, both pruned and exhaustive. */
+static void expect_opt(const index_reader *ix, const char *q, search_options opt, size_t n,
+                       const char *const *ids, const double *scores)
+{
+    for (int exhaustive = 0; exhaustive < 2; exhaustive++) {
+        hit h[16];
+        uint64_t matches;
+        opt.k = 10;
+        opt.exhaustive = exhaustive;
+        const char *v = bm25_variant_name(opt.variant);
+        size_t got = run_opt(ix, q, &opt, h, &matches);
+        cr_assert_eq(got, n, "%s (%s, exhaustive %d): %zu hits, want %zu", q, v, exhaustive, got,
+                     n);
+        for (size_t i = 0; i < n; i++) {
+            cr_assert_str_eq(h[i].id, ids[i], "%s (%s): hit %zu is %s, want %s", q, v, i, h[i].id,
+                             ids[i]);
+            cr_assert(fabs(h[i].score - scores[i]) < TOL, "%s (%s): %s scores %.7f, want %.6f", q,
+                      v, ids[i], h[i].score, scores[i]);
+        }
     }
 }
 
@@ -260,6 +291,196 @@ Test(bm25, k1_12_b_075)
     const double flat[] = {0.254768, 0.222922, 0.162125};
     const char *flat_ids[] = {"a3", "a1", "a4"};
     expect(ix, "cat", 1.2f, 0.0f, 3, flat_ids, flat);
+    index_close(ix);
+}
+
+/* ------------------------------------------------------------- variants */
+
+/*
+ * Collection A with k1 = 1.2, b = 0.75, every variant of bm25.h.
+ *   L(dl) = 0.25 + 0.75 * dl / 3.25:  L(2) = 0.711538, L(3) = 0.942308,
+ *   L(6) = 1.634615;  K = 1.2 L:  K(2) = 0.853846, K(3) = 1.130769,
+ *   K(6) = 1.961538.   "cat": df 3; a1 tf 2 dl 3, a3 tf 3 dl 6, a4 tf 1 dl 2.
+ */
+Test(bm25, variants)
+{
+    index_reader *ix = build("a", corpus_a);
+    search_options o = {.k1 = 1.2f, .b = 0.75f};
+    const char *cat_ids[] = {"a1", "a3", "a4"};
+    /*
+     * robertson: idf = ln((4 - 3 + 0.5) / 3.5) = ln 0.428571 = -0.847298, so
+     * more occurrences score lower and the order turns around:
+     *   a4: -0.847298 / 1.853846 = -0.457049
+     *   a3: -0.847298 * 3 / (3 + 1.961538) = -2.541894 / 4.961538 = -0.512320
+     *   a1: -0.847298 * 2 / (2 + 1.130769) = -1.694596 / 3.130769 = -0.541271
+     */
+    o.variant = BM25_ROBERTSON;
+    const char *rob_ids[] = {"a4", "a3", "a1"};
+    const double rob[] = {-0.457049, -0.512320, -0.541271};
+    expect_opt(ix, "cat", o, 3, rob_ids, rob);
+    /* "fish" (df 1): idf = ln(3.5 / 1.5) = ln 2.333333 = 0.847298;
+     *   a4: 0.847298 / (1 + 0.853846) = 0.457049 */
+    const char *fish_ids[] = {"a4"};
+    const double rob_fish[] = {0.457049};
+    expect_opt(ix, "fish", o, 1, fish_ids, rob_fish);
+    /*
+     * atire: idf = ln(4 / 3) = 0.287682, times k1 + 1 = 2.2: 0.632901
+     *   a1: 0.632901 * 2 / 3.130769 = 1.265801 / 3.130769 = 0.404310
+     *   a3: 0.632901 * 3 / 4.961538 = 1.898702 / 4.961538 = 0.382684
+     *   a4: 0.632901 / 1.853846 = 0.341399
+     */
+    o.variant = BM25_ATIRE;
+    const double atire[] = {0.404310, 0.382684, 0.341399};
+    expect_opt(ix, "cat", o, 3, cat_ids, atire);
+    /* "fish": idf = ln 4 = 1.386294; a4: 1.386294 * 2.2 / 1.853846 = 1.645146 */
+    const double atire_fish[] = {1.645146};
+    expect_opt(ix, "fish", o, 1, fish_ids, atire_fish);
+    /*
+     * bm25l, delta 0.5: idf = ln(5 / 3.5) = 0.356675, times 2.2: 0.784685;
+     * c = tf / L, score = 0.784685 (c + 0.5) / (1.2 + c + 0.5)
+     *   a1: c = 2 / 0.942308 = 2.122449; 2.622449 / 3.822449 = 0.686065 -> 0.538345
+     *   a3: c = 3 / 1.634615 = 1.835294; 2.335294 / 3.535294 = 0.660566 -> 0.518336
+     *   a4: c = 1 / 0.711538 = 1.405405; 1.905405 / 3.105405 = 0.613577 -> 0.481465
+     */
+    o.variant = BM25_L;
+    o.delta = 0.5f;
+    const double bl[] = {0.538345, 0.518336, 0.481465};
+    expect_opt(ix, "cat", o, 3, cat_ids, bl);
+    /*
+     * bm25plus, delta 1: idf = ln(5 / 3) = 0.510826;
+     * score = 0.510826 (2.2 tf / (tf + K) + 1)
+     *   a1: 4.4 / 3.130769 = 1.405405; 2.405405 * 0.510826 = 1.228743
+     *   a3: 6.6 / 4.961538 = 1.330233; 2.330233 * 0.510826 = 1.190343
+     *   a4: 2.2 / 1.853846 = 1.186722; 2.186722 * 0.510826 = 1.117034
+     */
+    o.variant = BM25_PLUS;
+    o.delta = 1.0f;
+    const double bp[] = {1.228743, 1.190343, 1.117034};
+    expect_opt(ix, "cat", o, 3, cat_ids, bp);
+    /*
+     * delta 0 makes bm25plus atire with idf ln(5 / df).  "+cat +dog -bird":
+     * only a1.  cat: 0.510826 * 1.405405 = 0.717917; dog: idf = ln(5 / 2) =
+     * 0.916291, 2.2 / (1 + 1.130769) = 1.032491, 0.916291 * 1.032491 =
+     * 0.946062; sum 1.663979.
+     */
+    o.delta = 0;
+    const char *a1[] = {"a1"};
+    const double bp0[] = {1.663979};
+    expect_opt(ix, "+cat +dog -bird", o, 1, a1, bp0);
+    index_close(ix);
+}
+
+/*
+ * Lucene's one-byte norms keep 4 significant bits of dl - 24 from 40 up.
+ *   39 -> 39, 40 -> 40, 41: 17 = 10001b -> 10000b = 16 -> 40,
+ *   100: 76 = 1001100b -> 1001000b = 72 -> 96,
+ *   1000: 976 = 1111010000b -> 1111000000b = 960 -> 984,
+ *   2^32 - 1: 4294967271 -> f0000000h = 4026531840 -> 4026531864.
+ */
+Test(bm25, lucene_lengths)
+{
+    const uint32_t in[] = {0, 1, 23, 24, 39, 40, 41, 100, 1000, UINT32_MAX};
+    const uint32_t out[] = {0, 1, 23, 24, 39, 40, 40, 96, 984, 4026531864u};
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
+        cr_assert_eq(bm25_lucene_length(in[i]), out[i], "%u -> %u, want %u", in[i],
+                     bm25_lucene_length(in[i]), out[i]);
+    for (uint32_t dl = 1; dl < 100000; dl++)
+        cr_assert_leq(bm25_lucene_length(dl - 1), bm25_lucene_length(dl), "not monotone at %u", dl);
+}
+
+/*
+ * Collection C: c1 is "cat" and 99 x "dog" (dl 100), c2 "cat" (dl 1);
+ * avgdl = 101 / 2 = 50.5 (exact, also with Lucene norms).
+ * idf(cat) = ln(1 + 0.5 / 2.5) = ln 1.2 = 0.182322.  k1 = 1.2, b = 0.75:
+ *   exact:        L(100) = 0.25 + 0.75 * 100 / 50.5 = 1.735149, K = 2.082178,
+ *                 c1 = 0.182322 / 3.082178 = 0.059153
+ *   Lucene norms: dl 100 counts as 96: L = 0.25 + 0.75 * 96 / 50.5 = 1.675743,
+ *                 K = 2.010891, c1 = 0.182322 / 3.010891 = 0.060554
+ *   c2 either way: L(1) = 0.264851, K = 0.317822, 0.182322 / 1.317822 = 0.138351
+ */
+Test(bm25, lucene_norms)
+{
+    char doc[1024] = "{\"id\": \"c1\", \"text\": \"cat";
+    for (int i = 0; i < 99; i++) strcat(doc, " dog");
+    strcat(doc, "\"}\n{\"id\": \"c2\", \"text\": \"cat\"}\n");
+    index_reader *ix = build("c", doc);
+    cr_assert_eq(ix->total_len, 101);
+    search_options o = {.k1 = 1.2f, .b = 0.75f};
+    const char *ids[] = {"c2", "c1"};
+    const double exact[] = {0.138351, 0.059153}, norms[] = {0.138351, 0.060554};
+    expect_opt(ix, "cat", o, 2, ids, exact);
+    o.lucene_norms = 1;
+    expect_opt(ix, "cat", o, 2, ids, norms);
+    index_close(ix);
+}
+
+/*
+ * A repeated query word is scored once, its contribution times its count:
+ * "cat cat dog" at k1 = 0.9, b = 0.4 (values of Test(bm25, k1_09_b_04)):
+ *   a1: 2 * 0.248354 + 0.370210 = 0.866918, a3: 2 * 0.254488 = 0.508976,
+ *   a4: 2 * 0.202479 = 0.404958, a2: 0.393490.
+ * Its explanation has two entries (cat with weight 2, dog), adding up.
+ */
+Test(bm25, repeated_words)
+{
+    index_reader *ix = build("a", corpus_a);
+    search_options o = {.k1 = 0.9f, .b = 0.4f};
+    const char *ids[] = {"a1", "a3", "a4", "a2"};
+    const double scores[] = {0.866918, 0.508976, 0.404958, 0.393490};
+    expect_opt(ix, "cat cat dog", o, 4, ids, scores);
+    expect_opt(ix, "cat dog cat", o, 4, ids, scores);
+    o.literal = 1;
+    expect_opt(ix, "cat dog cat", o, 4, ids, scores);
+    /* required twice: still required, weight 2 */
+    o.literal = 0;
+    const char *a1[] = {"a1"};
+    const double a1_score[] = {0.866918};
+    expect_opt(ix, "+cat cat +dog", o, 1, a1, a1_score);
+
+    searcher *s;
+    se_error err = {0};
+    cr_assert_eq(searcher_new(&s, ix, &err), SE_OK);
+    search_result res;
+    o.k = 10;
+    cr_assert_eq(searcher_run(s, "cat dog cat", 11, &o, &res, &err), SE_OK);
+    cr_assert_eq(res.nhits, 4);
+    search_explain_term why[8];
+    size_t n;
+    cr_assert_eq(searcher_explain(s, &res.hits[0], why, 8, &n, &err), SE_OK);
+    cr_assert_eq(n, 2, "one entry per distinct term, not %zu", n);
+    cr_assert_str_eq(why[0].text, "cat");
+    cr_assert_eq(why[0].weight, 2.0f);
+    cr_assert_str_eq(why[1].text, "dog");
+    cr_assert_eq(why[1].weight, 1.0f);
+    cr_assert(fabs(why[0].contribution + why[1].contribution - res.hits[0].score) < TOL);
+    cr_assert(fabs(why[0].contribution - 2 * 0.248354) < TOL);
+    searcher_free(s);
+    index_close(ix);
+}
+
+/*
+ * A word the analyzer splits ("cat-dog") is a phrase in the query language
+ * and separate words with --literal.  k1 = 0.9, b = 0.4:
+ *   phrase: only a1 (cat 0, dog 1); idf 0.356675 + 0.693147 = 1.049822,
+ *     1.049822 / (1 + 0.872308) = 0.560710
+ *   literal: as "cat dog": a1 0.618564, a2 0.393490, a3 0.254488, a4 0.202479
+ */
+Test(bm25, literal_split_words)
+{
+    index_reader *ix = build("a", corpus_a);
+    search_options o = {.k1 = 0.9f, .b = 0.4f};
+    const char *ph_ids[] = {"a1"};
+    const double ph[] = {0.560710};
+    expect_opt(ix, "cat-dog", o, 1, ph_ids, ph);
+    o.literal = 1;
+    const char *ids[] = {"a1", "a2", "a3", "a4"};
+    const double scores[] = {0.618564, 0.393490, 0.254488, 0.202479};
+    expect_opt(ix, "cat-dog", o, 4, ids, scores);
+    expect_opt(ix, "(cat-dog", o, 4, ids, scores);
+    /* with --and both parts are required: a1 only */
+    o.default_and = 1;
+    const double and_score[] = {0.618564};
+    expect_opt(ix, "cat-dog", o, 1, ph_ids, and_score);
     index_close(ix);
 }
 
@@ -447,5 +668,79 @@ Test(bm25, ties_across_segments)
     hit h[10];
     cr_assert_eq(run(ix, "fish", 10, 0.9f, 0.4f, h, NULL), 9);
     cr_assert(fabs(h[0].score - 0.165083) < TOL, "%.7f", h[0].score);
+    index_close(ix);
+}
+
+/* ------------------------------------------------------------- analysis */
+
+/* Index jsonl into g_tmp/<name> with these build options; returns the
+ * status (message in err). */
+static int build_with(const char *name, const char *jsonl, const build_options *bo, se_error *err)
+{
+    char src[PATH_MAX];
+    snprintf(src, sizeof src, "%s/%s.jsonl", g_tmp, name);
+    FILE *f = fopen(src, "w");
+    cr_assert_not_null(f);
+    fputs(jsonl, f);
+    cr_assert_eq(fclose(f), 0);
+    const char *paths[] = {src};
+    input_options io = {0};
+    input_reader *in;
+    cr_assert_eq(input_open(&in, paths, 1, &io, err), SE_OK, "%s", err->msg);
+    build_stats st;
+    int rc = build_index(P(name), in, bo, &st, err);
+    input_close(in);
+    return rc;
+}
+
+/*
+ * The index records its analyzer settings and the searcher analyses queries
+ * with them: with stop words dropped, "the" is in no document and scores
+ * nothing.  Collection D: d1 "the cat", d2 "the dog"; N = 2, lengths 1 and 1
+ * (stop words take no length), avgdl 1; idf(cat) = ln(1 + 1.5 / 1.5) = ln 2
+ * = 0.693147; k1 = 1.2, b = 0.75: d1 = 0.693147 / (1 + 1.2) = 0.315067.
+ * Another analyzer for an existing index needs a rebuild.
+ */
+Test(bm25, index_analysis)
+{
+    static const char docs[] = "{\"id\": \"d1\", \"text\": \"the cat\"}\n"
+                               "{\"id\": \"d2\", \"text\": \"the dog\"}\n";
+    se_error err = {0};
+    build_options bo = {.analysis_given = 1, .analysis = ANALYZER_STOPWORDS};
+    cr_assert_eq(build_with("d", docs, &bo, &err), SE_OK, "%s", err.msg);
+    index_reader *ix;
+    cr_assert_eq(index_open(&ix, P("d"), &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(ix->man.analysis, ANALYZER_STOPWORDS);
+    cr_assert_eq(ix->total_len, 2);
+    search_options o = {.k1 = 1.2f, .b = 0.75f};
+    const char *ids[] = {"d1"};
+    const double scores[] = {0.315067};
+    expect_opt(ix, "the cat", o, 1, ids, scores);
+    expect_opt(ix, "the", o, 0, NULL, NULL);
+    index_close(ix);
+
+    /* another analyzer without a rebuild: refused, nothing changes */
+    bo.analysis = ANALYZER_PORTER;
+    cr_assert_eq(build_with("d", docs, &bo, &err), SE_INVALID);
+    cr_assert_not_null(strstr(err.msg, "english-stop"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "--rebuild"), "%s", err.msg);
+    /* an update without a choice keeps the index's */
+    build_options keep = {0};
+    cr_assert_eq(build_with("d", "{\"id\": \"d3\", \"text\": \"the fish\"}\n", &keep, &err), SE_OK,
+                 "%s", err.msg);
+    cr_assert_eq(index_open(&ix, P("d"), &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(ix->man.analysis, ANALYZER_STOPWORDS);
+    cr_assert_eq(ix->total_len, 3);
+    index_close(ix);
+    /* a rebuild may change it; a new index gets the default */
+    bo.mode = BUILD_REBUILD;
+    cr_assert_eq(build_with("d", docs, &bo, &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(index_open(&ix, P("d"), &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(ix->man.analysis, ANALYZER_PORTER);
+    cr_assert_eq(ix->total_len, 4);
+    index_close(ix);
+    cr_assert_eq(build_with("e", docs, &keep, &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(index_open(&ix, P("e"), &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(ix->man.analysis, BUILD_DEFAULT_ANALYSIS);
     index_close(ix);
 }

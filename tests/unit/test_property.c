@@ -55,8 +55,14 @@
  * disjunctions, +required, -excluded, NOT, AND, OR, parentheses, quoted
  * phrases (random ones, ones with a repeated word like "a b a", and ones
  * cut from a document so they do match), --and mode, --literal mode (the
- * same strings read as plain words), k in {1, 3, 10, 100}, k1 in [0.5, 2]
- * and b in [0, 1].
+ * same strings read as plain words, a word the analyzer splits giving one
+ * clause per term), k in {1, 3, 10, 100}, k1 in [0.5, 2] and b in [0, 1];
+ * in half of the queries another BM25 variant than lucene (robertson,
+ * atire, bm25l, bm25plus; delta in [0, 2]) with its own idf and formula in
+ * the reference, in a fifth Lucene's rounded lengths.  Repeated words are
+ * scored separately by the reference and once with a weight by the engine.
+ * Each round's index uses one of the four analyzer settings (seed mod 4:
+ * stop words, Porter stemmer), the reference the same analyzer.
  *
  * Environment: SE_PROPERTY_SEED (first round's seed), SE_PROPERTY_ROUNDS
  * (default 60; 24 under AddressSanitizer, where every batch segment costs
@@ -448,7 +454,8 @@ static void count_warning(void *ctx, const char *source, uint64_t line, const ch
     (*(int *)ctx)++;
 }
 
-static void build(const char *jsonl, const char *dir, size_t budget, build_stats *st)
+static void build(const char *jsonl, const char *dir, size_t budget, uint32_t analysis,
+                  build_stats *st)
 {
     int warnings = 0;
     input_options io = {.warn = count_warning, .warn_ctx = &warnings};
@@ -457,7 +464,7 @@ static void build(const char *jsonl, const char *dir, size_t budget, build_stats
     const char *paths[1] = {jsonl};
     int rc = input_open(&in, paths, 1, &io, &err);
     cr_assert_eq(rc, SE_OK, "input_open: %s", err.msg);
-    build_options bo = {.memory_budget = budget};
+    build_options bo = {.memory_budget = budget, .analysis_given = 1, .analysis = analysis};
     rc = build_index(dir, in, &bo, st, &err);
     input_close(in);
     cr_assert_eq(rc, SE_OK, "build_index: %s", err.msg);
@@ -490,14 +497,61 @@ static void rnode_free(rnode *n)
     free(n);
 }
 
-static double ref_idf(uint32_t ndocs, uint32_t df)
+/* The idf of each BM25 variant (searcher/bm25.h). */
+static double ref_idf(const search_options *so, uint32_t ndocs, uint32_t df)
 {
-    return log(1.0 + ((double)ndocs - df + 0.5) / (df + 0.5));
+    double n = ndocs, f = df;
+    if (df == 0) return 0; /* matches nothing anyway */
+    switch (so->variant) {
+    case BM25_ROBERTSON:
+        return log((n - f + 0.5) / (f + 0.5));
+    case BM25_ATIRE:
+        return log(n / f);
+    case BM25_L:
+        return log((n + 1) / (f + 0.5));
+    case BM25_PLUS:
+        return log((n + 1) / f);
+    default:
+        return log(1.0 + (n - f + 0.5) / (f + 0.5));
+    }
+}
+
+/* The length Lucene's one-byte norm keeps: below 40 all of it, above it
+ * 24 + the top four significant bits of the rest. */
+static double ref_lucene_length(uint32_t len)
+{
+    if (len < 40) return len;
+    uint64_t x = len - 24, unit = 1;
+    while (x >> 4) {
+        x >>= 1;
+        unit <<= 1;
+    }
+    return (double)(x * unit + 24);
+}
+
+/* A term's BM25 in a document: tf occurrences, length normalisation
+ * L = 1 - b + b * len / avgdl. */
+static double ref_score(const search_options *so, double idf, uint32_t tf, double L)
+{
+    double k1 = so->k1, delta = so->delta;
+    switch (so->variant) {
+    case BM25_ATIRE:
+        return idf * (k1 + 1) * tf / (tf + k1 * L);
+    case BM25_L: {
+        double c = tf / L;
+        return idf * (k1 + 1) * (c + delta) / (k1 + c + delta);
+    }
+    case BM25_PLUS:
+        return idf * ((k1 + 1) * tf / (tf + k1 * L) + delta);
+    default: /* lucene, robertson */
+        return idf * tf / (tf + k1 * L);
+    }
 }
 
 /* Analyse the words of a term or phrase, each from where the previous one's
  * positions end, so a phrase's offsets are the analyzer's positions. */
-static rnode *ref_leaf(const corpus *c, analyzer *an, char *const *words, size_t nwords)
+static rnode *ref_leaf(const corpus *c, analyzer *an, const search_options *so, char *const *words,
+                       size_t nwords)
 {
     rnode *n = calloc(1, sizeof *n);
     cr_assert_not_null(n);
@@ -510,8 +564,8 @@ static rnode *ref_leaf(const corpus *c, analyzer *an, char *const *words, size_t
             if (n->nterms == 0) first = tok.position;
             n->terms[n->nterms] = term_find(c, tok.term);
             n->offsets[n->nterms] = tok.position - first;
-            n->idf +=
-                ref_idf(c->ndocs, n->terms[n->nterms] == NO_TERM ? 0 : c->df[n->terms[n->nterms]]);
+            n->idf += ref_idf(so, c->ndocs,
+                              n->terms[n->nterms] == NO_TERM ? 0 : c->df[n->terms[n->nterms]]);
             n->nterms++;
         }
         pos = analyzer_position(an);
@@ -520,20 +574,55 @@ static rnode *ref_leaf(const corpus *c, analyzer *an, char *const *words, size_t
     return n;
 }
 
-static rnode *ref_plan(const corpus *c, analyzer *an, const query_node *q)
+/* Literal mode: the terms of a word that analyses into several, each a
+ * leaf of its own, as clauses of n with occurrence occ. */
+static void ref_add_split(const corpus *c, const search_options *so, rnode *n, const rnode *leaf,
+                          query_occur occ)
 {
-    if (q->kind == QUERY_WORD) return ref_leaf(c, an, q->words, 1);
-    if (q->kind == QUERY_PHRASE) return ref_leaf(c, an, q->words, q->nwords);
+    for (uint32_t i = 0; i < leaf->nterms; i++) {
+        rnode *t = calloc(1, sizeof *t);
+        cr_assert_not_null(t);
+        t->kind = R_LEAF;
+        t->nterms = 1;
+        t->terms[0] = leaf->terms[i];
+        t->idf = ref_idf(so, c->ndocs, leaf->terms[i] == NO_TERM ? 0 : c->df[leaf->terms[i]]);
+        n->ch[n->nch] = t;
+        n->occ[n->nch++] = occ;
+    }
+}
+
+static rnode *ref_plan(const corpus *c, analyzer *an, const search_options *so, const query_node *q)
+{
+    if (q->kind == QUERY_WORD) {
+        rnode *leaf = ref_leaf(c, an, so, q->words, 1);
+        if (!so->literal || leaf->nterms < 2) return leaf;
+        rnode *n = calloc(1, sizeof *n);
+        cr_assert_not_null(n);
+        n->kind = R_BOOL;
+        n->ch = calloc(leaf->nterms, sizeof *n->ch);
+        n->occ = calloc(leaf->nterms, sizeof *n->occ);
+        cr_assert(n->ch && n->occ);
+        ref_add_split(c, so, n, leaf, so->default_and ? QUERY_MUST : QUERY_SHOULD);
+        rnode_free(leaf);
+        return n;
+    }
+    if (q->kind == QUERY_PHRASE) return ref_leaf(c, an, so, q->words, q->nwords);
     rnode *n = calloc(1, sizeof *n);
     cr_assert_not_null(n);
     n->kind = R_BOOL;
-    n->ch = calloc(q->nclauses + 1, sizeof *n->ch);
-    n->occ = calloc(q->nclauses + 1, sizeof *n->occ);
+    n->ch = calloc(MAX_LEAF_TERMS * (q->nclauses + 1), sizeof *n->ch);
+    n->occ = calloc(MAX_LEAF_TERMS * (q->nclauses + 1), sizeof *n->occ);
     cr_assert(n->ch && n->occ);
     size_t positive = 0;
     for (size_t i = 0; i < q->nclauses; i++) {
-        rnode *ch = ref_plan(c, an, q->clauses[i].node);
+        rnode *ch = ref_plan(c, an, so, q->clauses[i].node);
         if (ch->kind == R_NONE) { /* analysed to nothing: the clause is dropped */
+            rnode_free(ch);
+            continue;
+        }
+        if (so->literal && ch->kind == R_LEAF && ch->nterms > 1) {
+            ref_add_split(c, so, n, ch, q->clauses[i].occur);
+            if (q->clauses[i].occur != QUERY_MUST_NOT) positive++;
             rnode_free(ch);
             continue;
         }
@@ -547,8 +636,9 @@ static rnode *ref_plan(const corpus *c, analyzer *an, const query_node *q)
 }
 
 /* Does node n match document d?  If so, *score is its BM25 score; `norm` is
- * k1 * (1 - b + b * len / avgdl). */
-static int ref_eval(const rnode *n, const rdoc *d, double norm, double *score)
+ * 1 - b + b * len / avgdl. */
+static int ref_eval(const rnode *n, const search_options *so, const rdoc *d, double norm,
+                    double *score)
 {
     *score = 0;
     if (n->kind == R_LEAF) {
@@ -562,7 +652,7 @@ static int ref_eval(const rnode *n, const rdoc *d, double norm, double *score)
             tf += (uint32_t)ok;
         }
         if (tf == 0) return 0;
-        *score = n->idf * tf / (tf + norm);
+        *score = ref_score(so, n->idf, tf, norm);
         return 1;
     }
     if (n->kind != R_BOOL) return 0;
@@ -570,7 +660,7 @@ static int ref_eval(const rnode *n, const rdoc *d, double norm, double *score)
     int nmust = 0, nshould = 0;
     for (size_t i = 0; i < n->nch; i++) {
         double s;
-        int m = ref_eval(n->ch[i], d, norm, &s);
+        int m = ref_eval(n->ch[i], so, d, norm, &s);
         switch (n->occ[i]) {
         case QUERY_MUST:
             if (!m) return 0;
@@ -785,16 +875,17 @@ static int check_query(round_ctx *rc, const char *query, const search_options *s
     }
 
     /* the reference */
-    rnode *plan = ref_plan(c, rc->an, q);
+    rnode *plan = ref_plan(c, rc->an, so, q);
     query_free(q);
     double avgdl = c->ndocs ? (double)c->total_len / c->ndocs : 1.0;
     if (avgdl <= 0) avgdl = 1.0;
     size_t nref = 0;
     for (uint32_t i = 0; i < c->ndocs; i++) {
         const rdoc *d = &c->docs[i];
-        double norm = so->k1 * (1.0 - so->b + so->b * d->len / avgdl), score;
+        double len = so->lucene_norms ? ref_lucene_length(d->len) : d->len;
+        double norm = 1.0 - so->b + so->b * len / avgdl, score;
         rc->ref_score[i] = NAN;
-        if (plan->kind != R_NONE && ref_eval(plan, d, norm, &score)) {
+        if (plan->kind != R_NONE && ref_eval(plan, so, d, norm, &score)) {
             rc->ref_score[i] = score;
             rc->ref[nref++] = (ref_hit){i, score, d->id_hash};
         }
@@ -1016,9 +1107,13 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
     return x;
 }
 
-static void run_round(uint64_t seed, const char *base, analyzer *an, totals *tot)
+static void run_round(uint64_t seed, const char *base, totals *tot)
 {
     rng r = {seed};
+    /* The analyzer settings (stop words, stemmer) take turns by seed. */
+    uint32_t analysis = (uint32_t)(seed % 4);
+    analyzer *an;
+    cr_assert_eq(analyzer_new_with(&an, analysis), SE_OK);
     corpus *c = malloc(sizeof *c);
     cr_assert_not_null(c);
     make_corpus(&r, c, an);
@@ -1037,7 +1132,7 @@ static void run_round(uint64_t seed, const char *base, analyzer *an, totals *tot
     if (rng_chance(&r, c->ndocs > SMALL_DOCS ? 0.1 : 0.5))
         budget = (size_t)1024 << rng_below(&r, 7);
     build_stats st;
-    build(jsonl, idx, budget, &st);
+    build(jsonl, idx, budget, analysis, &st);
     cr_assert_eq(st.documents, c->ndocs);
     if (getenv("SE_PROPERTY_VERBOSE"))
         fprintf(stderr,
@@ -1074,6 +1169,12 @@ static void run_round(uint64_t seed, const char *base, analyzer *an, totals *tot
                              .exhaustive = 1};
         if (rng_chance(&r, 0.1)) so.b = (float)rng_below(&r, 2); /* the ends: 0 and 1 */
         so.literal = rng_chance(&r, 0.05);
+        /* BM25 variants: lucene in about half of the queries */
+        if (rng_chance(&r, 0.5)) {
+            so.variant = (bm25_variant)(1 + rng_below(&r, 4));
+            so.delta = (float)(2 * rng_unit(&r));
+        }
+        so.lucene_norms = rng_chance(&r, 0.2);
         check_query(&rc, q.s, &so, tot);
     }
     free(q.s);
@@ -1084,6 +1185,7 @@ static void run_round(uint64_t seed, const char *base, analyzer *an, totals *tot
     index_close(ix);
     corpus_free(c);
     free(c);
+    analyzer_free(an);
     remove_tree(dir);
 }
 
@@ -1109,20 +1211,17 @@ Test(property, engine_matches_reference, .fini = cleanup, .timeout = 600)
     cr_assert_not_null(mkdtemp(base), "mkdtemp %s", base);
     memcpy(g_base, base, sizeof base);
 
-    analyzer *an;
-    cr_assert_eq(analyzer_new(&an), SE_OK);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     totals tot = {0};
     for (uint64_t i = 0; i < rounds; i++) {
         uint64_t before = tot.failures;
-        run_round(seed + i, base, an, &tot);
+        run_round(seed + i, base, &tot);
         if (tot.failures > before)
             fprintf(stderr, "test_property: round with seed %" PRIu64 ": %" PRIu64 " failure(s)\n",
                     seed + i, tot.failures - before);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    analyzer_free(an);
     cleanup();
     fprintf(stderr,
             "test_property: %" PRIu64 " rounds (seeds %" PRIu64 "..%" PRIu64 "), %" PRIu64
