@@ -244,7 +244,10 @@ static int add_document(build_state *b, const input_doc *d, uint64_t id_hash, ui
     b->st->documents++;
     b->st->tokens += ntokens;
     b->st->bytes += d->title_len + d->text_len;
-    if (inverter_memory(b->inv) >= b->opt->memory_budget) return flush_batch(b, err);
+    /* A full batch is cut where its store chunk closes, so that the final
+     * merge can take its chunks as they are (merge_segments_same_level). */
+    if (inverter_memory(b->inv) >= b->opt->memory_budget && segw_store_chunk_empty(b->w))
+        return flush_batch(b, err);
     return SE_OK;
 }
 
@@ -417,8 +420,8 @@ static int merge_batches(build_state *b, seg_meta *final, int *have, se_error *e
             rc = segment_open(&segs[i], b->dir, &metas[i], 1, err);
         seg_meta merged;
         if (rc == SE_OK)
-            rc = merge_segments(segs, k, b->dir, b->next_number++, b->opt->store_level, &merged,
-                                err);
+            rc = merge_segments_same_level(segs, k, b->dir, b->next_number++, b->opt->store_level,
+                                           &merged, err);
         for (size_t i = 0; i < k; i++) segment_close(segs[i]);
         if (rc != SE_OK) break;
         /* The merged batches' files are debris now: removed at the commit. */
