@@ -78,6 +78,7 @@ typedef struct build_options {
     int optimize;          /* merge into one segment without deletions at the end */
     int no_merge;          /* do not run the merge policy */
     unsigned merge_factor; /* 0 = MERGE_POLICY_FACTOR */
+    unsigned threads;      /* indexing threads; 0 or 1 = the calling thread only */
     /* Called about twice a second while indexing; may be NULL. */
     void (*progress)(void *ctx, const build_stats *st);
     void *progress_ctx;

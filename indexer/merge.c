@@ -97,8 +97,7 @@ static int copy_store(segment_writer *w, const source *s, int reuse_chunks, seg_
     return rc;
 }
 
-static int copy_documents(segment_writer *w, source *src, size_t n, int reuse_chunks,
-                          se_error *err)
+static int copy_documents(segment_writer *w, source *src, size_t n, int reuse_chunks, se_error *err)
 {
     seg_store_buffer buf;
     seg_store_buffer_init(&buf);
