@@ -337,7 +337,7 @@ struct index_pool {
     range_job *filling; /* the job the reader is filling, or NULL */
 };
 
-#define RANGE_MIN_BYTES ((size_t)1 << 20)
+#define RANGE_MIN_BYTES ((size_t)256 << 10)
 #define RANGE_MAX_BYTES ((size_t)16 << 20)
 
 static int run_range(index_worker *wk, range_job *j)

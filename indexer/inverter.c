@@ -357,14 +357,12 @@ static inline int reader_done(const stream_reader *r)
     return r->p == r->end;
 }
 
-static const char *sort_keys;
-static const term_entry *sort_terms;
-
-static int cmp_terms(const void *a, const void *b)
+static int cmp_terms(const void *a, const void *b, void *ctx)
 {
-    const term_entry *x = &sort_terms[*(const uint32_t *)a], *y = &sort_terms[*(const uint32_t *)b];
+    const inverter *inv = ctx;
+    const term_entry *x = &inv->terms[*(const uint32_t *)a], *y = &inv->terms[*(const uint32_t *)b];
     size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
-    int c = memcmp(sort_keys + x->key_off, sort_keys + y->key_off, n);
+    int c = memcmp(inv->keys + x->key_off, inv->keys + y->key_off, n);
     return c ? c : (int)x->key_len - (int)y->key_len;
 }
 
@@ -382,11 +380,9 @@ int inverter_write(inverter *inv, segment_writer *w, se_error *err)
     uint32_t *order = malloc((inv->nterms ? inv->nterms : 1) * sizeof *order);
     if (!order) return se_fail(err, SE_NOMEM, "out of memory sorting terms");
     for (size_t i = 0; i < inv->nterms; i++) order[i] = (uint32_t)i;
-    /* qsort has no context argument in C11; the inverter is single-threaded
-     * by contract, so a file-level pointer is safe here. */
-    sort_keys = inv->keys;
-    sort_terms = inv->terms;
-    qsort(order, inv->nterms, sizeof *order, cmp_terms);
+    /* glibc's qsort_r (_GNU_SOURCE): the comparison gets the inverter, so
+     * inverters in different threads sort at the same time. */
+    qsort_r(order, inv->nterms, sizeof *order, cmp_terms, inv);
     uint32_t *positions = NULL;
     size_t pos_cap = 0;
     int rc = SE_OK;
