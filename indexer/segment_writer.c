@@ -305,6 +305,21 @@ int segw_begin_term(segment_writer *w, const char *term, size_t len, se_error *e
     return SE_OK;
 }
 
+/* The shortest length among the open block's documents, folded into the
+ * term's minimum too.  Looked up a block at a time rather than per posting:
+ * the lengths array is large and these reads miss the cache, and a loop of
+ * independent loads lets them overlap. */
+static void block_min_len(segment_writer *w)
+{
+    uint32_t m = UINT32_MAX;
+    for (uint32_t k = 0; k < w->blk_n; k++) {
+        uint32_t len = w->lengths[w->blk_docs[k]];
+        m = len < m ? len : m;
+    }
+    w->blk_min_len = m;
+    if (m < w->min_len) w->min_len = m;
+}
+
 static int put_skip(segment_writer *w)
 {
     if (bytes_u32(&w->skip, w->blk_docs[w->blk_n - 1]) ||
@@ -362,14 +377,11 @@ int segw_add_posting(segment_writer *w, uint32_t doc, uint32_t tf, const uint32_
         w->blk_max_tf = 0;
         w->blk_min_len = UINT32_MAX;
     }
-    uint32_t len = w->lengths[doc];
     w->blk_docs[w->blk_n] = doc;
     w->blk_freqs[w->blk_n] = tf;
     w->blk_n++;
     if (tf > w->blk_max_tf) w->blk_max_tf = tf;
-    if (len < w->blk_min_len) w->blk_min_len = len;
     if (tf > w->max_tf) w->max_tf = tf;
-    if (len < w->min_len) w->min_len = len;
     w->df++;
     w->cf += tf;
     w->last_doc = doc;
@@ -390,6 +402,7 @@ int segw_add_posting(segment_writer *w, uint32_t doc, uint32_t tf, const uint32_
     }
     if (check_file(w, SEG_POS, fio_write(pf, buf, used), err) != SE_OK) return w->status;
     if (w->blk_n == SEG_BLOCK) {
+        block_min_len(w);
         if (encode_full_block(w) != SE_OK || put_skip(w) != SE_OK)
             return fail(w, SE_NOMEM, err, "out of memory");
         w->blk_prev = w->blk_docs[SEG_BLOCK - 1];
@@ -417,6 +430,7 @@ int segw_end_term(segment_writer *w, se_error *err)
     if (!w->in_term || w->df == 0) return fail(w, SE_INVALID, err, "empty term");
     int long_list = w->df >= SEG_BLOCK;
     if (w->blk_n > 0) {
+        block_min_len(w);
         if (encode_tail(w) != SE_OK || (long_list && put_skip(w) != SE_OK))
             return fail(w, SE_NOMEM, err, "out of memory");
     }

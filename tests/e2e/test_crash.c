@@ -629,6 +629,7 @@ Test(crash, sigkill_during_the_first_build)
     memset(&p, 0, sizeof p);
     p.kind = K_UPDATE;
     p.factor = 2;
+    p.threads = 2;
     snprintf(p.input, sizeof p.input, "%s/first.jsonl", g_tmp);
     write_entries(p.input, e, ndocs);
     free(e);
