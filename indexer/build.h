@@ -28,6 +28,11 @@
  * removed again.  An error while merging after the commit leaves the
  * documents committed (st->generation says which generation).
  *
+ * With opt->threads > 1 the documents to add are indexed by that many
+ * worker threads, in ranges of consecutive documents, while the calling
+ * thread reads the input; the index written is byte for byte the one a
+ * single thread writes.  Callbacks are called from the calling thread only.
+ *
  * Not thread-safe: one build per index at a time (the lock enforces it
  * across processes).
  */
