@@ -459,9 +459,9 @@ static int pool_new(index_pool **out, const char *dir, const build_options *opt,
             return se_fail(err, SE_NOMEM, "out of memory");
         }
         if (pthread_create(&wk->thread, NULL, worker_main, wk) != 0) {
+            unsigned n = p->nworkers;
             pool_free(p);
-            return se_fail(err, SE_NOMEM, "cannot start indexing thread %u of %u", i + 1,
-                           p->nworkers);
+            return se_fail(err, SE_NOMEM, "cannot start indexing thread %u of %u", i + 1, n);
         }
         wk->started = 1;
     }
