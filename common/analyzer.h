@@ -92,7 +92,9 @@ uint32_t analyzer_position(const analyzer *a);
  * the analyzer like token text.  Returns NULL on allocation failure. */
 const char *analyzer_stem(analyzer *a, const char *word, size_t len, size_t *out_len);
 
-/* Running counters since analyzer_new. */
+/* Running counters since analyzer_new.  skipped_long and invalid_utf8 are
+ * counted as the text is scanned, which runs a few tokens ahead of the
+ * tokens returned; once analyzer_next has returned 0 they are exact. */
 analyzer_stats analyzer_get_stats(const analyzer *a);
 
 #endif

@@ -24,6 +24,7 @@
 #include "indexer/build.h"
 
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -123,6 +124,8 @@ typedef struct target {
     size_t npending, cap_pending;
 } target;
 
+typedef struct index_pool index_pool;
+
 typedef struct build_state {
     const char *dir;
     const build_options *opt;
@@ -139,6 +142,7 @@ typedef struct build_state {
     id_table ids;
     size_t content_cap; /* capacity of the open batch's content array */
     int commit_unknown; /* a commit failed: the current generation is unknown */
+    index_pool *pool;   /* worker threads when opt->threads > 1 */
 } build_state;
 
 static int add_target(build_state *b, uint32_t *index)
@@ -168,17 +172,38 @@ static int push_pending(target *t, uint32_t doc)
     return SE_OK;
 }
 
-static int analyse_field(build_state *b, const char *text, size_t len, uint32_t first,
+static int analyse_field(analyzer *an, inverter *inv, const char *text, size_t len, uint32_t first,
                          uint32_t *next, uint32_t *ntokens)
 {
-    analyzer_reset(b->an, text, len, first);
+    analyzer_reset(an, text, len, first);
     analyzer_token tok;
-    while (analyzer_next(b->an, &tok)) {
-        int rc = inverter_add_token(b->inv, tok.term, tok.term_len, tok.position);
+    while (analyzer_next(an, &tok)) {
+        int rc = inverter_add_token(inv, tok.term, tok.term_len, tok.position);
         if (rc != SE_OK) return rc;
         (*ntokens)++;
     }
-    *next = analyzer_position(b->an);
+    *next = analyzer_position(an);
+    return SE_OK;
+}
+
+/* One document through the analyzer into the inverter (title positions
+ * first, one position left empty, then the text) and into the segment. */
+static int index_document(analyzer *an, inverter *inv, segment_writer *w, const seg_document *sd,
+                          uint32_t doc, uint64_t id_hash, uint64_t content, uint32_t *ntokens,
+                          se_error *err)
+{
+    uint32_t next = 0;
+    *ntokens = 0;
+    int rc = analyse_field(an, inv, sd->title, sd->title_len, 0, &next, ntokens);
+    if (rc == SE_OK) rc = analyse_field(an, inv, sd->text, sd->text_len, next + 1, &next, ntokens);
+    if (rc != SE_OK) {
+        inverter_abandon_document(inv);
+        return se_fail(err, rc, "out of memory indexing document %.*s",
+                       (int)(sd->id_len > 200 ? 200 : sd->id_len), sd->id);
+    }
+    rc = segw_add_document(w, sd, *ntokens, id_hash, content, err);
+    if (rc == SE_OK) rc = inverter_end_document(inv, doc);
+    if (rc != SE_OK) return se_fail(err, rc, "indexing document failed: %s", se_status_name(rc));
     return SE_OK;
 }
 
@@ -226,18 +251,10 @@ static int add_document(build_state *b, const input_doc *d, uint64_t id_hash, ui
         t->content = c;
         b->content_cap = cap;
     }
-    uint32_t ntokens = 0, next = 0;
-    int rc = analyse_field(b, d->title, d->title_len, 0, &next, &ntokens);
-    if (rc == SE_OK) rc = analyse_field(b, d->text, d->text_len, next + 1, &next, &ntokens);
-    if (rc != SE_OK) {
-        inverter_abandon_document(b->inv);
-        return se_fail(err, rc, "%s: out of memory indexing document %.*s", d->source,
-                       (int)(d->id_len > 200 ? 200 : d->id_len), d->id);
-    }
+    uint32_t ntokens = 0;
     seg_document sd = {d->id, d->id_len, d->title, d->title_len, d->text, d->text_len};
-    rc = segw_add_document(b->w, &sd, ntokens, id_hash, content, err);
-    if (rc == SE_OK) rc = inverter_end_document(b->inv, doc);
-    if (rc != SE_OK) return se_fail(err, rc, "indexing document failed: %s", se_status_name(rc));
+    int rc = index_document(b->an, b->inv, b->w, &sd, doc, id_hash, content, &ntokens, err);
+    if (rc != SE_OK) return rc;
     t->content[doc] = content;
     t->ndocs_written = doc + 1;
     *tgt = b->w_target;
@@ -245,7 +262,366 @@ static int add_document(build_state *b, const input_doc *d, uint64_t id_hash, ui
     b->st->documents++;
     b->st->tokens += ntokens;
     b->st->bytes += d->title_len + d->text_len;
-    if (inverter_memory(b->inv) >= b->opt->memory_budget) return flush_batch(b, err);
+    /* A full batch is cut where its store chunk closes, so that the final
+     * merge can take its chunks as they are (merge_segments_same_level). */
+    if (inverter_memory(b->inv) >= b->opt->memory_budget && segw_store_chunk_empty(b->w))
+        return flush_batch(b, err);
+    return SE_OK;
+}
+
+/* ---- parallel indexing (threads > 1) ----
+ *
+ * The reading thread keeps doing everything that depends on input order
+ * (reading, the id table, deciding add / replace / skip) and cuts the
+ * documents to add into ranges of consecutive documents.  Each range is
+ * copied into a job (the input's strings do not outlive input_next) and
+ * handed to one of the worker threads, which analyses and inverts it with
+ * its own analyzer and inverter and writes it as one batch segment, store
+ * compression included.  Ranges end where a store chunk closes (the reader
+ * follows the writer's chunk rule with segw_store_record_bytes), so the
+ * final merge of the batch segments, in range order, copies every full
+ * chunk and writes the same segment as one thread would: same document
+ * numbers, same bytes.
+ *
+ * Jobs cycle FREE -> FILLING (reader) -> READY -> RUNNING (a worker) ->
+ * DONE -> FREE (the reader collects the result into the range's target).
+ * Only the reader touches build_state; workers see their job and the pool's
+ * constant fields.  One mutex guards the states; `work` wakes workers,
+ * `done` wakes the reader. */
+
+enum job_state { JOB_FREE, JOB_FILLING, JOB_READY, JOB_RUNNING, JOB_DONE };
+
+typedef struct range_doc {
+    size_t off; /* of the id in the job's bytes; the title and text follow it */
+    size_t id_len, title_len, text_len;
+    uint64_t id_hash, content;
+} range_doc;
+
+typedef struct range_job {
+    enum job_state state;
+    uint64_t seq; /* dispatch order: workers take the oldest ready job */
+    uint32_t target, number;
+    char *bytes;
+    size_t nbytes, cap_bytes;
+    range_doc *docs;
+    size_t ndocs, cap_docs;
+    size_t chunk_fill; /* bytes in the store chunk the next document joins */
+    /* results, written by the worker */
+    int rc;
+    se_error err;
+    seg_meta meta;
+    uint64_t tokens;
+} range_job;
+
+typedef struct index_pool index_pool;
+
+typedef struct index_worker {
+    index_pool *pool;
+    pthread_t thread;
+    int started;
+    analyzer *an;
+    inverter *inv;
+} index_worker;
+
+struct index_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    int stop;
+    range_job *jobs;
+    size_t njobs;
+    index_worker *workers;
+    unsigned nworkers;
+    uint64_t next_seq;
+    const char *dir;
+    int store_level;
+    size_t range_bytes; /* a range is closed once it holds this much */
+    range_job *filling; /* the job the reader is filling, or NULL */
+};
+
+#define RANGE_MIN_BYTES ((size_t)256 << 10)
+#define RANGE_MAX_BYTES ((size_t)16 << 20)
+
+static int run_range(index_worker *wk, range_job *j)
+{
+    index_pool *p = wk->pool;
+    segment_writer *w;
+    int rc = segw_create(&w, p->dir, j->number, p->store_level, &j->err);
+    if (rc != SE_OK) return rc;
+    for (size_t i = 0; i < j->ndocs && rc == SE_OK; i++) {
+        const range_doc *rd = &j->docs[i];
+        const char *base = j->bytes + rd->off;
+        seg_document sd = {base,
+                           rd->id_len,
+                           base + rd->id_len,
+                           rd->title_len,
+                           base + rd->id_len + rd->title_len,
+                           rd->text_len};
+        uint32_t ntokens;
+        rc = index_document(wk->an, wk->inv, w, &sd, (uint32_t)i, rd->id_hash, rd->content,
+                            &ntokens, &j->err);
+        j->tokens += ntokens;
+    }
+    if (rc == SE_OK) rc = inverter_write(wk->inv, w, &j->err);
+    if (rc != SE_OK) {
+        segw_abort(w);
+        return rc;
+    }
+    return segw_finish(w, &j->meta, &j->err);
+}
+
+/* The oldest ready job, or NULL.  Called with the mutex held. */
+static range_job *next_ready(index_pool *p)
+{
+    range_job *best = NULL;
+    for (size_t i = 0; i < p->njobs; i++)
+        if (p->jobs[i].state == JOB_READY && (!best || p->jobs[i].seq < best->seq))
+            best = &p->jobs[i];
+    return best;
+}
+
+static void *worker_main(void *arg)
+{
+    index_worker *wk = arg;
+    index_pool *p = wk->pool;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        range_job *j = NULL;
+        while (!p->stop && !(j = next_ready(p))) pthread_cond_wait(&p->work, &p->mu);
+        if (!j) break;
+        j->state = JOB_RUNNING;
+        pthread_mutex_unlock(&p->mu);
+        j->tokens = 0;
+        j->rc = run_range(wk, j);
+        pthread_mutex_lock(&p->mu);
+        j->state = JOB_DONE;
+        if (j->rc != SE_OK) p->stop = 1; /* the run fails: take no more jobs */
+        pthread_cond_broadcast(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static void pool_free(index_pool *p)
+{
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    for (unsigned i = 0; i < p->nworkers; i++) {
+        if (p->workers[i].started) pthread_join(p->workers[i].thread, NULL);
+        analyzer_free(p->workers[i].an);
+        inverter_free(p->workers[i].inv);
+    }
+    for (size_t i = 0; i < p->njobs; i++) {
+        free(p->jobs[i].bytes);
+        free(p->jobs[i].docs);
+    }
+    free(p->jobs);
+    free(p->workers);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
+
+static int pool_new(index_pool **out, const char *dir, const build_options *opt, uint32_t analysis,
+                    se_error *err)
+{
+    *out = NULL;
+    index_pool *p = calloc(1, sizeof *p);
+    if (!p) return se_fail(err, SE_NOMEM, "out of memory");
+    if (pthread_mutex_init(&p->mu, NULL) != 0) {
+        free(p);
+        return se_fail(err, SE_NOMEM, "cannot create a mutex");
+    }
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->dir = dir;
+    p->store_level = opt->store_level;
+    p->nworkers = opt->threads;
+    /* Small ranges keep the workers evenly loaded at the end of the input;
+     * all ranges in memory together stay within the budget. */
+    size_t range = opt->memory_budget / (4 * (size_t)opt->threads);
+    p->range_bytes = range < RANGE_MIN_BYTES   ? RANGE_MIN_BYTES
+                     : range > RANGE_MAX_BYTES ? RANGE_MAX_BYTES
+                                               : range;
+    p->njobs = (size_t)p->nworkers + 2; /* one filling, one ready, one per worker */
+    p->jobs = calloc(p->njobs, sizeof *p->jobs);
+    p->workers = calloc(p->nworkers, sizeof *p->workers);
+    if (!p->jobs || !p->workers) {
+        pool_free(p);
+        return se_fail(err, SE_NOMEM, "out of memory");
+    }
+    for (unsigned i = 0; i < p->nworkers; i++) {
+        index_worker *wk = &p->workers[i];
+        wk->pool = p;
+        if (analyzer_new_with(&wk->an, analysis) != SE_OK || inverter_new(&wk->inv) != SE_OK) {
+            pool_free(p);
+            return se_fail(err, SE_NOMEM, "out of memory");
+        }
+        if (pthread_create(&wk->thread, NULL, worker_main, wk) != 0) {
+            unsigned n = p->nworkers;
+            pool_free(p);
+            return se_fail(err, SE_NOMEM, "cannot start indexing thread %u of %u", i + 1, n);
+        }
+        wk->started = 1;
+    }
+    *out = p;
+    return SE_OK;
+}
+
+/* Take the results of finished jobs into their targets.  Called by the
+ * reader with the mutex held; returns the first failure. */
+static int collect_done(build_state *b, se_error *err)
+{
+    index_pool *p = b->pool;
+    int rc = SE_OK;
+    for (size_t i = 0; i < p->njobs; i++) {
+        range_job *j = &p->jobs[i];
+        if (j->state != JOB_DONE) continue;
+        j->state = JOB_FREE;
+        if (j->rc != SE_OK) {
+            if (rc == SE_OK) rc = se_fail(err, j->rc, "%s", j->err.msg);
+            continue;
+        }
+        target *t = &b->targets[j->target];
+        t->meta = j->meta;
+        t->written = 1;
+        b->st->batches++;
+        b->st->tokens += j->tokens;
+    }
+    return rc;
+}
+
+/* Wait until a job is free (mode 0) or until every job is (mode 1). */
+static int pool_wait(build_state *b, int all, range_job **out, se_error *err)
+{
+    index_pool *p = b->pool;
+    pthread_mutex_lock(&p->mu);
+    int rc = SE_OK;
+    for (;;) {
+        rc = collect_done(b, err);
+        if (rc != SE_OK) break;
+        size_t nfree = 0;
+        range_job *j = NULL;
+        for (size_t i = 0; i < p->njobs; i++)
+            if (p->jobs[i].state == JOB_FREE) {
+                nfree++;
+                if (!j) j = &p->jobs[i];
+            }
+        if (!all && j) {
+            j->state = JOB_FILLING;
+            *out = j;
+            break;
+        }
+        if (all && nfree == p->njobs) break;
+        pthread_cond_wait(&p->done, &p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+static void pool_dispatch(index_pool *p)
+{
+    range_job *j = p->filling;
+    p->filling = NULL;
+    if (!j) return;
+    pthread_mutex_lock(&p->mu);
+    if (j->ndocs == 0) {
+        j->state = JOB_FREE;
+    } else {
+        j->state = JOB_READY;
+        j->seq = p->next_seq++;
+        pthread_cond_signal(&p->work);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Every range handed out and written (the threaded flush_batch). */
+static int pool_finish(build_state *b, se_error *err)
+{
+    pool_dispatch(b->pool);
+    return pool_wait(b, 1, NULL, err);
+}
+
+static int job_reserve(range_job *j, size_t bytes)
+{
+    if (j->ndocs == j->cap_docs) {
+        size_t cap = j->cap_docs ? j->cap_docs * 2 : 1024;
+        range_doc *d = realloc(j->docs, cap * sizeof *d);
+        if (!d) return SE_NOMEM;
+        j->docs = d;
+        j->cap_docs = cap;
+    }
+    if (j->cap_bytes - j->nbytes < bytes) {
+        size_t cap = j->cap_bytes ? j->cap_bytes : (size_t)1 << 20;
+        while (cap - j->nbytes < bytes) {
+            if (cap > SIZE_MAX / 2) return SE_NOMEM;
+            cap *= 2;
+        }
+        char *nb = realloc(j->bytes, cap);
+        if (!nb) return SE_NOMEM;
+        j->bytes = nb;
+        j->cap_bytes = cap;
+    }
+    return SE_OK;
+}
+
+/* The threaded add_document: the document joins the range being filled. */
+static int add_document_parallel(build_state *b, const input_doc *d, uint64_t id_hash,
+                                 uint64_t content, uint32_t *tgt, uint32_t *docno, se_error *err)
+{
+    index_pool *p = b->pool;
+    if (!p->filling) {
+        range_job *j = NULL;
+        int rc = pool_wait(b, 0, &j, err);
+        if (rc != SE_OK) return rc;
+        uint32_t ti;
+        if (add_target(b, &ti) != SE_OK) {
+            pthread_mutex_lock(&p->mu);
+            j->state = JOB_FREE;
+            pthread_mutex_unlock(&p->mu);
+            return se_fail(err, SE_NOMEM, "out of memory");
+        }
+        b->targets[ti].is_batch = 1;
+        j->target = ti;
+        j->number = b->next_number++;
+        j->nbytes = j->ndocs = j->chunk_fill = 0;
+        j->rc = SE_OK;
+        p->filling = j;
+        b->content_cap = 0;
+    }
+    range_job *j = p->filling;
+    target *t = &b->targets[j->target];
+    if (j->ndocs >= SEG_MAX_DOCS) return se_fail(err, SE_LIMIT, "too many documents in a batch");
+    uint32_t doc = (uint32_t)j->ndocs;
+    if (doc == b->content_cap) {
+        size_t cap = b->content_cap ? b->content_cap * 2 : 1024;
+        uint64_t *c = realloc(t->content, cap * sizeof *c);
+        if (!c) return se_fail(err, SE_NOMEM, "out of memory");
+        t->content = c;
+        b->content_cap = cap;
+    }
+    size_t need = d->id_len + d->title_len + d->text_len;
+    if (job_reserve(j, need) != SE_OK) return se_fail(err, SE_NOMEM, "out of memory");
+    range_doc *rd = &j->docs[j->ndocs++];
+    *rd = (range_doc){j->nbytes, d->id_len, d->title_len, d->text_len, id_hash, content};
+    memcpy(j->bytes + j->nbytes, d->id, d->id_len);
+    memcpy(j->bytes + j->nbytes + d->id_len, d->title, d->title_len);
+    memcpy(j->bytes + j->nbytes + d->id_len + d->title_len, d->text, d->text_len);
+    j->nbytes += need;
+    t->content[doc] = content;
+    t->ndocs_written = doc + 1;
+    *tgt = j->target;
+    *docno = doc;
+    b->st->documents++;
+    b->st->bytes += d->title_len + d->text_len;
+    /* Follow the writer's chunk rule: a range ends where a chunk closes. */
+    seg_document sd = {d->id, d->id_len, d->title, d->title_len, d->text, d->text_len};
+    j->chunk_fill += segw_store_record_bytes(&sd);
+    if (j->chunk_fill >= SEG_STORE_CHUNK) j->chunk_fill = 0;
+    if (j->nbytes >= p->range_bytes && j->chunk_fill == 0) pool_dispatch(p);
     return SE_OK;
 }
 
@@ -298,7 +674,8 @@ static int take_document(build_state *b, const input_doc *d, se_error *err)
     }
     uint32_t tgt = 0, docno = 0;
     /* The slot pointer may move when the table grows: look it up again. */
-    int rc = add_document(b, d, id_hash, content, &tgt, &docno, err);
+    int rc = b->pool ? add_document_parallel(b, d, id_hash, content, &tgt, &docno, err)
+                     : add_document(b, d, id_hash, content, &tgt, &docno, err);
     if (rc != SE_OK) return rc;
     if (replaces) {
         s = idt_find(&b->ids, id_hash);
@@ -418,8 +795,8 @@ static int merge_batches(build_state *b, seg_meta *final, int *have, se_error *e
             rc = segment_open(&segs[i], b->dir, &metas[i], 1, err);
         seg_meta merged;
         if (rc == SE_OK)
-            rc = merge_segments(segs, k, b->dir, b->next_number++, b->opt->store_level, &merged,
-                                err);
+            rc = merge_segments_same_level(segs, k, b->dir, b->next_number++, b->opt->store_level,
+                                           &merged, err);
         for (size_t i = 0; i < k; i++) segment_close(segs[i]);
         if (rc != SE_OK) break;
         /* The merged batches' files are debris now: removed at the commit. */
@@ -461,6 +838,7 @@ static int open_existing(build_state *b, const manifest *old, se_error *err)
 
 static void free_state(build_state *b)
 {
+    pool_free(b->pool);
     if (b->w) segw_abort(b->w);
     for (size_t i = 0; i < b->ntargets; i++) {
         segment_close(b->targets[i].seg);
@@ -518,7 +896,10 @@ static int update(build_state *b, input_reader *in, manifest *old, manifest *nex
         rc = read_input(b, in, t0, err);
         mentioned = st->documents + st->unchanged;
     }
+    if (rc == SE_OK && b->pool) rc = pool_finish(b, err);
     if (b->an) st->long_terms = analyzer_get_stats(b->an).skipped_long;
+    for (unsigned i = 0; b->pool && i < b->pool->nworkers; i++)
+        st->long_terms += analyzer_get_stats(b->pool->workers[i].an).skipped_long;
     if (rc == SE_OK && has_input && mentioned == 0 && (opt->mode != BUILD_UPDATE || b->nold == 0)) {
         st->input_error = 1;
         if (opt->mode == BUILD_SYNC && b->nold > 0)
@@ -576,6 +957,7 @@ int build_index(const char *dir, input_reader *in, const build_options *opt_in, 
     build_options opt = *opt_in;
     if (opt.memory_budget == 0) opt.memory_budget = BUILD_DEFAULT_MEMORY;
     if (opt.store_level == 0) opt.store_level = 1;
+    if (opt.threads == 0) opt.threads = 1;
     memset(st, 0, sizeof *st);
     double t0 = now_seconds();
 
@@ -617,6 +999,8 @@ int build_index(const char *dir, input_reader *in, const build_options *opt_in, 
         if (rc == SE_OK &&
             (analyzer_new_with(&b.an, b.analysis) != SE_OK || inverter_new(&b.inv) != SE_OK))
             rc = se_fail(err, SE_NOMEM, "out of memory");
+        if (rc == SE_OK && in && opt.threads > 1)
+            rc = pool_new(&b.pool, dir, &opt, b.analysis, err);
     }
     if (rc == SE_OK) rc = update(&b, in, &old, &next, t0, err);
     if (b.commit_unknown) {

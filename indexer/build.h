@@ -28,6 +28,11 @@
  * removed again.  An error while merging after the commit leaves the
  * documents committed (st->generation says which generation).
  *
+ * With opt->threads > 1 the documents to add are indexed by that many
+ * worker threads, in ranges of consecutive documents, while the calling
+ * thread reads the input; the index written is byte for byte the one a
+ * single thread writes.  Callbacks are called from the calling thread only.
+ *
  * Not thread-safe: one build per index at a time (the lock enforces it
  * across processes).
  */
@@ -88,6 +93,7 @@ typedef struct build_options {
      * without BUILD_REBUILD: SE_INVALID. */
     int analysis_given;
     uint32_t analysis;
+    unsigned threads; /* indexing threads; 0 or 1 = the calling thread only */
     /* Called about twice a second while indexing; may be NULL. */
     void (*progress)(void *ctx, const build_stats *st);
     void *progress_ctx;

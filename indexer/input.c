@@ -647,6 +647,282 @@ static int json_member(input_reader *r, json_t *obj, const char *key, buffer *b,
     return rc ? rc : 1;
 }
 
+/* ------------------------------------------------- JSONL fast path
+ *
+ * Almost every line of a corpus is an object of strings: {"id": "...",
+ * "title": "...", "text": "..."}.  Such a line is read here directly,
+ * without building jansson values, as long as it stays within a strict
+ * subset of JSON that jansson parses the same way: an object whose values
+ * are strings, null, true, false or integers of at most 18 digits, keys
+ * without NUL, and strings without control characters or lone surrogate
+ * escapes; and only when the line yields a usable document (an id that is
+ * a non-empty string or an integer, title and text strings or null).  For
+ * anything else - nested values, other numbers, any syntax error, a line
+ * to be skipped with a warning - it gives up and the line goes to jansson,
+ * which decides and words the warning as before.  Duplicate keys: the last
+ * one wins, as in jansson.  Strings without escapes are handed out where
+ * they are in the line; others are decoded into the reader's buffers, NUL
+ * characters becoming spaces as json_text does. */
+
+typedef struct fast_str {
+    const char *p; /* the raw bytes between the quotes */
+    size_t len;
+    bool escaped;
+    bool present;
+    int kind; /* 0 string, 1 null, 2 integer */
+    long long integer;
+} fast_str;
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    return p;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static bool read_hex4(const char *p, const char *end, unsigned *v)
+{
+    if (end - p < 4) return false;
+    unsigned x = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hex_value(p[i]);
+        if (h < 0) return false;
+        x = x << 4 | (unsigned)h;
+    }
+    *v = x;
+    return true;
+}
+
+/* Scan a string starting after its opening quote; *p ends after the
+ * closing quote.  Checks escapes (a surrogate must be a proper pair) and
+ * that no byte is a control character; *has_nul is set for \u0000. */
+static bool scan_string(const char **pp, const char *end, fast_str *out, bool *has_nul)
+{
+    const char *p = *pp, *start = p;
+    bool escaped = false;
+    *has_nul = false;
+    for (;;) {
+        while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20) p++;
+        if (p >= end || (unsigned char)*p < 0x20) return false;
+        if (*p == '"') break;
+        escaped = true;
+        if (end - p < 2) return false;
+        char e = p[1];
+        if (e == 'u') {
+            unsigned v;
+            if (!read_hex4(p + 2, end, &v)) return false;
+            p += 6;
+            if (v == 0) *has_nul = true;
+            if (v >= 0xDC00 && v <= 0xDFFF) return false;
+            if (v >= 0xD800 && v <= 0xDBFF) {
+                unsigned w;
+                if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !read_hex4(p + 2, end, &w) ||
+                    w < 0xDC00 || w > 0xDFFF)
+                    return false;
+                p += 6;
+            }
+        } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
+                   e == 'r' || e == 't') {
+            p += 2;
+        } else {
+            return false;
+        }
+    }
+    out->p = start;
+    out->len = (size_t)(p - start);
+    out->escaped = escaped;
+    out->kind = 0;
+    *pp = p + 1;
+    return true;
+}
+
+/* Decode a scanned string into b (escapes resolved, NUL -> space). */
+static int decode_string(input_reader *r, const fast_str *fs, buffer *b, const char **s, size_t *n)
+{
+    if (!fs->escaped) {
+        *s = fs->p;
+        *n = fs->len;
+        return SE_OK;
+    }
+    int rc = buf_reserve(r, b, fs->len + 1); /* decoding never grows a string */
+    if (rc) return rc;
+    const char *p = fs->p, *end = fs->p + fs->len;
+    char *o = b->p;
+    while (p < end) {
+        if (*p != '\\') {
+            *o++ = *p++;
+            continue;
+        }
+        char e = p[1];
+        p += 2;
+        switch (e) {
+        case 'b':
+            *o++ = '\b';
+            break;
+        case 'f':
+            *o++ = '\f';
+            break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
+        case 'u': {
+            unsigned v = 0, w = 0;
+            read_hex4(p, end, &v);
+            p += 4;
+            uint32_t cp = v;
+            if (v >= 0xD800 && v <= 0xDBFF) {
+                read_hex4(p + 2, end, &w);
+                p += 6;
+                cp = 0x10000 + ((v - 0xD800) << 10) + (w - 0xDC00);
+            }
+            if (cp == 0) {
+                *o++ = ' ';
+            } else if (cp < 0x80) {
+                *o++ = (char)cp;
+            } else if (cp < 0x800) {
+                *o++ = (char)(0xC0 | (cp >> 6));
+                *o++ = (char)(0x80 | (cp & 0x3F));
+            } else if (cp < 0x10000) {
+                *o++ = (char)(0xE0 | (cp >> 12));
+                *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+                *o++ = (char)(0x80 | (cp & 0x3F));
+            } else {
+                *o++ = (char)(0xF0 | (cp >> 18));
+                *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+                *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+                *o++ = (char)(0x80 | (cp & 0x3F));
+            }
+            break;
+        }
+        default:
+            *o++ = e;
+            break; /* " \ / */
+        }
+    }
+    *o = '\0';
+    b->len = (size_t)(o - b->p);
+    *s = b->p;
+    *n = b->len;
+    return SE_OK;
+}
+
+/* A JSON literal or an integer of at most 18 digits; false for anything
+ * else (left to jansson). */
+static bool scan_scalar(const char **pp, const char *end, fast_str *out)
+{
+    const char *p = *pp;
+    static const char *const words[] = {"null", "true", "false"};
+    for (int i = 0; i < 3; i++) {
+        size_t k = strlen(words[i]);
+        if ((size_t)(end - p) >= k && memcmp(p, words[i], k) == 0) {
+            out->kind = i == 0 ? 1 : 3;
+            *pp = p + k;
+            return true;
+        }
+    }
+    bool neg = p < end && *p == '-';
+    if (neg) p++;
+    const char *digits = p;
+    long long v = 0;
+    while (p < end && *p >= '0' && *p <= '9') {
+        if (p - digits == 18) return false; /* longer: jansson decides */
+        v = v * 10 + (*p++ - '0');
+    }
+    size_t nd = (size_t)(p - digits);
+    if (nd == 0 || (nd > 1 && *digits == '0')) return false;
+    if (p < end && (*p == '.' || *p == 'e' || *p == 'E')) return false;
+    out->kind = 2;
+    out->integer = neg ? -v : v;
+    *pp = p;
+    return true;
+}
+
+/* The fast path: 1 with the document's fields set, 0 to let jansson read
+ * the line, or an error. */
+static int jsonl_fast(input_reader *r, const char *line, size_t len, const char **id,
+                      size_t *id_len, const char **title, size_t *title_len, const char **text,
+                      size_t *text_len)
+{
+    const char *p = line, *end = line + len;
+    fast_str f_id = {0}, f_uid = {0}, f_title = {0}, f_text = {0};
+    p = skip_ws(p, end);
+    if (p >= end || *p++ != '{') return 0;
+    p = skip_ws(p, end);
+    if (p < end && *p == '}') return 0; /* no id: jansson words the warning */
+    for (;;) {
+        if (p >= end || *p++ != '"') return 0;
+        fast_str key;
+        bool nul;
+        if (!scan_string(&p, end, &key, &nul) || nul) return 0;
+        p = skip_ws(p, end);
+        if (p >= end || *p++ != ':') return 0;
+        p = skip_ws(p, end);
+        fast_str val = {0};
+        if (p < end && *p == '"') {
+            p++;
+            if (!scan_string(&p, end, &val, &nul)) return 0;
+        } else if (!scan_scalar(&p, end, &val)) {
+            return 0;
+        }
+        val.present = true;
+        if (!key.escaped) {
+            if (key.len == 3 && memcmp(key.p, "_id", 3) == 0) f_uid = val;
+            if (key.len == 2 && memcmp(key.p, "id", 2) == 0) f_id = val;
+            if (key.len == 5 && memcmp(key.p, "title", 5) == 0) f_title = val;
+            if (key.len == 4 && memcmp(key.p, "text", 4) == 0) f_text = val;
+        } else {
+            return 0; /* an escaped key might spell one of ours */
+        }
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}') break;
+        return 0;
+    }
+    if (skip_ws(p + 1, end) != end) return 0;
+    const fast_str *idv = f_uid.present ? &f_uid : &f_id;
+    if (!idv->present || (idv->kind != 0 && idv->kind != 2)) return 0;
+    if ((f_title.present && f_title.kind != 0 && f_title.kind != 1) ||
+        (f_text.present && f_text.kind != 0 && f_text.kind != 1))
+        return 0;
+    int rc;
+    if (idv->kind == 2) {
+        rc = buf_reserve(r, &r->id_buf, 32);
+        if (rc) return rc;
+        int k = snprintf(r->id_buf.p, 32, "%lld", idv->integer);
+        *id = r->id_buf.p;
+        *id_len = (size_t)k;
+    } else {
+        rc = decode_string(r, idv, &r->id_buf, id, id_len);
+        if (rc) return rc;
+        if (*id_len == 0) return 0;
+    }
+    *title = *text = "";
+    *title_len = *text_len = 0;
+    if (f_title.present && f_title.kind == 0 &&
+        (rc = decode_string(r, &f_title, &r->title_buf, title, title_len)) != SE_OK)
+        return rc;
+    if (f_text.present && f_text.kind == 0 &&
+        (rc = decode_string(r, &f_text, &r->text_buf, text, text_len)) != SE_OK)
+        return rc;
+    return 1;
+}
+
 /* Turn one JSONL line into a document: 1 when *doc is filled, 0 when the
  * line is blank or skipped, or an error. */
 static int jsonl_doc(input_reader *r, const char *line, size_t len, input_doc *doc)
@@ -675,6 +951,12 @@ static int jsonl_doc(input_reader *r, const char *line, size_t len, input_doc *d
         line = (const char *)p;
         repaired = (size_t)bad;
     }
+
+    const char *id, *title = "", *text = "";
+    size_t id_len, title_len = 0, text_len = 0;
+    int fast = jsonl_fast(r, line, len, &id, &id_len, &title, &title_len, &text, &text_len);
+    if (fast < 0) return fast;
+    if (fast) goto have_fields;
 
     json_error_t jerr;
     json_t *j = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
@@ -712,8 +994,6 @@ static int jsonl_doc(input_reader *r, const char *line, size_t len, input_doc *d
         id_key = "id";
         idv = json_object_get(j, id_key);
     }
-    const char *id;
-    size_t id_len;
     if (!idv) {
         warnf(r, src, ln, "no \"_id\" or \"id\", skipped");
         r->stats.skipped++;
@@ -738,8 +1018,6 @@ static int jsonl_doc(input_reader *r, const char *line, size_t len, input_doc *d
         return 0;
     }
 
-    const char *title = "", *text = "";
-    size_t title_len = 0, text_len = 0;
     int rc = json_member(r, j, "title", &r->title_buf, &title, &title_len);
     if (rc == 1) rc = json_member(r, j, "text", &r->text_buf, &text, &text_len);
     if (rc < 0) return rc;
@@ -747,6 +1025,7 @@ static int jsonl_doc(input_reader *r, const char *line, size_t len, input_doc *d
         r->stats.skipped++;
         return 0;
     }
+have_fields:
     if (title_len > r->max_doc || text_len > r->max_doc - title_len) {
         warnf(r, src, ln, "document larger than %zu bytes, skipped", r->max_doc);
         r->stats.skipped++;

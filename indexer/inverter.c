@@ -2,14 +2,20 @@
  * inverter.c - in-memory inversion of a batch of documents.
  *
  * Terms live in an open-addressing hash table (linear probing, power-of-two
- * size, XXH3 hashes) of indexes into a term array; term bytes are kept in
- * one growing arena.
+ * size) of indexes into a term array; term bytes are kept in one growing
+ * arena, each key padded with zero bytes to a multiple of 8 so that keys
+ * are hashed and compared a 64-bit word at a time.
  *
- * During a document, every token appends (term id, position) to a scratch
- * list, and a term seen for the first time in this document joins the
- * "touched" list.  At the end of the document the scratch list is grouped by
- * term with a counting pass (no sort), and each touched term appends one
- * record to its postings stream:
+ * During a document, inverter_add_token only queues the token: its bytes
+ * (padded the same way) go to a per-document arena, with its hash and
+ * position, and the hash table slot it will probe is prefetched.  At the
+ * end of the document the queue is resolved to term ids, prefetching the
+ * term entry a few tokens ahead: the table and the term array are far
+ * larger than the cache, and looking tokens up one at a time as they came
+ * waited for one cache miss after the other.  A term seen for the first
+ * time in this document joins the "touched" list.  The tokens are then
+ * grouped by term with a counting pass (no sort), and each touched term
+ * appends one record to its postings stream:
  *     varint(doc - previous doc), varint(tf), tf x varint(position gap)
  * (the previous doc of a term's first record is -1, so the delta is doc+1).
  *
@@ -22,13 +28,13 @@
 #include "indexer/inverter.h"
 
 #include <stdlib.h>
-#include <xxhash.h>
 
 #include "common/codec.h"
 
 #define PAGE_SIZE_BYTES (1u << 20)
 #define LINK            8
 #define MAX_LEVEL       10
+#define LOOKAHEAD       8 /* tokens between prefetching a term entry and using it */
 static const uint32_t slice_size[MAX_LEVEL + 1] = {32,   64,   128,  256,   512,  1024,
                                                    2048, 4096, 8192, 16384, 32768};
 
@@ -57,9 +63,14 @@ struct inverter {
     size_t npages, pages_cap;
     uint8_t *page_cur, *page_end;
     size_t page_bytes;
-    /* the current document */
-    uint32_t *tok_term, *tok_pos, *scratch;
+    /* the current document: per token its hash, key offset in doc_keys,
+     * length, position, and (once resolved) term id */
+    uint64_t *tok_hash;
+    uint32_t *tok_key, *tok_term, *tok_pos, *scratch;
+    uint8_t *tok_len;
     size_t ntok, tok_cap;
+    uint64_t *doc_keys; /* the tokens' bytes, each padded to whole words */
+    size_t doc_words, doc_words_cap;
     uint32_t *touched;
     size_t ntouched, touched_cap;
 };
@@ -94,6 +105,10 @@ void inverter_free(inverter *inv)
     free(inv->table);
     free(inv->terms);
     free(inv->keys);
+    free(inv->tok_hash);
+    free(inv->tok_key);
+    free(inv->tok_len);
+    free(inv->doc_keys);
     free(inv->tok_term);
     free(inv->tok_pos);
     free(inv->scratch);
@@ -104,8 +119,8 @@ void inverter_free(inverter *inv)
 size_t inverter_memory(const inverter *inv)
 {
     return inv->page_bytes + (inv->table_mask + 1) * sizeof *inv->table +
-           inv->terms_cap * sizeof *inv->terms + inv->keys_cap + inv->tok_cap * 12 +
-           inv->touched_cap * 4;
+           inv->terms_cap * sizeof *inv->terms + inv->keys_cap + inv->tok_cap * 29 +
+           inv->doc_words_cap * 8 + inv->touched_cap * 4;
 }
 
 size_t inverter_terms(const inverter *inv)
@@ -133,6 +148,17 @@ static uint8_t *alloc_slice(inverter *inv, size_t size)
     uint8_t *s = inv->page_cur;
     inv->page_cur += size;
     return s;
+}
+
+static inline size_t put_varint(uint8_t *out, uint32_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
 }
 
 /* Append bytes to a term's stream, chaining a new slice when full. */
@@ -173,15 +199,37 @@ static int grow_table(inverter *inv)
     return SE_OK;
 }
 
-static int64_t find_or_add(inverter *inv, const char *term, size_t len)
+/* Hash of a key of len bytes padded with zeros to whole words. */
+static inline uint64_t key_hash(const uint64_t *w, size_t len)
 {
-    uint64_t hash = XXH3_64bits(term, len);
+    uint64_t h = (uint64_t)len * 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < (len + 7) / 8; i++) {
+        h = (h ^ w[i]) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+    }
+    return h ^ (h >> 29);
+}
+
+static inline int key_equal(const char *stored, const uint64_t *w, size_t len)
+{
+    uint64_t diff = 0;
+    for (size_t i = 0; i < (len + 7) / 8; i++) {
+        uint64_t x;
+        memcpy(&x, stored + 8 * i, 8);
+        diff |= x ^ w[i];
+    }
+    return diff == 0;
+}
+
+/* The id of the term with this padded key, added when new. */
+static int64_t find_or_add(inverter *inv, const uint64_t *key, size_t len, uint64_t hash)
+{
     size_t h = (size_t)hash & inv->table_mask;
     for (;;) {
         uint32_t v = inv->table[h];
         if (!v) break;
         term_entry *t = &inv->terms[v - 1];
-        if (t->hash == hash && t->key_len == len && memcmp(inv->keys + t->key_off, term, len) == 0)
+        if (t->hash == hash && t->key_len == len && key_equal(inv->keys + t->key_off, key, len))
             return v - 1;
         h = (h + 1) & inv->table_mask;
     }
@@ -199,9 +247,10 @@ static int64_t find_or_add(inverter *inv, const char *term, size_t len)
         inv->terms = te;
         inv->terms_cap = cap;
     }
-    if (inv->keys_cap - inv->keys_len < len) {
+    size_t padded = (len + 7) & ~(size_t)7;
+    if (inv->keys_cap - inv->keys_len < padded) {
         size_t cap = inv->keys_cap ? inv->keys_cap * 2 : 65536;
-        while (cap - inv->keys_len < len) cap *= 2;
+        while (cap - inv->keys_len < padded) cap *= 2;
         if (cap > UINT32_MAX) return SE_LIMIT;
         char *k = realloc(inv->keys, cap);
         if (!k) return SE_NOMEM;
@@ -220,46 +269,88 @@ static int64_t find_or_add(inverter *inv, const char *term, size_t len)
     t->last_doc = UINT32_MAX;
     t->doc_tf = 0;
     t->in_doc = 0;
-    memcpy(inv->keys + inv->keys_len, term, len);
-    inv->keys_len += len;
+    memcpy(inv->keys + inv->keys_len, key, padded);
+    inv->keys_len += padded;
     inv->table[h] = (uint32_t)inv->nterms + 1;
     inv->nterms++;
     return (int64_t)inv->nterms - 1;
 }
 
+static int grow_tokens(inverter *inv)
+{
+    size_t cap = inv->tok_cap ? inv->tok_cap * 2 : 4096;
+    uint64_t *h = realloc(inv->tok_hash, cap * sizeof *h);
+    if (!h) return SE_NOMEM;
+    inv->tok_hash = h;
+    uint32_t **arrays[] = {&inv->tok_key, &inv->tok_term, &inv->tok_pos, &inv->scratch};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
+        uint32_t *a = realloc(*arrays[i], cap * sizeof *a);
+        if (!a) return SE_NOMEM;
+        *arrays[i] = a;
+    }
+    uint8_t *l = realloc(inv->tok_len, cap);
+    if (!l) return SE_NOMEM;
+    inv->tok_len = l;
+    inv->tok_cap = cap;
+    return SE_OK;
+}
+
 int inverter_add_token(inverter *inv, const char *term, size_t len, uint32_t position)
 {
     if (len == 0 || len > 255) return SE_INVALID;
-    if (inv->ntok == inv->tok_cap) {
-        size_t cap = inv->tok_cap ? inv->tok_cap * 2 : 4096;
-        uint32_t *a = realloc(inv->tok_term, cap * 4);
-        if (a) inv->tok_term = a;
-        uint32_t *b = a ? realloc(inv->tok_pos, cap * 4) : NULL;
-        if (b) inv->tok_pos = b;
-        uint32_t *c = b ? realloc(inv->scratch, cap * 4) : NULL;
-        if (!c) return SE_NOMEM;
-        inv->scratch = c;
-        inv->tok_cap = cap;
+    if (inv->ntok == inv->tok_cap && grow_tokens(inv) != SE_OK) return SE_NOMEM;
+    size_t words = (len + 7) / 8;
+    if (inv->doc_words_cap - inv->doc_words < words) {
+        size_t cap = inv->doc_words_cap ? inv->doc_words_cap * 2 : 4096;
+        while (cap - inv->doc_words < words) cap *= 2;
+        if (cap > UINT32_MAX) return SE_LIMIT;
+        uint64_t *k = realloc(inv->doc_keys, cap * sizeof *k);
+        if (!k) return SE_NOMEM;
+        inv->doc_keys = k;
+        inv->doc_words_cap = cap;
     }
-    int64_t id = find_or_add(inv, term, len);
-    if (id < 0) return (int)id;
-    term_entry *t = &inv->terms[id];
-    if (!t->in_doc) {
-        if (inv->ntouched == inv->touched_cap) {
-            size_t cap = inv->touched_cap ? inv->touched_cap * 2 : 1024;
-            uint32_t *tl = realloc(inv->touched, cap * 4);
-            if (!tl) return SE_NOMEM;
-            inv->touched = tl;
-            inv->touched_cap = cap;
+    uint64_t *key = inv->doc_keys + inv->doc_words;
+    key[words - 1] = 0;
+    memcpy(key, term, len);
+    uint64_t hash = key_hash(key, len);
+    __builtin_prefetch(&inv->table[(size_t)hash & inv->table_mask]);
+    size_t i = inv->ntok++;
+    inv->tok_hash[i] = hash;
+    inv->tok_key[i] = (uint32_t)inv->doc_words;
+    inv->tok_len[i] = (uint8_t)len;
+    inv->tok_pos[i] = position;
+    inv->doc_words += words;
+    return SE_OK;
+}
+
+/* Turn the queued tokens into term ids (adding new terms) and collect the
+ * touched terms with their tf in this document. */
+static int resolve_tokens(inverter *inv)
+{
+    for (size_t i = 0; i < inv->ntok; i++) {
+        if (i + LOOKAHEAD < inv->ntok) {
+            uint32_t v = inv->table[(size_t)inv->tok_hash[i + LOOKAHEAD] & inv->table_mask];
+            if (v) __builtin_prefetch(&inv->terms[v - 1]);
         }
-        inv->touched[inv->ntouched++] = (uint32_t)id;
-        t->in_doc = 1;
-        t->doc_tf = 0;
+        int64_t id =
+            find_or_add(inv, inv->doc_keys + inv->tok_key[i], inv->tok_len[i], inv->tok_hash[i]);
+        if (id < 0) return (int)id;
+        term_entry *t = &inv->terms[id];
+        if (!t->in_doc) {
+            if (inv->ntouched == inv->touched_cap) {
+                size_t cap = inv->touched_cap ? inv->touched_cap * 2 : 1024;
+                uint32_t *tl = realloc(inv->touched, cap * 4);
+                if (!tl) return SE_NOMEM;
+                inv->touched = tl;
+                inv->touched_cap = cap;
+            }
+            inv->touched[inv->ntouched++] = (uint32_t)id;
+            t->in_doc = 1;
+            t->doc_tf = 0;
+        }
+        t->doc_tf++;
+        inv->tok_term[i] = (uint32_t)id;
     }
-    t->doc_tf++;
-    inv->tok_term[inv->ntok] = (uint32_t)id;
-    inv->tok_pos[inv->ntok] = position;
-    inv->ntok++;
     return SE_OK;
 }
 
@@ -268,10 +359,16 @@ void inverter_abandon_document(inverter *inv)
     for (size_t i = 0; i < inv->ntouched; i++) inv->terms[inv->touched[i]].in_doc = 0;
     inv->ntouched = 0;
     inv->ntok = 0;
+    inv->doc_words = 0;
 }
 
 int inverter_end_document(inverter *inv, uint32_t doc)
 {
+    int rc = resolve_tokens(inv);
+    if (rc != SE_OK) {
+        inverter_abandon_document(inv);
+        return rc;
+    }
     /* Group positions by term: each touched term gets a slot range. */
     uint32_t slot = 0;
     for (size_t i = 0; i < inv->ntouched; i++) {
@@ -283,16 +380,31 @@ int inverter_end_document(inverter *inv, uint32_t doc)
         term_entry *t = &inv->terms[inv->tok_term[i]];
         inv->scratch[t->slot++] = inv->tok_pos[i];
     }
-    int rc = SE_OK;
     for (size_t i = 0; i < inv->ntouched && rc == SE_OK; i++) {
         term_entry *t = &inv->terms[inv->touched[i]];
+        if (i + 4 < inv->ntouched) __builtin_prefetch(inv->terms[inv->touched[i + 4]].cur, 1);
         const uint32_t *pos = inv->scratch + t->slot - t->doc_tf;
+        if ((size_t)(t->limit - t->cur) >= 2 * 5 + (size_t)t->doc_tf * 5) {
+            /* The whole record fits the current slice: encode in place. */
+            uint8_t *out = t->cur;
+            out += put_varint(out, doc - t->last_doc);
+            out += put_varint(out, t->doc_tf);
+            uint32_t prev = 0;
+            for (uint32_t k = 0; k < t->doc_tf; k++) {
+                out += put_varint(out, pos[k] - prev);
+                prev = pos[k];
+            }
+            t->cur = out;
+            t->last_doc = doc;
+            t->in_doc = 0;
+            continue;
+        }
         uint8_t buf[256];
-        size_t used = codec_varint_put32(buf, doc - t->last_doc);
-        used += codec_varint_put32(buf + used, t->doc_tf);
+        size_t used = put_varint(buf, doc - t->last_doc);
+        used += put_varint(buf + used, t->doc_tf);
         uint32_t prev = 0;
         for (uint32_t k = 0; k < t->doc_tf && rc == SE_OK; k++) {
-            used += codec_varint_put32(buf + used, pos[k] - prev);
+            used += put_varint(buf + used, pos[k] - prev);
             prev = pos[k];
             if (used > sizeof buf - CODEC_VARINT32_MAX) {
                 rc = stream_put(inv, t, buf, used);
@@ -311,6 +423,7 @@ int inverter_end_document(inverter *inv, uint32_t doc)
     }
     inv->ntouched = 0;
     inv->ntok = 0;
+    inv->doc_words = 0;
     return SE_OK;
 }
 
@@ -357,14 +470,12 @@ static inline int reader_done(const stream_reader *r)
     return r->p == r->end;
 }
 
-static const char *sort_keys;
-static const term_entry *sort_terms;
-
-static int cmp_terms(const void *a, const void *b)
+static int cmp_terms(const void *a, const void *b, void *ctx)
 {
-    const term_entry *x = &sort_terms[*(const uint32_t *)a], *y = &sort_terms[*(const uint32_t *)b];
+    const inverter *inv = ctx;
+    const term_entry *x = &inv->terms[*(const uint32_t *)a], *y = &inv->terms[*(const uint32_t *)b];
     size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
-    int c = memcmp(sort_keys + x->key_off, sort_keys + y->key_off, n);
+    int c = memcmp(inv->keys + x->key_off, inv->keys + y->key_off, n);
     return c ? c : (int)x->key_len - (int)y->key_len;
 }
 
@@ -375,6 +486,7 @@ static void reset(inverter *inv)
     inv->keys_len = 0;
     memset(inv->table, 0, (inv->table_mask + 1) * sizeof *inv->table);
     inv->ntok = inv->ntouched = 0;
+    inv->doc_words = 0;
 }
 
 int inverter_write(inverter *inv, segment_writer *w, se_error *err)
@@ -382,11 +494,9 @@ int inverter_write(inverter *inv, segment_writer *w, se_error *err)
     uint32_t *order = malloc((inv->nterms ? inv->nterms : 1) * sizeof *order);
     if (!order) return se_fail(err, SE_NOMEM, "out of memory sorting terms");
     for (size_t i = 0; i < inv->nterms; i++) order[i] = (uint32_t)i;
-    /* qsort has no context argument in C11; the inverter is single-threaded
-     * by contract, so a file-level pointer is safe here. */
-    sort_keys = inv->keys;
-    sort_terms = inv->terms;
-    qsort(order, inv->nterms, sizeof *order, cmp_terms);
+    /* glibc's qsort_r (_GNU_SOURCE): the comparison gets the inverter, so
+     * inverters in different threads sort at the same time. */
+    qsort_r(order, inv->nterms, sizeof *order, cmp_terms, inv);
     uint32_t *positions = NULL;
     size_t pos_cap = 0;
     int rc = SE_OK;

@@ -10,7 +10,7 @@
  * Memory: a hash table of terms, the term bytes, and per term one chain of
  * growing slices in large pages holding its postings as variable-byte
  * (doc delta, tf, position gaps...) records.  inverter_memory reports all of
- * it.  Not thread-safe.
+ * it.  Not thread-safe; distinct inverters may be used in different threads.
  */
 #ifndef SE_INVERTER_H
 #define SE_INVERTER_H

@@ -51,6 +51,8 @@ static void usage(FILE *out)
             "      --merge-factor N segments per level before a merge (2..32, default 10)\n"
             "      --no-merge       do not merge segments after this run\n"
             "  -m, --memory MB      memory budget of one in-memory batch (default 256)\n"
+            "  -t, --threads N      indexing threads, 1..256 (default 1); the index is the\n"
+            "                       same for every N\n"
             "      --max-doc-mb N   skip documents larger than N MiB (default 64)\n"
             "      --store-level N  zlib level 1-9 of the document store (default 1)\n"
             "  -q, --quiet          print only errors and warnings\n"
@@ -225,7 +227,7 @@ int main(int argc, char **argv)
     cli c = {0};
     int mode = 0; /* 0 index, 'Y' verify, 'S' stats, 'l' list */
     int deleting = 0, optimize = 0, no_merge = 0;
-    long merge_factor = 0;
+    long merge_factor = 0, threads = 1;
     enum build_mode bmode = BUILD_UPDATE;
     int analysis_given = 0;
     uint32_t analysis = ANALYZER_DEFAULT;
@@ -246,10 +248,11 @@ int main(int argc, char **argv)
                                          {"no-merge", no_argument, 0, 'N'},
                                          {"merge-factor", required_argument, 0, 'F'},
                                          {"analyzer", required_argument, 0, 'A'},
+                                         {"threads", required_argument, 0, 't'},
                                          {0, 0, 0, 0}};
     int ch;
     argv[0] = (char *)progname; /* getopt's own messages: "index: ..." like ours */
-    while ((ch = getopt_long(argc, argv, "i:m:qhV", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "i:m:t:qhV", opts, NULL)) != -1) {
         switch (ch) {
         case 'i':
             dir = optarg;
@@ -292,6 +295,12 @@ int main(int argc, char **argv)
         case 'F':
             if (parse_size(optarg, 2, 32, &merge_factor)) {
                 fprintf(stderr, "%s: --merge-factor takes 2..32\n", progname);
+                return EXIT_USAGE;
+            }
+            break;
+        case 't':
+            if (parse_size(optarg, 1, 256, &threads)) {
+                fprintf(stderr, "%s: --threads takes 1..256\n", progname);
                 return EXIT_USAGE;
             }
             break;
@@ -360,6 +369,7 @@ int main(int argc, char **argv)
                         .merge_factor = (unsigned)merge_factor,
                         .analysis_given = analysis_given,
                         .analysis = analysis,
+                        .threads = (unsigned)threads,
                         .progress = progress,
                         .progress_ctx = &c,
                         .not_found = not_found,

@@ -30,23 +30,81 @@ static inline uint32_t new_doc(const source *s, uint32_t d)
            (uint32_t)__builtin_popcountll(~s->deleted[d >> 6] & below);
 }
 
-static int copy_documents(segment_writer *w, source *src, size_t n, se_error *err)
+/* Whether documents [first, first + n) of a source are all live. */
+static int all_live(const source *s, uint32_t first, uint32_t n)
+{
+    if (!s->deleted) return 1;
+    for (uint32_t d = first; d < first + n; d++)
+        if (dels_is_deleted(s->deleted, d)) return 0;
+    return 1;
+}
+
+/* Documents [first, first + n) of a source, one by one: decompressed and
+ * added again (dropping deleted ones). */
+static int copy_records(segment_writer *w, const source *s, uint32_t first, uint32_t n,
+                        seg_store_buffer *buf, se_error *err)
+{
+    const uint32_t *lengths = segment_lengths(s->seg);
+    int rc = SE_OK;
+    for (uint32_t d = first; d < first + n && rc == SE_OK; d++) {
+        if (s->deleted && dels_is_deleted(s->deleted, d)) continue;
+        seg_document doc;
+        rc = segment_document(s->seg, d, buf, &doc, err);
+        if (rc == SE_OK)
+            rc = segw_add_document(w, &doc, lengths[d], segment_id_hash(s->seg, d),
+                                   segment_content_hash(s->seg, d), err);
+    }
+    return rc;
+}
+
+/* A source's store chunk by chunk.  A chunk that is full (SEG_STORE_CHUNK
+ * bytes or more), wholly live, and would start on an empty chunk of the new
+ * segment as well is closed at the same document by the writer's rule, so
+ * recompressing it would give the same bytes at the same level: it is
+ * copied as it is (when reuse_chunks says the levels are equal).  Any other
+ * chunk is copied document by document.  The store index and chunk headers
+ * were validated when the segment was opened. */
+static int copy_store(segment_writer *w, const source *s, int reuse_chunks, seg_store_buffer *buf,
+                      se_error *err)
+{
+    const segment *seg = s->seg;
+    uint32_t ndocs = segment_ndocs(seg);
+    if (!reuse_chunks || ndocs == 0) return copy_records(w, s, 0, ndocs, buf, err);
+    const fio_map *m = segment_file(seg, SEG_STORE);
+    const uint8_t *trailer = m->data + m->size - FIO_FOOTER_SIZE - 16;
+    uint32_t nchunks = fio_le32(trailer);
+    const uint8_t *index = m->data + fio_le64(trailer + 8);
+    const uint32_t *lengths = segment_lengths(seg);
+    int rc = SE_OK;
+    for (uint32_t c = 0; c < nchunks && rc == SE_OK; c++) {
+        const uint8_t *e = index + (size_t)c * 16;
+        uint32_t first = fio_le32(e), n = fio_le32(e + 4);
+        const uint8_t *chunk = m->data + fio_le64(e + 8);
+        uint32_t raw = fio_le32(chunk), zlen = fio_le32(chunk + 4);
+        if (raw < SEG_STORE_CHUNK || !segw_store_chunk_empty(w) || !all_live(s, first, n)) {
+            rc = copy_records(w, s, first, n, buf, err);
+            continue;
+        }
+        for (uint32_t d = first; d < first + n && rc == SE_OK; d++) {
+            const char *id;
+            size_t id_len;
+            segment_doc_id(seg, d, &id, &id_len);
+            rc = segw_add_document_entry(w, id, id_len, lengths[d], segment_id_hash(seg, d),
+                                         segment_content_hash(seg, d), err);
+        }
+        if (rc == SE_OK) rc = segw_add_store_chunk(w, n, raw, chunk + 8, zlen, err);
+    }
+    return rc;
+}
+
+static int copy_documents(segment_writer *w, source *src, size_t n, int reuse_chunks, se_error *err)
 {
     seg_store_buffer buf;
     seg_store_buffer_init(&buf);
     int rc = SE_OK;
     for (size_t s = 0; s < n && rc == SE_OK; s++) {
-        const segment *seg = src[s].seg;
-        const uint32_t *lengths = segment_lengths(seg);
-        for (uint32_t d = 0; d < segment_ndocs(seg) && rc == SE_OK; d++) {
-            if (src[s].deleted && dels_is_deleted(src[s].deleted, d)) continue;
-            seg_document doc;
-            rc = segment_document(seg, d, &buf, &doc, err);
-            if (rc == SE_OK)
-                rc = segw_add_document(w, &doc, lengths[d], segment_id_hash(seg, d),
-                                       segment_content_hash(seg, d), err);
-        }
-        fio_map_release(segment_file(seg, SEG_STORE), UINT64_MAX);
+        rc = copy_store(w, &src[s], reuse_chunks, &buf, err);
+        fio_map_release(segment_file(src[s].seg, SEG_STORE), UINT64_MAX);
     }
     seg_store_buffer_free(&buf);
     return rc;
@@ -60,8 +118,8 @@ static int advance(source *s, se_error *err)
     return SE_OK;
 }
 
-int merge_segments(segment *const *sources, size_t nsources, const char *dir, uint32_t number,
-                   int store_level, seg_meta *meta, se_error *err)
+static int merge(segment *const *sources, size_t nsources, const char *dir, uint32_t number,
+                 int store_level, int reuse_chunks, seg_meta *meta, se_error *err)
 {
     source *src = calloc(nsources ? nsources : 1, sizeof *src);
     if (!src) return se_fail(err, SE_NOMEM, "out of memory");
@@ -98,7 +156,7 @@ int merge_segments(segment *const *sources, size_t nsources, const char *dir, ui
         free(src);
         return rc;
     }
-    rc = copy_documents(w, src, nsources, err);
+    rc = copy_documents(w, src, nsources, reuse_chunks, err);
     for (size_t s = 0; s < nsources && rc == SE_OK; s++) {
         seg_term_iter_init(&src[s].it, src[s].seg);
         rc = advance(&src[s], err);
@@ -181,4 +239,16 @@ int merge_segments(segment *const *sources, size_t nsources, const char *dir, ui
         return rc;
     }
     return segw_finish(w, meta, err);
+}
+
+int merge_segments(segment *const *sources, size_t nsources, const char *dir, uint32_t number,
+                   int store_level, seg_meta *meta, se_error *err)
+{
+    return merge(sources, nsources, dir, number, store_level, 0, meta, err);
+}
+
+int merge_segments_same_level(segment *const *sources, size_t nsources, const char *dir,
+                              uint32_t number, int store_level, seg_meta *meta, se_error *err)
+{
+    return merge(sources, nsources, dir, number, store_level, 1, meta, err);
 }

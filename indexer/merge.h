@@ -22,4 +22,12 @@
 int merge_segments(segment *const *sources, size_t nsources, const char *dir, uint32_t number,
                    int store_level, seg_meta *meta, se_error *err);
 
+/* The same, for sources whose stores were all written at store_level (the
+ * batch segments of one run): their full, wholly live store chunks that
+ * start where the new segment's store would start a chunk anyway are copied
+ * without being decompressed and compressed again.  The result is byte for
+ * byte what merge_segments writes. */
+int merge_segments_same_level(segment *const *sources, size_t nsources, const char *dir,
+                              uint32_t number, int store_level, seg_meta *meta, se_error *err);
+
 #endif

@@ -181,14 +181,13 @@ static int flush_chunk(segment_writer *w, se_error *err)
     return SE_OK;
 }
 
-int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length, uint64_t id_hash,
-                      uint64_t content_hash, se_error *err)
+/* The document table entry of the next document (no store record). */
+static int add_entry(segment_writer *w, const char *id, size_t id_len, uint32_t length,
+                     uint64_t id_hash, uint64_t content_hash, se_error *err)
 {
     if (w->status != SE_OK) return w->status;
     if (w->in_term || w->nterms > 0) return fail(w, SE_INVALID, err, "document after terms");
     if (w->ndocs >= SEG_MAX_DOCS) return fail(w, SE_LIMIT, err, "too many documents");
-    if (doc->id_len + doc->title_len + doc->text_len > SEG_MAX_STORE_RECORD / 2)
-        return fail(w, SE_LIMIT, err, "document too large to store");
     if (w->ndocs == w->docs_cap) {
         size_t cap = w->docs_cap ? w->docs_cap * 2 : 1024;
         uint32_t *l = realloc(w->lengths, cap * sizeof *l);
@@ -202,21 +201,82 @@ int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t lengt
         w->id_ends = e;
         w->docs_cap = cap;
     }
-    if (bytes_varint(&w->chunk, doc->id_len) || bytes_put(&w->chunk, doc->id, doc->id_len) ||
-        bytes_varint(&w->chunk, doc->title_len) ||
-        bytes_put(&w->chunk, doc->title, doc->title_len) ||
-        bytes_varint(&w->chunk, doc->text_len) || bytes_put(&w->chunk, doc->text, doc->text_len))
-        return fail(w, SE_NOMEM, err, "out of memory");
-    if (w->ids.len + doc->id_len > UINT32_MAX)
+    if (w->ids.len + id_len > UINT32_MAX)
         return fail(w, SE_LIMIT, err, "document ids of one segment exceed 4 GiB");
-    if (bytes_put(&w->ids, doc->id, doc->id_len)) return fail(w, SE_NOMEM, err, "out of memory");
+    if (bytes_put(&w->ids, id, id_len)) return fail(w, SE_NOMEM, err, "out of memory");
     w->id_ends[w->ndocs] = (uint32_t)w->ids.len;
     w->lengths[w->ndocs] = length;
     w->id_hashes[w->ndocs] = id_hash;
     w->content_hashes[w->ndocs] = content_hash;
     w->ndocs++;
     w->total_len += length;
+    return SE_OK;
+}
+
+static size_t varint_bytes(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+size_t segw_store_record_bytes(const seg_document *doc)
+{
+    return varint_bytes(doc->id_len) + doc->id_len + varint_bytes(doc->title_len) + doc->title_len +
+           varint_bytes(doc->text_len) + doc->text_len;
+}
+
+int segw_store_chunk_empty(const segment_writer *w)
+{
+    return w->chunk.len == 0 && w->chunk_first == w->ndocs;
+}
+
+int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length, uint64_t id_hash,
+                      uint64_t content_hash, se_error *err)
+{
+    if (w->status != SE_OK) return w->status;
+    if (w->chunk.len == 0 && w->chunk_first != w->ndocs)
+        return fail(w, SE_INVALID, err, "document entries without their store chunk");
+    if (doc->id_len + doc->title_len + doc->text_len > SEG_MAX_STORE_RECORD / 2)
+        return fail(w, SE_LIMIT, err, "document too large to store");
+    int rc = add_entry(w, doc->id, doc->id_len, length, id_hash, content_hash, err);
+    if (rc != SE_OK) return rc;
+    if (bytes_varint(&w->chunk, doc->id_len) || bytes_put(&w->chunk, doc->id, doc->id_len) ||
+        bytes_varint(&w->chunk, doc->title_len) ||
+        bytes_put(&w->chunk, doc->title, doc->title_len) ||
+        bytes_varint(&w->chunk, doc->text_len) || bytes_put(&w->chunk, doc->text, doc->text_len))
+        return fail(w, SE_NOMEM, err, "out of memory");
     if (w->chunk.len >= SEG_STORE_CHUNK) return flush_chunk(w, err);
+    return SE_OK;
+}
+
+int segw_add_document_entry(segment_writer *w, const char *id, size_t id_len, uint32_t length,
+                            uint64_t id_hash, uint64_t content_hash, se_error *err)
+{
+    if (w->status != SE_OK) return w->status;
+    if (w->chunk.len != 0) return fail(w, SE_INVALID, err, "store chunk open");
+    return add_entry(w, id, id_len, length, id_hash, content_hash, err);
+}
+
+int segw_add_store_chunk(segment_writer *w, uint32_t ndocs, uint32_t raw_len, const uint8_t *zdata,
+                         uint32_t zlen, se_error *err)
+{
+    if (w->status != SE_OK) return w->status;
+    if (w->chunk.len != 0 || ndocs == 0 || w->ndocs - w->chunk_first != ndocs)
+        return fail(w, SE_INVALID, err, "store chunk does not match its documents");
+    fio_writer *f = w->files[SEG_STORE];
+    uint8_t e[16];
+    fio_put32(e, w->chunk_first);
+    fio_put32(e + 4, ndocs);
+    fio_put64(e + 8, fio_writer_offset(f));
+    if (bytes_put(&w->chunk_index, e, 16) != SE_OK) return fail(w, SE_NOMEM, err, "out of memory");
+    fio_write_u32(f, raw_len);
+    fio_write_u32(f, zlen);
+    if (check_file(w, SEG_STORE, fio_write(f, zdata, zlen), err) != SE_OK) return w->status;
+    w->chunk_first = w->ndocs;
     return SE_OK;
 }
 
@@ -243,6 +303,21 @@ int segw_begin_term(segment_writer *w, const char *term, size_t len, se_error *e
     w->blocks.len = 0;
     w->pos_term_start = fio_writer_offset(w->files[SEG_POS]);
     return SE_OK;
+}
+
+/* The shortest length among the open block's documents, folded into the
+ * term's minimum too.  Looked up a block at a time rather than per posting:
+ * the lengths array is large and these reads miss the cache, and a loop of
+ * independent loads lets them overlap. */
+static void block_min_len(segment_writer *w)
+{
+    uint32_t m = UINT32_MAX;
+    for (uint32_t k = 0; k < w->blk_n; k++) {
+        uint32_t len = w->lengths[w->blk_docs[k]];
+        m = len < m ? len : m;
+    }
+    w->blk_min_len = m;
+    if (m < w->min_len) w->min_len = m;
 }
 
 static int put_skip(segment_writer *w)
@@ -302,14 +377,11 @@ int segw_add_posting(segment_writer *w, uint32_t doc, uint32_t tf, const uint32_
         w->blk_max_tf = 0;
         w->blk_min_len = UINT32_MAX;
     }
-    uint32_t len = w->lengths[doc];
     w->blk_docs[w->blk_n] = doc;
     w->blk_freqs[w->blk_n] = tf;
     w->blk_n++;
     if (tf > w->blk_max_tf) w->blk_max_tf = tf;
-    if (len < w->blk_min_len) w->blk_min_len = len;
     if (tf > w->max_tf) w->max_tf = tf;
-    if (len < w->min_len) w->min_len = len;
     w->df++;
     w->cf += tf;
     w->last_doc = doc;
@@ -330,6 +402,7 @@ int segw_add_posting(segment_writer *w, uint32_t doc, uint32_t tf, const uint32_
     }
     if (check_file(w, SEG_POS, fio_write(pf, buf, used), err) != SE_OK) return w->status;
     if (w->blk_n == SEG_BLOCK) {
+        block_min_len(w);
         if (encode_full_block(w) != SE_OK || put_skip(w) != SE_OK)
             return fail(w, SE_NOMEM, err, "out of memory");
         w->blk_prev = w->blk_docs[SEG_BLOCK - 1];
@@ -357,6 +430,7 @@ int segw_end_term(segment_writer *w, se_error *err)
     if (!w->in_term || w->df == 0) return fail(w, SE_INVALID, err, "empty term");
     int long_list = w->df >= SEG_BLOCK;
     if (w->blk_n > 0) {
+        block_min_len(w);
         if (encode_tail(w) != SE_OK || (long_list && put_skip(w) != SE_OK))
             return fail(w, SE_NOMEM, err, "out of memory");
     }
@@ -464,6 +538,8 @@ static int write_trailers(segment_writer *w, se_error *err)
     fio_write_u32(f, (uint32_t)w->ids.len);
     if (check_file(w, SEG_DOCTAB, fio_write_u64(f, w->total_len), err) != SE_OK) return w->status;
     /* .sto: last chunk, chunk index, trailer. */
+    if (w->chunk.len == 0 && w->chunk_first != w->ndocs)
+        return fail(w, SE_INVALID, err, "document entries without their store chunk");
     if (flush_chunk(w, err) != SE_OK) return w->status;
     f = w->files[SEG_STORE];
     uint64_t sidx = fio_writer_offset(f);

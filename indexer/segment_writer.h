@@ -35,6 +35,28 @@ int segw_create(segment_writer **out, const char *dir, uint32_t number, int stor
 int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length, uint64_t id_hash,
                       uint64_t content_hash, se_error *err);
 
+/* The store is cut into chunks in document order: a document's record
+ * (segw_store_record_bytes) joins the open chunk, and the chunk is closed
+ * and compressed as soon as it holds SEG_STORE_CHUNK bytes or more.  So the
+ * chunks depend only on the sequence of documents, and a run of documents
+ * that starts on an empty chunk is cut the same way in every segment. */
+size_t segw_store_record_bytes(const seg_document *doc);
+/* 1 when the open store chunk is empty (the last document closed a chunk,
+ * or there is none). */
+int segw_store_chunk_empty(const segment_writer *w);
+
+/* Copying a closed chunk of another segment without recompressing it: add
+ * its documents' table entries with segw_add_document_entry (no store
+ * record), then the chunk itself with segw_add_store_chunk, whose `ndocs`
+ * must be the number of entries added since the last chunk.  Only valid when
+ * the open chunk is empty, and only meaningful when the chunk was written at
+ * this writer's store level (the caller's promise: the bytes are taken as
+ * they are). */
+int segw_add_document_entry(segment_writer *w, const char *id, size_t id_len, uint32_t length,
+                            uint64_t id_hash, uint64_t content_hash, se_error *err);
+int segw_add_store_chunk(segment_writer *w, uint32_t ndocs, uint32_t raw_len, const uint8_t *zdata,
+                         uint32_t zlen, se_error *err);
+
 int segw_begin_term(segment_writer *w, const char *term, size_t len, se_error *err);
 /* positions: tf strictly increasing token positions. */
 int segw_add_posting(segment_writer *w, uint32_t doc, uint32_t tf, const uint32_t *positions,

@@ -7,7 +7,7 @@
  * ids with new text, unchanged ones, sometimes an id twice (the later copy
  * wins), sometimes --sync (the ids left out disappear) or --rebuild (the
  * same input, the index rewritten from it), sometimes a --delete run;
- * sometimes --optimize; always -m 4 (the smallest budget)
+ * sometimes --optimize; --threads 1, 2 or 3 in turn; always -m 4 (the smallest budget)
  * and --merge-factor 2 or 3, so the merge policy rewrites segments after
  * most commits.  The test keeps the version of every id (docgen.h), so it
  * knows the exact documents before the run and after it.
@@ -216,6 +216,7 @@ typedef struct plan {
     enum kind kind;
     int optimize;
     unsigned factor;
+    unsigned threads; /* --threads: 1, 2 or 3 by trial, so workers get killed too */
     char input[4096];
     char **ids; /* --delete */
     uint32_t nids;
@@ -254,6 +255,7 @@ static void make_plan(plan *p, const docset *cur, rng *r, double scale, int tria
     /* --sync and --rebuild take the complete new set of documents. */
     int complete = p->kind == K_SYNC || p->kind == K_REBUILD;
     p->factor = rng_below(r, 4) ? 2 : 3;
+    p->threads = 1 + (unsigned)trial % 3; /* not drawn: the trials' plans stay as they were */
     p->optimize = !force_update && rng_below(r, 100) < 30;
     uint32_t nlive, nabsent;
     uint32_t *live = pick_ids(cur, 1, r, &nlive);
@@ -337,8 +339,9 @@ static void free_plan(plan *p)
 
 static void start_plan(const plan *p, const char *dir, run_child **c)
 {
-    char factor[8];
+    char factor[8], threads[8];
     snprintf(factor, sizeof factor, "%u", p->factor);
+    snprintf(threads, sizeof threads, "%u", p->threads);
     size_t cap = 16 + p->nids, n = 0;
     const char **args = calloc(cap, sizeof *args);
     cr_assert_not_null(args);
@@ -349,6 +352,8 @@ static void start_plan(const plan *p, const char *dir, run_child **c)
     args[n++] = "4";
     args[n++] = "--merge-factor";
     args[n++] = factor;
+    args[n++] = "--threads";
+    args[n++] = threads;
     if (p->optimize) args[n++] = "--optimize";
     if (p->kind == K_SYNC) args[n++] = "--sync";
     if (p->kind == K_REBUILD) args[n++] = "--rebuild";
@@ -624,6 +629,7 @@ Test(crash, sigkill_during_the_first_build)
     memset(&p, 0, sizeof p);
     p.kind = K_UPDATE;
     p.factor = 2;
+    p.threads = 2;
     snprintf(p.input, sizeof p.input, "%s/first.jsonl", g_tmp);
     write_entries(p.input, e, ndocs);
     free(e);

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -977,4 +978,135 @@ Test(input, scifact_first_thousand)
     cr_expect_eq(s.documents, 1000);
     input_close(r);
     free_result(&warns);
+}
+
+/* What the documented JSONL rules make of one line, decided by jansson
+ * alone: 1 with the fields (NUL characters as spaces), or 0 when the line
+ * gives no document. */
+static int reference_doc(const char *line, char **id, char **title, char **text)
+{
+    json_t *j = json_loadb(line, strlen(line), JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (!j) return 0;
+    int ok = json_is_object(j);
+    json_t *idv = ok ? json_object_get(j, "_id") : NULL;
+    if (ok && !idv) idv = json_object_get(j, "id");
+    char buf[32];
+    const char *ids = NULL;
+    size_t id_len = 0;
+    if (idv && json_is_string(idv)) {
+        ids = json_string_value(idv);
+        id_len = json_string_length(idv);
+    } else if (idv && json_is_integer(idv)) {
+        id_len =
+            (size_t)snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(idv));
+        ids = buf;
+    }
+    ok = ok && ids && id_len > 0;
+    const char *names[2] = {"title", "text"};
+    char *out[2] = {NULL, NULL};
+    for (int f = 0; f < 2 && ok; f++) {
+        json_t *v = json_object_get(j, names[f]);
+        if (v && !json_is_null(v) && !json_is_string(v)) ok = 0;
+        const char *s = v && json_is_string(v) ? json_string_value(v) : "";
+        size_t n = v && json_is_string(v) ? json_string_length(v) : 0;
+        out[f] = dup_n(s, n);
+        for (size_t i = 0; i < n; i++)
+            if (out[f][i] == '\0') out[f][i] = ' ';
+    }
+    /* A document of blanks only is skipped as empty. */
+    if (ok && strspn(out[0], " \t\n\r\v\f") == strlen(out[0]) &&
+        strspn(out[1], " \t\n\r\v\f") == strlen(out[1]))
+        ok = 0;
+    if (ok) {
+        *id = dup_n(ids, id_len);
+        for (size_t i = 0; i < id_len; i++)
+            if ((*id)[i] == '\0') (*id)[i] = ' ';
+        *title = out[0];
+        *text = out[1];
+    } else {
+        free(out[0]);
+        free(out[1]);
+    }
+    json_decref(j);
+    return ok;
+}
+
+/* The reader takes plain lines without jansson: whatever it does, every
+ * line must give exactly the document jansson's reading gives (or none). */
+Test(input, jsonl_lines_read_as_jansson_reads_them)
+{
+    static const char *const lines[] = {
+        "{\"id\": \"a1\", \"title\": \"Plain\", \"text\": \"words here\"}",
+        "{\"text\": \"first\", \"id\": \"a2\", \"title\": \"order\"}",
+        "{\"id\":\"a3\",\"title\":\"tight\",\"text\":\"no spaces\"}",
+        " \t{ \"id\" : \"a4\" , \"text\" : \"spaced\" } \r",
+        "{\"id\": \"a5\", \"text\": \"dup\", \"text\": \"later wins\"}",
+        "{\"id\": \"a6\", \"_id\": \"u6\", \"id\": \"again\", \"text\": \"_id wins\"}",
+        "{\"id\": 123456789012345678, \"text\": \"18 digits\"}",
+        "{\"id\": 1234567890123456789, \"text\": \"19 digits\"}",
+        "{\"id\": -0, \"text\": \"minus zero\"}",
+        "{\"id\": 007, \"text\": \"leading zeros\"}",
+        "{\"id\": 1.5, \"text\": \"real id\"}",
+        "{\"id\": \"a12\", \"n\": 2.5e3, \"text\": \"real elsewhere\"}",
+        "{\"id\": \"a13\", \"m\": {\"k\": [1, 2]}, \"text\": \"nested elsewhere\"}",
+        "{\"id\": \"a14\", \"flag\": true, \"none\": null, \"no\": false, \"text\": \"literals\"}",
+        "{\"id\": \"a15\", \"title\": null, \"text\": null}",
+        "{\"id\": \"a16\", \"title\": true, \"text\": \"title not a string\"}",
+        "{\"id\": \"a17\", \"t\\u0069tle\": \"escaped key\", \"text\": \"x\"}",
+        "{\"id\": \"a18\", \"text\": \"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t end\"}",
+        "{\"id\": \"a19\", \"text\": \"\\u00e9\\u4e2d\\ud83d\\ude00 \\u0041\"}",
+        "{\"id\": \"a\\u0000b\", \"text\": \"nul in id \\u0000 and text\"}",
+        "{\"id\": \"a21\", \"text\": \"lone \\udc00 low\"}",
+        "{\"id\": \"a22\", \"text\": \"bad \\x escape\"}",
+        "{\"id\": \"a23\", \"text\": \"raw\ttab\"}",
+        "{\"id\": \"a24\", \"text\": \"trailing\"} x",
+        "{\"id\": \"a25\", \"text\": \"trailing comma\",}",
+        "{\"id\": \"a26\" \"text\": \"no comma\"}",
+        "{\"id\": \"\", \"text\": \"empty id\"}",
+        "{}",
+        "{\"id\": \"a29\", \"text\": \"unterminated}",
+        "{\"id\": \"a30\", \"text\": \"short \\u12\"}",
+        "{\"id\": \"a31\", \"text\": \"caf\xC3\xA9 raw utf-8\"}",
+        "{\"id\": [1], \"text\": \"array id\"}",
+        "{\"id\": \"a33\", \"text\": \"x\", \"k\": -}",
+        "{\"id\": \"a34\", \"title\": \"\\ud800\\udc00 pair\", \"text\": \"y\"}",
+    };
+    size_t n = sizeof lines / sizeof lines[0];
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) len += strlen(lines[i]) + 1;
+    char *all = malloc(len + 1), *p = all;
+    cr_assert_not_null(all);
+    for (size_t i = 0; i < n; i++) p += sprintf(p, "%s\n", lines[i]);
+    write_str("diff.jsonl", all);
+    free(all);
+    run_result res;
+    run1(&res, P("diff.jsonl"), 0);
+    cr_assert_eq(res.rc, 0);
+    size_t k = 0, expected = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *id, *title, *text;
+        if (!reference_doc(lines[i], &id, &title, &text)) {
+            /* No document from this line, unless a lone surrogate was
+             * repaired (jansson alone refuses the line). */
+            if (k < res.ndocs && res.docs[k].line == i + 1) {
+                cr_expect(strstr(lines[i], "\\ud") || strstr(lines[i], "\\udc"),
+                          "line %zu gave a document jansson does not: %s", i + 1, lines[i]);
+                k++;
+            }
+            continue;
+        }
+        expected++;
+        cr_assert_lt(k, res.ndocs, "line %zu gave no document: %s", i + 1, lines[i]);
+        const got_doc *g = &res.docs[k++];
+        cr_expect_eq(g->line, i + 1, "line %zu: %s", i + 1, lines[i]);
+        cr_expect_str_eq(g->id, id, "line %zu", i + 1);
+        cr_expect_str_eq(g->title, title, "line %zu", i + 1);
+        cr_expect_str_eq(g->text, text, "line %zu", i + 1);
+        free(id);
+        free(title);
+        free(text);
+    }
+    cr_expect_eq(k, res.ndocs, "more documents than lines that make one");
+    cr_expect_geq(expected, 15);
+    free_result(&res);
 }
