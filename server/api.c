@@ -133,13 +133,13 @@ char *api_marked_to_html(const char *s, size_t n)
     size_t need = 1;
     for (size_t i = 0; i < n; i++) {
         switch (s[i]) {
-        case '&': need += 5; break;
+        case '&': need += sizeof "&amp;" - 1; break;
         case '<':
-        case '>': need += 4; break;
-        case '"':
-        case '\'': need += 5; break;
-        case API_MARK_OPEN_CHAR: need += 6; break;
-        case API_MARK_CLOSE_CHAR: need += 7; break;
+        case '>': need += sizeof "&lt;" - 1; break;
+        case '"': need += sizeof "&quot;" - 1; break;
+        case '\'': need += sizeof "&#39;" - 1; break;
+        case API_MARK_OPEN_CHAR: need += sizeof "<mark>" - 1; break;
+        case API_MARK_CLOSE_CHAR: need += sizeof "</mark>" - 1; break;
         default: need += 1;
         }
     }
