@@ -358,8 +358,9 @@ $(SERVER_LIB): $(call obj,$(SERVER_SRC)) $(BUILD)/obj/server/web_assets.o
 $(BINDIR)/searchd: $(call obj,server/main.c) $(SERVER_LIB) $(SEARCHER_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SERVER_LIBS) $(LIBS)
-# Unit tests of server modules link the server library first.
-$(BUILD)/tests/unit/test_server_%: $(SERVER_LIB)
+# Unit tests of server modules (tests/unit/test_server_*.c) link the server
+# library too.
+$(filter $(BUILD)/tests/unit/test_server_%,$(TEST_BINS)): $(SERVER_LIB)
 $(BUILD)/tests/unit/test_server_%: TEST_EXTRA_LIBS = $(SERVER_LIB) $(SEARCHER_LIB) \
     $(COMMON_LIB) $(SERVER_LIBS)
 

@@ -16,6 +16,7 @@
 
 #include "common/version.h"
 #include "searcher/snippet.h"
+#include "server/highlight.h"
 #include "server/web_assets.h"
 
 #define SNIPPET_WINDOW 32 /* tokens, as bin/search */
@@ -128,70 +129,18 @@ static json_t *jstr(const char *s, size_t n)
     return j;
 }
 
-char *api_marked_to_html(const char *s, size_t n)
+/* hl_* into *out; NULL when out of memory. */
+static char *snippet_html(worker *w, const search_highlight *hl, const char *text, size_t len,
+                          size_t window)
 {
-    size_t need = 1;
-    for (size_t i = 0; i < n; i++) {
-        switch (s[i]) {
-        case '&': need += sizeof "&amp;" - 1; break;
-        case '<':
-        case '>': need += sizeof "&lt;" - 1; break;
-        case '"': need += sizeof "&quot;" - 1; break;
-        case '\'': need += sizeof "&#39;" - 1; break;
-        case API_MARK_OPEN_CHAR: need += sizeof "<mark>" - 1; break;
-        case API_MARK_CLOSE_CHAR: need += sizeof "</mark>" - 1; break;
-        default: need += 1;
-        }
-    }
-    char *out = malloc(need), *p = out;
-    if (!out) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        const char *rep = NULL;
-        switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        case API_MARK_OPEN_CHAR: rep = "<mark>"; break;
-        case API_MARK_CLOSE_CHAR: rep = "</mark>"; break;
-        default: *p++ = s[i]; continue;
-        }
-        size_t len = strlen(rep);
-        memcpy(p, rep, len);
-        p += len;
-    }
-    *p = 0;
-    return out;
+    char *out;
+    return hl_snippet_html(w->an, hl, text, len, window, &out) == SE_OK ? out : NULL;
 }
 
-/* The highlighted passage (window tokens; 0 = the whole scanned text) of
- * text as HTML.  The marker bytes must not come from the document itself:
- * a text containing them is snippeted from a copy with them blanked (same
- * length, so the passage is the same).  NULL when out of memory. */
-static char *highlight_html(worker *w, const search_highlight *hl, const char *text, size_t len,
-                            size_t window)
+static char *text_html(worker *w, const search_highlight *hl, const char *text, size_t len)
 {
-    size_t scan = len < SNIPPET_SCAN_BYTES ? len : SNIPPET_SCAN_BYTES;
-    char *copy = NULL;
-    if (memchr(text, API_MARK_OPEN_CHAR, scan) || memchr(text, API_MARK_CLOSE_CHAR, scan)) {
-        copy = malloc(scan ? scan : 1);
-        if (!copy) return NULL;
-        for (size_t i = 0; i < scan; i++) {
-            char c = text[i];
-            copy[i] = (c == API_MARK_OPEN_CHAR || c == API_MARK_CLOSE_CHAR) ? ' ' : c;
-        }
-        text = copy;
-        len = scan;
-    }
-    snippet_options so = {window, API_MARK_OPEN, API_MARK_CLOSE};
-    char *marked = NULL;
-    int rc = snippet_make(w->an, hl, text, len, &so, &marked);
-    free(copy);
-    if (rc != SE_OK) return NULL;
-    char *html = api_marked_to_html(marked, strlen(marked));
-    free(marked);
-    return html;
+    char *out;
+    return hl_text_html(w->an, hl, text, len, &out) == SE_OK ? out : NULL;
 }
 
 /* ---------------------------------------------------------- arguments */
@@ -268,8 +217,8 @@ static json_t *hit_json(worker *w, const gen *g, const search_hit *h, size_t ran
     *rc = segment_document(g->ix->segments[h->segment], h->doc, &w->store, &d, err);
     if (*rc != SE_OK) return NULL;
     const search_highlight *hl = searcher_highlight(w->s);
-    char *title_html = highlight_html(w, hl, d.title, d.title_len, 0);
-    char *snip = snippets ? highlight_html(w, hl, d.text, d.text_len, SNIPPET_WINDOW) : NULL;
+    char *title_html = text_html(w, hl, d.title, d.title_len);
+    char *snip = snippets ? snippet_html(w, hl, d.text, d.text_len, SNIPPET_WINDOW) : NULL;
     json_t *o = json_object();
     if (!title_html || (snippets && !snip) || !o ||
         json_object_set_new(o, "rank", json_integer((json_int_t)rank)) ||
@@ -371,7 +320,7 @@ static void do_doc(api_ctx *ctx, worker *w, const api_request *rq, const char *i
     int rc = worker_bind(w, g, &err);
     seg_document d;
     if (rc == SE_OK) rc = segment_document(g->ix->segments[seg], doc, &w->store, &d, &err);
-    char *text_html = NULL, *title_html = NULL;
+    char *body_html = NULL, *title_html = NULL;
     if (rc == SE_OK && q && *q) {
         /* The highlight comes from running the query (its analysed terms
          * and phrases); one hit is enough for that. */
@@ -380,9 +329,9 @@ static void do_doc(api_ctx *ctx, worker *w, const api_request *rq, const char *i
         se_error qerr = {0};
         if (searcher_run(w->s, q, strlen(q), &so, &res, &qerr) == SE_OK) {
             const search_highlight *hl = searcher_highlight(w->s);
-            text_html = highlight_html(w, hl, d.text, d.text_len, 0);
-            title_html = highlight_html(w, hl, d.title, d.title_len, 0);
-            if (!text_html || !title_html) rc = se_fail(&err, SE_NOMEM, "out of memory");
+            body_html = text_html(w, hl, d.text, d.text_len);
+            title_html = text_html(w, hl, d.title, d.title_len);
+            if (!body_html || !title_html) rc = se_fail(&err, SE_NOMEM, "out of memory");
         }
         /* A query that does not parse only loses the highlights. */
     }
@@ -392,8 +341,8 @@ static void do_doc(api_ctx *ctx, worker *w, const api_request *rq, const char *i
                       jstr(d.title, d.title_len), "text", jstr(d.text, d.text_len),
                       "generation", (json_int_t)g->ix->man.generation, "bytes",
                       (json_int_t)d.text_len);
-        if (o && text_html &&
-            (json_object_set_new(o, "text_html", jstr(text_html, strlen(text_html))) ||
+        if (o && body_html &&
+            (json_object_set_new(o, "text_html", jstr(body_html, strlen(body_html))) ||
              json_object_set_new(o, "title_html", jstr(title_html, strlen(title_html))) ||
              json_object_set_new(o, "text_html_truncated",
                                  json_boolean(d.text_len > SNIPPET_SCAN_BYTES)))) {
@@ -402,7 +351,7 @@ static void do_doc(api_ctx *ctx, worker *w, const api_request *rq, const char *i
         }
         if (!o) rc = se_fail(&err, SE_NOMEM, "out of memory");
     }
-    free(text_html);
+    free(body_html);
     free(title_html);
     gen_release(g);
     if (rc != SE_OK) {

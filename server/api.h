@@ -71,13 +71,4 @@ typedef struct api_response {
 void api_handle(api_ctx *ctx, worker *w, const api_request *rq, api_response *out);
 void api_response_free(api_response *r);
 
-/* Text with the highlight markers snippet_make was given (API_MARK_OPEN,
- * API_MARK_CLOSE) -> HTML: &<>"' escaped, markers -> <mark>, </mark>.
- * Returns a malloc'd string or NULL (out of memory). */
-#define API_MARK_OPEN       "\x01"
-#define API_MARK_CLOSE      "\x02"
-#define API_MARK_OPEN_CHAR  '\x01'
-#define API_MARK_CLOSE_CHAR '\x02'
-char *api_marked_to_html(const char *s, size_t n);
-
 #endif

@@ -9,7 +9,7 @@
  *     before stays open (and searchable) until released, and is closed
  *     then; a refresh without a commit changes nothing;
  *   - worker: a worker rebinds its searcher when the generation changes;
- *   - api_marked_to_html: escaping and <mark> markup.
+ *   - hl_marked_to_html: escaping and <mark> markup.
  */
 #include <criterion/criterion.h>
 
@@ -24,6 +24,7 @@
 #include "server/api.h"
 #include "server/docmap.h"
 #include "server/generation.h"
+#include "server/highlight.h"
 #include "server/worker.h"
 #include "tests/support/docgen.h"
 #include "tests/support/fsutil.h"
@@ -174,15 +175,68 @@ Test(server, generations_are_reference_counted)
 
 Test(server, marked_text_to_html)
 {
-    const char in[] = "a<b> & \"c\" 'd' " API_MARK_OPEN "hit" API_MARK_CLOSE " end";
-    char *out = api_marked_to_html(in, sizeof in - 1);
+    const char in[] = "a<b> & \"c\" 'd' \x01hit\x02 end";
+    char *out = hl_marked_to_html(in, sizeof in - 1);
     cr_assert_not_null(out);
     cr_assert_str_eq(out, "a&lt;b&gt; &amp; &quot;c&quot; &#39;d&#39; <mark>hit</mark> end");
     free(out);
-    out = api_marked_to_html("\"\"\"\"", 4); /* the longest escape, repeated */
+    out = hl_marked_to_html("\"\"\"\"", 4); /* the longest escape, repeated */
     cr_assert_str_eq(out, "&quot;&quot;&quot;&quot;");
     free(out);
-    out = api_marked_to_html("", 0);
+    out = hl_marked_to_html("", 0);
     cr_assert_str_eq(out, "");
     free(out);
+}
+
+/* The article view's highlighting: a term wherever it occurs, a phrase
+ * only where it occurs as the phrase (one <mark> over it), line breaks and
+ * punctuation kept, text escaped. */
+Test(server, whole_text_highlighting)
+{
+    FILE *f = fopen(g_jsonl, "w");
+    cr_assert_not_null(f);
+    fputs("{\"id\":\"a\",\"title\":\"Ethical <notes>\",\"text\":\"Line one says ethical.\\n\\n"
+          "The ethical responsibilities, & responsibility alone.\"}\n",
+          f);
+    cr_assert_eq(fclose(f), 0);
+    input_reader *in = NULL;
+    se_error err = {0};
+    const char *paths[1] = {g_jsonl};
+    input_options io = {0};
+    cr_assert_eq(input_open(&in, paths, 1, &io, &err), SE_OK, "%s", err.msg);
+    build_options bo = {0};
+    build_stats st;
+    cr_assert_eq(build_index(g_index, in, &bo, &st, &err), SE_OK, "%s", err.msg);
+    input_close(in);
+
+    gen_store gs;
+    cr_assert_eq(gen_store_open(&gs, g_index, &err), SE_OK, "%s", err.msg);
+    worker *w;
+    cr_assert_eq(worker_new(&w, &err), SE_OK);
+    gen *g = gen_acquire(&gs);
+    cr_assert_eq(worker_bind(w, g, &err), SE_OK);
+    const char *q = "\"ethical responsibility\" line";
+    search_options so = {10, SEARCH_DEFAULT_K1, SEARCH_DEFAULT_B, 0, 0, 1};
+    search_result res;
+    cr_assert_eq(searcher_run(w->s, q, strlen(q), &so, &res, &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(res.nhits, 1);
+    seg_document d;
+    cr_assert_eq(segment_document(g->ix->segments[res.hits[0].segment], res.hits[0].doc, &w->store,
+                                  &d, &err),
+                 SE_OK);
+    char *html;
+    cr_assert_eq(hl_text_html(w->an, searcher_highlight(w->s), d.text, d.text_len, &html), SE_OK);
+    cr_assert_str_eq(html, "<mark>Line</mark> one says ethical.\n\nThe <mark>ethical "
+                           "responsibilities</mark>, &amp; responsibility alone.");
+    free(html);
+    cr_assert_eq(hl_text_html(w->an, searcher_highlight(w->s), d.title, d.title_len, &html), SE_OK);
+    cr_assert_str_eq(html, "Ethical &lt;notes&gt;", "no phrase in the title: nothing marked");
+    free(html);
+    cr_assert_eq(hl_snippet_html(w->an, searcher_highlight(w->s), d.text, d.text_len, 32, &html),
+                 SE_OK);
+    cr_assert(strstr(html, "<mark>ethical responsibilities</mark>, &amp;"), "%s", html);
+    free(html);
+    gen_release(g);
+    worker_free(w);
+    gen_store_close(&gs);
 }
