@@ -19,7 +19,7 @@ TESTLIBS = -lcriterion
 
 # Debian packages the build, the tests and `make run` need.
 PKGS = make gcc libc6-dev libstemmer-dev zlib1g-dev libxxhash-dev libcriterion-dev \
-       libutf8proc-dev libjansson-dev libzstd-dev zstd libmicrohttpd-dev
+       libutf8proc-dev libjansson-dev libzstd-dev zstd libmicrohttpd-dev valgrind
 
 COMMON_SRC   := $(sort $(wildcard common/*.c))
 INDEXER_SRC  := $(sort $(filter-out indexer/main.c,$(wildcard indexer/*.c)))

@@ -569,3 +569,60 @@ Test(searchd, startup_errors)
     cr_assert(strstr(r.out, "--max-k") != NULL);
     run_result_free(&r);
 }
+
+/* Under valgrind: requests of every kind, a reload, then SIGINT; the
+ * server must exit 0 with no leak and no memory error.  (Not under
+ * AddressSanitizer builds, which check leaks themselves in every test
+ * above.) */
+Test(searchd, clean_shutdown_under_valgrind, .timeout = 600)
+{
+    if (getenv("ASAN_OPTIONS")) cr_skip_test("AddressSanitizer build");
+    cr_assert(access("/usr/bin/valgrind", X_OK) == 0,
+              "valgrind is missing (make deps installs it)");
+    char searchd[4096];
+    cr_assert_eq(fs_join(searchd, sizeof searchd, e2e_bin_dir(), "searchd"), 0);
+    char *argv[] = {"/usr/bin/valgrind", "--quiet", "--leak-check=full",
+                    "--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=99",
+                    searchd, "-i", g_index, "--port", "0", "--port-file", g_portfile,
+                    "--reload-ms", "100", "-t", "2", NULL};
+    cr_assert_eq(run_start(&g_server, argv, NULL), 0);
+    double until = now_s() + 120;
+    char *text;
+    while (!(text = fs_read_file(g_portfile, NULL))) {
+        cr_assert(!run_child_done(g_server) && now_s() < until, "searchd under valgrind did not start");
+        sleep_ms(50);
+    }
+    g_port = (unsigned)strtoul(text, NULL, 10);
+    free(text);
+    const char *targets[] = {"/search?q=ethical", "/search?q=%22ethical+responsibility%22&k=2",
+                             "/search?q=%22bad", "/doc/001_5417c789047b9aae.txt?q=ethical",
+                             "/doc/none", "/stats", "/health", "/"};
+    for (size_t i = 0; i < sizeof targets / sizeof *targets; i++) {
+        http_reply r;
+        http_get(targets[i], &r);
+        cr_assert(r.status == 200 || r.status == 400 || r.status == 404, "%s: %.300s",
+                  targets[i], r.raw);
+        reply_free(&r);
+    }
+    char jsonl[4096];
+    cr_assert_eq(fs_join(jsonl, sizeof jsonl, g_tmp, "one.jsonl"), 0);
+    cr_assert_eq(fs_write_str(jsonl, "{\"id\":\"v1\",\"title\":\"t\",\"text\":\"zanzibarquux\"}\n"), 0);
+    run_result ir;
+    e2e_run(&ir, TIMEOUT, "index", "-q", "-i", g_index, jsonl, (char *)NULL);
+    EXPECT_EXIT(&ir, 0, "index adds a document");
+    run_result_free(&ir);
+    http_reply r;
+    wait_for("/search?q=zanzibarquux", found_one, &r);
+    reply_free(&r);
+    http_raw(g_port, "GARBAGE\r\n\r\n", 11, &r);
+    reply_free(&r);
+
+    kill(run_child_pid(g_server), SIGINT);
+    run_result res;
+    run_wait(g_server, 120, &res);
+    g_server = NULL;
+    cr_assert(res.exit_code == 0, "searchd under valgrind: %s\n%.6000s", run_describe(&res),
+              res.err);
+    cr_assert(!strstr(res.err, "=="), "valgrind reported:\n%.6000s", res.err);
+    run_result_free(&res);
+}
