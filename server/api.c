@@ -167,8 +167,7 @@ static int parse_flag(const api_request *rq, const char *name, int dflt)
     if (!v) return dflt;
     if (!*v || !strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
         return 1;
-    if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
-        return 0;
+    if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off")) return 0;
     return -1;
 }
 
@@ -178,8 +177,7 @@ static const char *query_arg(const api_ctx *ctx, const api_request *rq, int requ
 {
     const char *q = rq->arg(rq->cookie, "q");
     if (!q || !*q) {
-        if (required)
-            respond_error(out, 400, "missing_query", "the query parameter q is required");
+        if (required) respond_error(out, 400, "missing_query", "the query parameter q is required");
         return NULL;
     }
     size_t len = strlen(q);
@@ -263,13 +261,13 @@ static void do_search(api_ctx *ctx, worker *w, const api_request *rq, api_respon
                           "snippets, and, literal and exhaustive take 1/0, true/false, yes/no");
         return;
     }
-    search_options so = {(uint32_t)(k + offset), SEARCH_DEFAULT_K1, SEARCH_DEFAULT_B, and,
-                         literal, exhaustive};
+    search_options so = {
+        (uint32_t)(k + offset), SEARCH_DEFAULT_K1, SEARCH_DEFAULT_B, and, literal, exhaustive};
     if (so.k > SEARCH_MAX_K) so.k = SEARCH_MAX_K;
 
     gen *g = gen_acquire(ctx->store);
     se_error err = {0};
-    search_result res;
+    search_result res = {0};
     int rc = worker_bind(w, g, &err);
     double t1 = mono_ms();
     if (rc == SE_OK) rc = searcher_run(w->s, q, strlen(q), &so, &res, &err);
@@ -289,10 +287,9 @@ static void do_search(api_ctx *ctx, worker *w, const api_request *rq, api_respon
     }
     json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:b, s:I, s:I, s:o, s:f, s:f}", "query", q,
                           "generation", (json_int_t)g->ix->man.generation, "documents",
-                          (json_int_t)g->ix->ndocs, "total", (json_int_t)res.matches,
-                          "total_exact", res.matches_exact, "offset", (json_int_t)offset, "k",
-                          (json_int_t)k, "hits", hits, "search_ms", search_ms, "took_ms",
-                          mono_ms() - t0);
+                          (json_int_t)g->ix->ndocs, "total", (json_int_t)res.matches, "total_exact",
+                          res.matches_exact, "offset", (json_int_t)offset, "k", (json_int_t)k,
+                          "hits", hits, "search_ms", search_ms, "took_ms", mono_ms() - t0);
     gen_release(g);
     atomic_fetch_add(&ctx->queries, 1);
     atomic_fetch_add(&ctx->query_us_total, (unsigned long long)(search_ms * 1000.0));
@@ -318,7 +315,7 @@ static void do_doc(api_ctx *ctx, worker *w, const api_request *rq, const char *i
     }
     se_error err = {0};
     int rc = worker_bind(w, g, &err);
-    seg_document d;
+    seg_document d = {0};
     if (rc == SE_OK) rc = segment_document(g->ix->segments[seg], doc, &w->store, &d, &err);
     char *body_html = NULL, *title_html = NULL;
     if (rc == SE_OK && q && *q) {
@@ -338,9 +335,8 @@ static void do_doc(api_ctx *ctx, worker *w, const api_request *rq, const char *i
     json_t *o = NULL;
     if (rc == SE_OK) {
         o = json_pack("{s:o, s:o, s:o, s:I, s:I}", "id", jstr(d.id, d.id_len), "title",
-                      jstr(d.title, d.title_len), "text", jstr(d.text, d.text_len),
-                      "generation", (json_int_t)g->ix->man.generation, "bytes",
-                      (json_int_t)d.text_len);
+                      jstr(d.title, d.title_len), "text", jstr(d.text, d.text_len), "generation",
+                      (json_int_t)g->ix->man.generation, "bytes", (json_int_t)d.text_len);
         if (o && body_html &&
             (json_object_set_new(o, "text_html", jstr(body_html, strlen(body_html))) ||
              json_object_set_new(o, "title_html", jstr(title_html, strlen(title_html))) ||
@@ -368,8 +364,7 @@ static void do_health(api_ctx *ctx, api_response *out)
 {
     gen *g = gen_acquire(ctx->store);
     json_t *o = json_pack("{s:s, s:I, s:I}", "status", "ok", "generation",
-                          (json_int_t)g->ix->man.generation, "documents",
-                          (json_int_t)g->ix->ndocs);
+                          (json_int_t)g->ix->man.generation, "documents", (json_int_t)g->ix->ndocs);
     gen_release(g);
     respond_json(out, 200, o);
 }
@@ -386,8 +381,9 @@ static void do_stats(api_ctx *ctx, api_response *out)
         "version", SE_VERSION, "index", jstr(g->store->dir, strlen(g->store->dir)), "generation",
         (json_int_t)g->ix->man.generation, "documents", (json_int_t)g->ix->ndocs, "deleted",
         (json_int_t)g->ix->ndeleted, "segments", (json_int_t)g->ix->nsegments, "total_tokens",
-        (json_int_t)g->ix->total_len, "generation_age_s", wall_seconds() - g->loaded_at, "generation_load_ms",
-        g->load_ms, "generations_open", (json_int_t)atomic_load(&ctx->store->alive), "reloads",
+        (json_int_t)g->ix->total_len, "generation_age_s", wall_seconds() - g->loaded_at,
+        "generation_load_ms", g->load_ms, "generations_open",
+        (json_int_t)atomic_load(&ctx->store->alive), "reloads",
         (json_int_t)atomic_load(&ctx->store->reloads), "reload_errors",
         (json_int_t)atomic_load(&ctx->store->reload_errors), "requests",
         (json_int_t)atomic_load(&ctx->requests), "queries", (json_int_t)queries, "query_errors",
@@ -409,8 +405,8 @@ void api_handle(api_ctx *ctx, worker *w, const api_request *rq, api_response *ou
     atomic_fetch_add(&ctx->requests, 1);
     if (rq->url_bytes > ctx->lim.max_url_bytes) {
         respond_error(out, 414, "url_too_long",
-                      "the request URL is %zu bytes long; at most %zu are accepted",
-                      rq->url_bytes, ctx->lim.max_url_bytes);
+                      "the request URL is %zu bytes long; at most %zu are accepted", rq->url_bytes,
+                      ctx->lim.max_url_bytes);
         return;
     }
     if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {

@@ -52,8 +52,8 @@ void api_ctx_init(api_ctx *ctx, gen_store *store, const api_limits *lim, unsigne
 
 typedef struct api_request {
     const char *method;
-    const char *path;  /* percent-decoded, without the query string */
-    size_t url_bytes;  /* length of the request target as received */
+    const char *path; /* percent-decoded, without the query string */
+    size_t url_bytes; /* length of the request target as received */
     /* The decoded value of a query argument, or NULL when absent. */
     const char *(*arg)(void *cookie, const char *name);
     void *cookie;

@@ -51,7 +51,8 @@ int main(int argc, char **argv)
         const char *base = strrchr(argv[i], '/');
         base = base ? base + 1 : argv[i];
         int root = strcmp(base, "index.html") == 0;
-        fprintf(out, "    {\"/%s\", \"text/html; charset=utf-8\", asset_%d, sizeof asset_%d - 1},\n",
+        fprintf(out,
+                "    {\"/%s\", \"text/html; charset=utf-8\", asset_%d, sizeof asset_%d - 1},\n",
                 root ? "" : base, i, i);
     }
     fprintf(out, "};\nconst size_t web_nassets = %d;\n", argc - 2);

@@ -134,7 +134,7 @@ int gen_store_refresh(gen_store *st, int *changed, se_error *err)
     manifest_free(&man);
     /* Only this thread replaces current, so reading it unlocked is safe. */
     if (generation == st->current->ix->man.generation) return SE_OK;
-    gen *g;
+    gen *g = NULL;
     rc = gen_load(st, &g, err);
     if (rc != SE_OK) {
         st->man_ino = 0;

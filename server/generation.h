@@ -34,9 +34,9 @@ typedef struct gen_store gen_store;
 typedef struct gen {
     index_reader *ix;
     docmap ids;
-    uint64_t serial;   /* distinct for every gen a store loads (never reused) */
-    double loaded_at;  /* seconds since the epoch */
-    double load_ms;    /* time index_open + docmap_build took */
+    uint64_t serial;  /* distinct for every gen a store loads (never reused) */
+    double loaded_at; /* seconds since the epoch */
+    double load_ms;   /* time index_open + docmap_build took */
     atomic_uint refs;
     gen_store *store;
 } gen;

@@ -20,14 +20,27 @@ char *hl_marked_to_html(const char *s, size_t n)
     size_t need = 1;
     for (size_t i = 0; i < n; i++) {
         switch (s[i]) {
-        case '&': need += sizeof "&amp;" - 1; break;
+        case '&':
+            need += sizeof "&amp;" - 1;
+            break;
         case '<':
-        case '>': need += sizeof "&lt;" - 1; break;
-        case '"': need += sizeof "&quot;" - 1; break;
-        case '\'': need += sizeof "&#39;" - 1; break;
-        case HL_MARK_OPEN: need += sizeof "<mark>" - 1; break;
-        case HL_MARK_CLOSE: need += sizeof "</mark>" - 1; break;
-        default: need += 1;
+        case '>':
+            need += sizeof "&lt;" - 1;
+            break;
+        case '"':
+            need += sizeof "&quot;" - 1;
+            break;
+        case '\'':
+            need += sizeof "&#39;" - 1;
+            break;
+        case HL_MARK_OPEN:
+            need += sizeof "<mark>" - 1;
+            break;
+        case HL_MARK_CLOSE:
+            need += sizeof "</mark>" - 1;
+            break;
+        default:
+            need += 1;
         }
     }
     char *out = malloc(need), *p = out;
@@ -35,14 +48,30 @@ char *hl_marked_to_html(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         const char *rep;
         switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        case HL_MARK_OPEN: rep = "<mark>"; break;
-        case HL_MARK_CLOSE: rep = "</mark>"; break;
-        default: *p++ = s[i]; continue;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
+        case HL_MARK_OPEN:
+            rep = "<mark>";
+            break;
+        case HL_MARK_CLOSE:
+            rep = "</mark>";
+            break;
+        default:
+            *p++ = s[i];
+            continue;
         }
         size_t len = strlen(rep);
         memcpy(p, rep, len);
@@ -89,7 +118,7 @@ int hl_snippet_html(analyzer *an, const search_highlight *hl, const char *text, 
 typedef struct hl_token {
     size_t start, end; /* bytes */
     uint32_t position;
-    const char *term; /* the query's copy of the term */
+    const char *term;         /* the query's copy of the term */
     unsigned char mark, join; /* join: one <mark> runs on to the next token */
 } hl_token;
 
@@ -134,8 +163,7 @@ static void mark_phrase(hl_token *toks, size_t n, const search_phrase *ph)
     }
 }
 
-int hl_text_html(analyzer *an, const search_highlight *hl, const char *text, size_t len,
-                 char **out)
+int hl_text_html(analyzer *an, const search_highlight *hl, const char *text, size_t len, char **out)
 {
     *out = NULL;
     char *copy;

@@ -46,8 +46,7 @@ int http_listen(uint16_t port, int *fd, uint16_t *bound, se_error *err)
         close(s);
         if (e == EADDRINUSE)
             return se_fail(err, SE_IO, "port %u on 127.0.0.1 is already in use", port);
-        if (e == EACCES)
-            return se_fail(err, SE_IO, "no permission to listen on port %u", port);
+        if (e == EACCES) return se_fail(err, SE_IO, "no permission to listen on port %u", port);
         return se_fail(err, SE_IO, "cannot listen on 127.0.0.1:%u: %s", port, strerror(e));
     }
     socklen_t len = sizeof a;
@@ -110,9 +109,8 @@ static enum MHD_Result send_static(struct MHD_Connection *c, unsigned status, co
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     (void)version;
     (void)upload_data;
@@ -174,8 +172,8 @@ int http_start(http_server **out, int listen_fd, api_ctx *ctx, const http_option
         MHD_OPTION_EXTERNAL_LOGGER, on_log, s, MHD_OPTION_END);
     if (!s->daemon) {
         close(listen_fd);
-        int rc = se_fail(err, SE_IO, "cannot start the HTTP server%s%s",
-                         s->last_log[0] ? ": " : "", s->last_log);
+        int rc = se_fail(err, SE_IO, "cannot start the HTTP server%s%s", s->last_log[0] ? ": " : "",
+                         s->last_log);
         pthread_key_delete(s->worker_key);
         pthread_mutex_destroy(&s->log_lock);
         free(s);

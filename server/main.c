@@ -120,21 +120,50 @@ int main(int argc, char **argv)
     int ch, bad = 0;
     while (!bad && (ch = getopt_long(argc, argv, "i:p:t:qhV", opts, NULL)) != -1) {
         switch (ch) {
-        case 'i': dir = optarg; break;
-        case 'P': port_file = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'p': bad = opt_number("port", optarg, 0, 65535, &port); break;
-        case 't': bad = opt_number("threads", optarg, 1, 256, &threads); break;
-        case 'r': bad = opt_number("reload-ms", optarg, 10, 3600000, &reload_ms); break;
-        case 'T': bad = opt_number("timeout", optarg, 1, 3600, &timeout); break;
-        case 'c': bad = opt_number("max-connections", optarg, 1, 65536, &max_conn); break;
-        case 'k': bad = opt_number("max-k", optarg, 1, SEARCH_MAX_K, &max_k); break;
-        case 'o': bad = opt_number("max-offset", optarg, 0, SEARCH_MAX_K, &max_offset); break;
-        case 'Q': bad = opt_number("max-query-bytes", optarg, 1, 65536, &max_query); break;
-        case 'U': bad = opt_number("max-url-bytes", optarg, 64, 65536, &max_url); break;
-        case 'h': usage(stdout); return EXIT_OK;
-        case 'V': printf("searchd %s\n", SE_VERSION); return EXIT_OK;
-        default: bad = 1; /* getopt printed why */
+        case 'i':
+            dir = optarg;
+            break;
+        case 'P':
+            port_file = optarg;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'p':
+            bad = opt_number("port", optarg, 0, 65535, &port);
+            break;
+        case 't':
+            bad = opt_number("threads", optarg, 1, 256, &threads);
+            break;
+        case 'r':
+            bad = opt_number("reload-ms", optarg, 10, 3600000, &reload_ms);
+            break;
+        case 'T':
+            bad = opt_number("timeout", optarg, 1, 3600, &timeout);
+            break;
+        case 'c':
+            bad = opt_number("max-connections", optarg, 1, 65536, &max_conn);
+            break;
+        case 'k':
+            bad = opt_number("max-k", optarg, 1, SEARCH_MAX_K, &max_k);
+            break;
+        case 'o':
+            bad = opt_number("max-offset", optarg, 0, SEARCH_MAX_K, &max_offset);
+            break;
+        case 'Q':
+            bad = opt_number("max-query-bytes", optarg, 1, 65536, &max_query);
+            break;
+        case 'U':
+            bad = opt_number("max-url-bytes", optarg, 64, 65536, &max_url);
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        case 'V':
+            printf("searchd %s\n", SE_VERSION);
+            return EXIT_OK;
+        default:
+            bad = 1; /* getopt printed why */
         }
     }
     if (!bad && optind < argc) {
@@ -160,8 +189,8 @@ int main(int argc, char **argv)
     int rc = gen_store_open(&store, dir, &err);
     if (rc != SE_OK) {
         if (rc == SE_NOTFOUND)
-            fprintf(stderr, "%s: no index in %s (build one with: index -i %s FILES...)\n",
-                    progname, dir, dir);
+            fprintf(stderr, "%s: no index in %s (build one with: index -i %s FILES...)\n", progname,
+                    dir, dir);
         else
             fprintf(stderr, "%s: %s\n", progname, err.msg);
         return exit_for_index(rc);

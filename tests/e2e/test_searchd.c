@@ -168,8 +168,8 @@ static void expect_error(const char *target, int status, const char *code)
 
 static void start_server(const char *const *extra, size_t nextra)
 {
-    const char *args[32] = {"-i", g_index, "--port", "0", "--port-file", g_portfile,
-                            "--reload-ms", "50", "-t", "2"};
+    const char *args[32] = {"-i",       g_index,       "--port", "0",  "--port-file",
+                            g_portfile, "--reload-ms", "50",     "-t", "2"};
     size_t n = 10;
     for (size_t i = 0; i < nextra; i++) args[n++] = extra[i];
     unlink(g_portfile);
@@ -264,8 +264,7 @@ Test(searchd, search_matches_bin_search)
         run_result cli;
         e2e_run(&cli, TIMEOUT, "search", "-i", g_index, "--json", "--exhaustive", "-k", "20", "--",
                 q, (char *)NULL);
-        cr_assert(cli.exit_code == 0 || cli.exit_code == 1, "search %s: %s", q,
-                  run_describe(&cli));
+        cr_assert(cli.exit_code == 0 || cli.exit_code == 1, "search %s: %s", q, run_describe(&cli));
         e2e_hits want;
         char why[512];
         cr_assert_eq(e2e_parse_hits(cli.out, 1, &want, why, sizeof why), 0, "%s", why);
@@ -293,8 +292,8 @@ Test(searchd, search_matches_bin_search)
             cr_assert_str_eq(jstr(h, "id"), want.hits[i].id, "%s: hit %zu", q, i + 1);
             cr_assert_str_eq(jstr(h, "title"), want.hits[i].title);
             double score = json_number_value(json_object_get(h, "score"));
-            cr_assert(score > 0 && fabs(score - want.hits[i].score) < 1e-5, "%s: score %g vs %g",
-                      q, score, want.hits[i].score);
+            cr_assert(score > 0 && fabs(score - want.hits[i].score) < 1e-5, "%s: score %g vs %g", q,
+                      score, want.hits[i].score);
             const char *snip = jstr(h, "snippet");
             cr_assert(strstr(snip, "<mark>") && strstr(snip, "</mark>"),
                       "%s: snippet without highlight: %s", q, snip);
@@ -377,8 +376,8 @@ Test(searchd, doc_returns_the_stored_article)
 
 Test(searchd, limits_and_bad_arguments_are_json_errors)
 {
-    const char *extra[] = {"--max-k", "50", "--max-offset", "20", "--max-query-bytes", "100",
-                           "--max-url-bytes", "600"};
+    const char *extra[] = {"--max-k",           "50",  "--max-offset",    "20",
+                           "--max-query-bytes", "100", "--max-url-bytes", "600"};
     start_server(extra, 8);
     expect_error("/search", 400, "missing_query");
     expect_error("/search?q=", 400, "missing_query");
@@ -581,32 +580,48 @@ Test(searchd, clean_shutdown_under_valgrind, .timeout = 600)
               "valgrind is missing (make deps installs it)");
     char searchd[4096];
     cr_assert_eq(fs_join(searchd, sizeof searchd, e2e_bin_dir(), "searchd"), 0);
-    char *argv[] = {"/usr/bin/valgrind", "--quiet", "--leak-check=full",
-                    "--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=99",
-                    searchd, "-i", g_index, "--port", "0", "--port-file", g_portfile,
-                    "--reload-ms", "100", "-t", "2", NULL};
+    char *argv[] = {"/usr/bin/valgrind",
+                    "--quiet",
+                    "--leak-check=full",
+                    "--errors-for-leak-kinds=definite,indirect,possible",
+                    "--error-exitcode=99",
+                    searchd,
+                    "-i",
+                    g_index,
+                    "--port",
+                    "0",
+                    "--port-file",
+                    g_portfile,
+                    "--reload-ms",
+                    "100",
+                    "-t",
+                    "2",
+                    NULL};
     cr_assert_eq(run_start(&g_server, argv, NULL), 0);
     double until = now_s() + 120;
     char *text;
     while (!(text = fs_read_file(g_portfile, NULL))) {
-        cr_assert(!run_child_done(g_server) && now_s() < until, "searchd under valgrind did not start");
+        cr_assert(!run_child_done(g_server) && now_s() < until,
+                  "searchd under valgrind did not start");
         sleep_ms(50);
     }
     g_port = (unsigned)strtoul(text, NULL, 10);
     free(text);
     const char *targets[] = {"/search?q=ethical", "/search?q=%22ethical+responsibility%22&k=2",
-                             "/search?q=%22bad", "/doc/001_5417c789047b9aae.txt?q=ethical",
-                             "/doc/none", "/stats", "/health", "/"};
+                             "/search?q=%22bad",  "/doc/001_5417c789047b9aae.txt?q=ethical",
+                             "/doc/none",         "/stats",
+                             "/health",           "/"};
     for (size_t i = 0; i < sizeof targets / sizeof *targets; i++) {
         http_reply r;
         http_get(targets[i], &r);
-        cr_assert(r.status == 200 || r.status == 400 || r.status == 404, "%s: %.300s",
-                  targets[i], r.raw);
+        cr_assert(r.status == 200 || r.status == 400 || r.status == 404, "%s: %.300s", targets[i],
+                  r.raw);
         reply_free(&r);
     }
     char jsonl[4096];
     cr_assert_eq(fs_join(jsonl, sizeof jsonl, g_tmp, "one.jsonl"), 0);
-    cr_assert_eq(fs_write_str(jsonl, "{\"id\":\"v1\",\"title\":\"t\",\"text\":\"zanzibarquux\"}\n"), 0);
+    cr_assert_eq(fs_write_str(jsonl, "{\"id\":\"v1\",\"title\":\"t\",\"text\":\"zanzibarquux\"}\n"),
+                 0);
     run_result ir;
     e2e_run(&ir, TIMEOUT, "index", "-q", "-i", g_index, jsonl, (char *)NULL);
     EXPECT_EXIT(&ir, 0, "index adds a document");
