@@ -84,16 +84,21 @@ PORT=$(cat "$OUT/port")
 URL=http://127.0.0.1:$PORT
 curl -sf "$URL/health" > /dev/null
 
-# Warm up (page cache, every thread's searcher) before measuring.
-wrk -t "$WRK_THREADS" -c "$WRK_CONNECTIONS" -d 5s -s bench/load/queries.lua "$URL/" \
-    -- "$OUT/queries.tsv" > /dev/null
+# Warm up (page cache, every thread's searcher) and, for comparison, measure
+# the same load on the index while nothing updates it.
+echo "== wrk without updates: 10 s (warm-up)"
+wrk -t "$WRK_THREADS" -c "$WRK_CONNECTIONS" -d 10s --timeout 10s --latency \
+    -s bench/load/queries.lua "$URL/" -- "$OUT/queries.tsv" > "$OUT/wrk-static.txt"
+grep -E "Requests/sec|50%|99%|Non-2xx|Socket" "$OUT/wrk-static.txt" || true
 
-# RSS every second: elapsed seconds, VmRSS in kB, the generation served.
+# Every second: elapsed seconds, searchd's VmRSS, RssAnon (heap and
+# stacks) and RssFile (mapped index files) in kB, and the index size in kB.
 (
     t=0
     while kill -0 "$SERVER" 2>/dev/null; do
-        rss=$(awk '/^VmRSS/ { print $2 }' /proc/"$SERVER"/status 2>/dev/null || echo 0)
-        printf '%s\t%s\n' "$t" "$rss"
+        mem=$(awk '/^(VmRSS|RssAnon|RssFile):/ { printf "%s\t", $2 }' /proc/"$SERVER"/status 2>/dev/null)
+        size=$(du -sk "$INDEX" 2>/dev/null | cut -f1)
+        printf '%s\t%s%s\n' "$t" "$mem" "${size:-0}"
         t=$((t + 1))
         sleep 1
     done
@@ -120,11 +125,15 @@ UPDATER=$!
 
 echo "== wrk: ${SECONDS_} s, $WRK_THREADS threads, $WRK_CONNECTIONS connections, searchd $THREADS threads"
 gen0=$(curl -sf "$URL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])')
+# searchd's CPU time (user + system, clock ticks) before and after the run
+cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$SERVER"/stat; }
+cpu0=$(cpu_ticks)
 wrk -t "$WRK_THREADS" -c "$WRK_CONNECTIONS" -d "${SECONDS_}s" --timeout 10s --latency \
     -s bench/load/queries.lua "$URL/" -- "$OUT/queries.tsv" | tee "$OUT/wrk.txt"
 kill "$UPDATER" 2>/dev/null || true
 wait "$UPDATER" 2>/dev/null || true
 UPDATER=""
+cpu1=$(cpu_ticks)
 curl -sf "$URL/stats" > "$OUT/stats.json"
 kill "$SAMPLER" 2>/dev/null || true
 wait "$SAMPLER" 2>/dev/null || true
@@ -135,34 +144,47 @@ wait "$SERVER" || status=$?
 trap - EXIT INT TERM
 echo "searchd exit status: $status"
 
-python3 - "$OUT" "$gen0" "$status" <<'PY'
+python3 - "$OUT" "$gen0" "$status" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" <<'PY'
 import json, re, sys
 out, gen0, status = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+cpu_s = int(sys.argv[4]) / int(sys.argv[5])
 wrk = open(f"{out}/wrk.txt").read()
 stats = json.load(open(f"{out}/stats.json"))
-rss = [int(l.split()[1]) for l in open(f"{out}/rss.tsv") if l.split()[1] != "0"]
-def grab(pattern, default="0"):
-    m = re.search(pattern, wrk)
+rows = [[int(x) for x in l.split()] for l in open(f"{out}/rss.tsv") if len(l.split()) == 5]
+wrk_static = open(f"{out}/wrk-static.txt").read()
+def grab(pattern, text=wrk, default="0"):
+    m = re.search(pattern, text)
     return m.group(1) if m else default
+def mib(col, part):
+    v = [r[col] for r in part]
+    return sum(v) / len(v) / 1024
 non2xx = int(grab(r"Non-2xx or 3xx responses: (\d+)"))
 sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", wrk)
 sock_total = sum(int(x) for x in sock.groups()) if sock else 0
-first, last = rss[: min(10, len(rss))], rss[-min(10, len(rss)):]
+first, last = rows[: min(10, len(rows))], rows[-min(10, len(rows)):]
 rps, nreq = grab(r"Requests/sec:\s+([\d.]+)"), grab(r"(\d+) requests in")
 p50, p99 = grab(r"50%\s+(\S+)"), grab(r"99%\s+(\S+)")
+srps = grab(r"Requests/sec:\s+([\d.]+)", wrk_static)
+sp50, sp99 = grab(r"50%\s+(\S+)", wrk_static), grab(r"99%\s+(\S+)", wrk_static)
 print()
-print(f"| requests/s | {rps} |")
+print(f"| requests/s while updating | {rps} |")
 print(f"| requests | {nreq} |")
 print(f"| latency p50 / p99 | {p50} / {p99} |")
 print(f"| non-2xx responses | {non2xx} |")
 print(f"| socket errors | {sock.group(0) if sock else 'none'} |")
+print(f"| searchd CPU time per request (user + system, reloads included) | {cpu_s * 1000 / max(1, int(nreq)):.2f} ms ({cpu_s:.1f} s for {nreq} requests) |")
+print(f"| without updates (10 s warm-up): requests/s, p50 / p99 | {srps}, {sp50} / {sp99} |")
 print(f"| generations loaded during the run | {stats['generation'] - gen0} (generation {gen0} -> {stats['generation']}, {stats['documents']} documents, {stats['segments']} segments) |")
 print(f"| generations open at the end | {stats['generations_open']} |")
 print(f"| reload errors | {stats['reload_errors']} |")
-print(f"| searchd RSS, MiB: first 10 s mean / last 10 s mean / min / max | "
-      f"{sum(first)/len(first)/1024:.1f} / {sum(last)/len(last)/1024:.1f} / {min(rss)/1024:.1f} / {max(rss)/1024:.1f} ({len(rss)} samples) |")
+print(f"| searchd RSS, MiB, mean of the first / last 10 samples | {mib(1, first):.1f} / {mib(1, last):.1f} (min {min(r[1] for r in rows)/1024:.1f}, max {max(r[1] for r in rows)/1024:.1f}, {len(rows)} samples) |")
+print(f"| of which heap and stacks (RssAnon) | {mib(2, first):.1f} / {mib(2, last):.1f} (max {max(r[2] for r in rows)/1024:.1f}) |")
+print(f"| of which mapped index files (RssFile) | {mib(3, first):.1f} / {mib(3, last):.1f} (max {max(r[3] for r in rows)/1024:.1f}) |")
+print(f"| index size on disk, MiB | {mib(4, first):.1f} / {mib(4, last):.1f} |")
 print(f"| searchd exit status after SIGTERM | {status} |")
-ok = non2xx == 0 and sock_total == 0 and status == 0
+static_bad = int(grab(r"Non-2xx or 3xx responses: (\d+)", wrk_static)) + \
+    len(re.findall(r"Socket errors", wrk_static))
+ok = non2xx == 0 and sock_total == 0 and static_bad == 0 and status == 0
 print("\nload-test: " + ("ok" if ok else "FAILED (non-2xx, socket errors or exit status)"))
 sys.exit(0 if ok else 1)
 PY
