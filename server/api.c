@@ -159,8 +159,8 @@ static int parse_count(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
     return 1;
 }
 
-/* A boolean argument: absent -> dflt; 1/true/yes/on, 0/false/no/off (and
- * "" for a bare flag, meaning true); -1 for anything else. */
+/* A boolean argument: absent -> dflt; 1/true/yes/on or an empty value
+ * ("exhaustive=") -> 1; 0/false/no/off -> 0; -1 for anything else. */
 static int parse_flag(const api_request *rq, const char *name, int dflt)
 {
     const char *v = rq->arg(rq->cookie, name);
