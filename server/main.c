@@ -255,7 +255,8 @@ int main(int argc, char **argv)
                     g->load_ms);
         }
     }
-    if (!quiet) fprintf(stderr, "%s: %s received, shutting down\n", progname, strsignal(sig));
+    if (!quiet)
+        fprintf(stderr, "%s: %s, shutting down\n", progname, sig == SIGINT ? "SIGINT" : "SIGTERM");
     http_stop(srv);
     gen_store_close(&store);
     if (port_file) unlink(port_file);
