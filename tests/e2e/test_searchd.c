@@ -237,6 +237,15 @@ static void teardown(void)
 
 TestSuite(searchd, .init = setup, .fini = teardown, .timeout = 240);
 
+/* Under AddressSanitizer (ASAN_OPTIONS set, as `make asan` does), run the
+ * tests one at a time: with these tests in parallel workers, LeakSanitizer
+ * reports a 48-byte allocation of libcriterion's own runner (no frame of
+ * this code or the engine), which would fail the binary. */
+__attribute__((constructor)) static void serial_under_asan(void)
+{
+    if (getenv("ASAN_OPTIONS")) setenv("CRITERION_JOBS", "1", 0);
+}
+
 /* Percent-encode s into buf. */
 static void urlenc(char *buf, size_t cap, const char *s)
 {
@@ -570,13 +579,14 @@ Test(searchd, startup_errors)
 }
 
 /* Under valgrind: requests of every kind, a reload, then SIGINT; the
- * server must exit 0 with no leak and no memory error.  (Not under
- * AddressSanitizer builds, which check leaks themselves in every test
- * above.) */
+ * server must exit 0 with no leak and no memory error.  In an
+ * AddressSanitizer build (ASAN_OPTIONS set, as `make asan` does) valgrind
+ * cannot run the binary, and the server runs directly: LeakSanitizer then
+ * checks the same at its exit. */
 Test(searchd, clean_shutdown_under_valgrind, .timeout = 600)
 {
-    if (getenv("ASAN_OPTIONS")) cr_skip_test("AddressSanitizer build");
-    cr_assert(access("/usr/bin/valgrind", X_OK) == 0,
+    int asan = getenv("ASAN_OPTIONS") != NULL;
+    cr_assert(asan || access("/usr/bin/valgrind", X_OK) == 0,
               "valgrind is missing (make deps installs it)");
     char searchd[4096];
     cr_assert_eq(fs_join(searchd, sizeof searchd, e2e_bin_dir(), "searchd"), 0);
@@ -597,7 +607,7 @@ Test(searchd, clean_shutdown_under_valgrind, .timeout = 600)
                     "-t",
                     "2",
                     NULL};
-    cr_assert_eq(run_start(&g_server, argv, NULL), 0);
+    cr_assert_eq(run_start(&g_server, asan ? argv + 5 : argv, NULL), 0);
     double until = now_s() + 120;
     char *text;
     while (!(text = fs_read_file(g_portfile, NULL))) {
@@ -638,6 +648,7 @@ Test(searchd, clean_shutdown_under_valgrind, .timeout = 600)
     g_server = NULL;
     cr_assert(res.exit_code == 0, "searchd under valgrind: %s\n%.6000s", run_describe(&res),
               res.err);
-    cr_assert(!strstr(res.err, "=="), "valgrind reported:\n%.6000s", res.err);
+    cr_assert(!strstr(res.err, "==") && !strstr(res.err, "Sanitizer"),
+              "valgrind or a sanitizer reported:\n%.6000s", res.err);
     run_result_free(&res);
 }
