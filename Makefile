@@ -21,7 +21,7 @@ TESTLIBS = -lcriterion
 
 # Debian packages the build, the tests and `make run` need.
 PKGS = make gcc libc6-dev libstemmer-dev zlib1g-dev libxxhash-dev libcriterion-dev \
-       libutf8proc-dev libjansson-dev libzstd-dev zstd
+       libutf8proc-dev libjansson-dev libzstd-dev zstd libmicrohttpd-dev valgrind
 
 COMMON_SRC   := $(sort $(wildcard common/*.c))
 INDEXER_SRC  := $(sort $(filter-out indexer/main.c,$(wildcard indexer/*.c)))
@@ -35,7 +35,7 @@ INDEXER_LIB  := $(BUILD)/libindexer.a
 SEARCHER_LIB := $(BUILD)/libsearcher.a
 LIBSEARCH_A  := $(BUILD)/libsearch.a
 TEST_BINS    := $(patsubst %.c,$(BUILD)/%,$(TEST_SRC))
-BINS         := $(BINDIR)/index $(BINDIR)/search
+BINS         := $(BINDIR)/index $(BINDIR)/search $(BINDIR)/searchd
 
 # Keep intermediate objects (tests/support) between runs.
 .SECONDARY:
@@ -45,13 +45,15 @@ all: $(BINS)
 
 help:
 	@echo "make deps      install missing Debian packages (as root) or print the apt-get line"
-	@echo "make           build bin/index and bin/search"
+	@echo "make           build bin/index, bin/search and bin/searchd"
 	@echo "make run Q=... install, build, index corpus/ when stale, and search"
 	@echo "make test      build and run every test (unit, property, end-to-end)"
 	@echo "make asan      the same tests under AddressSanitizer + UBSan"
 	@echo "make lib       build/libsearch.a and build/libsearch.so (include/libsearch.h)"
 	@echo "make install PREFIX=/usr/local [DESTDIR=...]   programs, library, header,"
 	@echo "               pkg-config file and man pages; make uninstall removes them"
+	@echo "make web-test  the search page in headless Chromium (tests/web/)"
+	@echo "make load-test wrk against bin/searchd while the index is updated (bench/load/)"
 	@echo "make format | format-check | lint"
 
 deps:
@@ -131,9 +133,9 @@ format-check:
 	clang-format --dry-run --Werror $(C_FILES)
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	    --inline-suppr --suppress=missingIncludeSystem -I. common indexer searcher lib include
-	clang-tidy --quiet $(COMMON_SRC) $(INDEXER_SRC) $(SEARCHER_SRC) $(LIB_SRC) -- -std=c11 \
-	    -D_GNU_SOURCE -I.
+	    --inline-suppr --suppress=missingIncludeSystem -I. common indexer searcher lib include server
+	clang-tidy --quiet $(COMMON_SRC) $(INDEXER_SRC) $(SEARCHER_SRC) $(LIB_SRC) $(SERVER_ALL_SRC) \
+	    -- -std=c11 -D_GNU_SOURCE -I.
 
 clean:
 	rm -rf build build-asan bin
@@ -211,7 +213,7 @@ install: $(BINS) $(LIB_OUTPUTS)
 	install -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/index $(DESTDIR)$(PREFIX)/bin/search \
+	rm -f $(DESTDIR)$(PREFIX)/bin/index $(DESTDIR)$(PREFIX)/bin/search $(DESTDIR)$(PREFIX)/bin/searchd \
 	    $(DESTDIR)$(LIBDIR)/libsearch.a $(DESTDIR)$(LIBDIR)/$(notdir $(LIBSEARCH_SO)) \
 	    $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libsearch.so \
 	    $(DESTDIR)$(INCLUDEDIR)/libsearch.h $(DESTDIR)$(PKGCONFIGDIR)/libsearch.pc \
@@ -398,3 +400,54 @@ bench-quick: bench-build
 	    CODEC_MS=10 OUT=$(BENCH_OUT)-quick \
 	    RESULTS=$(or $(BENCH_RESULTS),$(BENCH_OUT)-quick/RESULTS.md) COMMAND="make bench-quick" \
 	    $(BENCH_RUN)
+
+# ---- search server: bin/searchd (server/, README "Server") ----
+# server/*.c except main.c and embed.c -> $(BUILD)/libserver.a.  The page
+# server/web/*.html is compiled in: $(BUILD)/server/embed (built from
+# server/embed.c) writes it as a C array into $(BUILD)/server/web_assets.c.
+# `make web-test` drives the page in Debian's headless Chromium
+# (tests/web/); `make load-test` runs wrk against searchd while bin/index
+# keeps updating the index (bench/load/, results in bench/LOAD.md).
+# Neither is part of `make test`; tests/e2e/test_searchd.c is.
+SERVER_SRC     := $(sort $(filter-out server/main.c server/embed.c,$(wildcard server/*.c)))
+SERVER_ALL_SRC := $(SERVER_SRC) server/main.c
+SERVER_LIB     := $(BUILD)/libserver.a
+SERVER_WEB     := $(sort $(wildcard server/web/*.html))
+SERVER_LIBS     = -lmicrohttpd
+WEB_TEST_PKGS   = chromium chromium-driver python3
+LOAD_TEST_PKGS  = wrk
+LOAD_SECONDS   ?= 60
+LOAD_DOCS      ?= 100000
+LOAD_OUT       ?= bench/out/load
+
+$(BUILD)/server/embed: server/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $<
+$(BUILD)/server/web_assets.c: $(SERVER_WEB) $(BUILD)/server/embed
+	$(BUILD)/server/embed $@.tmp $(SERVER_WEB) && mv $@.tmp $@
+$(BUILD)/obj/server/web_assets.o: $(BUILD)/server/web_assets.c server/web_assets.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+$(SERVER_LIB): $(call obj,$(SERVER_SRC)) $(BUILD)/obj/server/web_assets.o
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(BINDIR)/searchd: $(call obj,server/main.c) $(SERVER_LIB) $(SEARCHER_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SERVER_LIBS) $(LIBS)
+# Unit tests of server modules (tests/unit/test_server_*.c) link the server
+# library too.
+$(filter $(BUILD)/tests/unit/test_server_%,$(TEST_BINS)): $(SERVER_LIB)
+$(BUILD)/tests/unit/test_server_%: TEST_EXTRA_LIBS = $(SERVER_LIB) $(SEARCHER_LIB) \
+    $(COMMON_LIB) $(SERVER_LIBS)
+
+.PHONY: web-test load-test
+web-test:
+	@$(MAKE) --no-print-directory deps PKGS="$(PKGS) $(WEB_TEST_PKGS)"
+	@$(MAKE) --no-print-directory $(BINS)
+	BINDIR=$(abspath $(BINDIR)) SEEDS=$(SE_SEEDS_DIR) OUT=$(abspath $(BUILD))/web-test \
+	    python3 tests/web/test_page.py
+load-test:
+	@$(MAKE) --no-print-directory deps PKGS="$(PKGS) $(LOAD_TEST_PKGS)"
+	@$(MAKE) --no-print-directory $(BINS)
+	BINDIR=$(abspath $(BINDIR)) DATA=$(SE_DATA_DIR) WIKI_PARAS=$(WIKI_PARAS) \
+	    SECONDS_=$(LOAD_SECONDS) DOCS=$(LOAD_DOCS) OUT=$(LOAD_OUT) bench/load/run.sh

@@ -153,8 +153,10 @@ static void destdir_and_uninstall(void)
               "BUILD=\"$BUILD\" BINDIR=\"$BINDIR\" >/dev/null && "
               "grep -qx 'prefix=/opt/se' \"$T/stage/opt/se/lib/pkgconfig/libsearch.pc\" && "
               "test -x \"$T/stage/opt/se/bin/search\" && "
+              "test -x \"$T/stage/opt/se/bin/searchd\" && "
               "find \"$T/stage\" ! -type d | wc -l");
-    cr_assert_eq(atoi(r.out), 11, "files and symlinks installed:\n%s", r.out);
+    /* 3 programs, 2 libraries + 2 symlinks, header, .pc, 3 man pages. */
+    cr_assert_eq(atoi(r.out), 12, "files and symlinks installed:\n%s", r.out);
     run_result_free(&r);
     SH_OK(&r, "make --no-print-directory -s uninstall DESTDIR=\"$T/stage\" PREFIX=/opt/se "
               "BUILD=\"$BUILD\" BINDIR=\"$BINDIR\" && find \"$T/stage\" ! -type d");
