@@ -216,6 +216,13 @@ int fio_check_frame(const uint8_t *data, size_t size, const char magic[8], const
         return se_fail(err, SE_FORMAT, "%s: not an index file (bad magic)", what);
     }
     uint32_t version = fio_le32(data + 8);
+    /* An older index cannot be upgraded in place (the writer refuses a
+     * manifest it cannot read): the way out is a new index. */
+    if (version < FIO_FORMAT_VERSION)
+        return se_fail(err, SE_FORMAT,
+                       "%s: format version %u, this program reads version %u: re-index the "
+                       "documents into a new index directory",
+                       what, version, FIO_FORMAT_VERSION);
     if (version != FIO_FORMAT_VERSION)
         return se_fail(err, SE_FORMAT, "%s: format version %u, this program reads version %u", what,
                        version, FIO_FORMAT_VERSION);

@@ -203,8 +203,8 @@ static int flush_batch(build_state *b, se_error *err)
     return SE_OK;
 }
 
-static int add_document(build_state *b, const input_doc *d, uint64_t id_hash, uint64_t content,
-                        uint32_t *tgt, uint32_t *docno, se_error *err)
+static int add_document(build_state *b, const input_doc *d, uint64_t content, uint32_t *tgt,
+                        uint32_t *docno, se_error *err)
 {
     if (!b->w) {
         uint32_t ti;
@@ -234,7 +234,7 @@ static int add_document(build_state *b, const input_doc *d, uint64_t id_hash, ui
                        (int)(d->id_len > 200 ? 200 : d->id_len), d->id);
     }
     seg_document sd = {d->id, d->id_len, d->title, d->title_len, d->text, d->text_len};
-    rc = segw_add_document(b->w, &sd, ntokens, id_hash, content, err);
+    rc = segw_add_document(b->w, &sd, ntokens, content, err);
     if (rc == SE_OK) rc = inverter_end_document(b->inv, doc);
     if (rc != SE_OK) return se_fail(err, rc, "indexing document failed: %s", se_status_name(rc));
     t->content[doc] = content;
@@ -279,9 +279,8 @@ static int take_document(build_state *b, const input_doc *d, se_error *err)
         }
         int same = 1;
         if (!t->is_batch) {
-            const char *id;
-            size_t id_len;
-            segment_doc_id(t->seg, doc, &id, &id_len);
+            char id[SEG_MAX_ID_LEN];
+            size_t id_len = segment_doc_id(t->seg, doc, id);
             same = id_len == d->id_len && memcmp(id, d->id, id_len) == 0;
         }
         if (same) {
@@ -297,7 +296,7 @@ static int take_document(build_state *b, const input_doc *d, se_error *err)
     }
     uint32_t tgt = 0, docno = 0;
     /* The slot pointer may move when the table grows: look it up again. */
-    int rc = add_document(b, d, id_hash, content, &tgt, &docno, err);
+    int rc = add_document(b, d, content, &tgt, &docno, err);
     if (rc != SE_OK) return rc;
     if (replaces) {
         s = idt_find(&b->ids, id_hash);
@@ -446,9 +445,11 @@ static int open_existing(build_state *b, const manifest *old, se_error *err)
         if (rc != SE_OK) return rc;
         b->nold++;
         const uint64_t *deleted = segment_deleted_bits(t->seg);
-        for (uint32_t d = 0; d < segment_ndocs(t->seg); d++) {
+        seg_id_iter ids;
+        seg_id_iter_init(&ids, t->seg);
+        for (uint32_t d = 0; seg_id_iter_next(&ids); d++) {
             if (deleted && dels_is_deleted(deleted, d)) continue;
-            uint64_t h = segment_id_hash(t->seg, d);
+            uint64_t h = XXH3_64bits(ids.id, ids.len);
             /* Two live documents with one id hash cannot come from this
              * writer; keep the first, like a lookup would. */
             if (!idt_find(&b->ids, h) && idt_insert(&b->ids, h, ti, d) != SE_OK)

@@ -69,6 +69,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "common/segment.h"
+
 #define CHUNK_BYTES       ((size_t)256 << 10) /* read and decompression buffers */
 #define SNIFF_BYTES       4                   /* magic bytes looked at */
 #define BINARY_SCAN_BYTES ((size_t)64 << 10)  /* prefix checked for "mostly invalid" */
@@ -737,6 +739,11 @@ static int jsonl_doc(input_reader *r, const char *line, size_t len, input_doc *d
         r->stats.skipped++;
         return 0;
     }
+    if (id_len > SEG_MAX_ID_LEN) {
+        warnf(r, src, ln, "\"%s\" longer than %d bytes, skipped", id_key, SEG_MAX_ID_LEN);
+        r->stats.skipped++;
+        return 0;
+    }
 
     const char *title = "", *text = "";
     size_t title_len = 0, text_len = 0;
@@ -800,6 +807,11 @@ static int jsonl_next(input_reader *r, input_doc *doc)
 static int text_doc(input_reader *r, size_t id_off, input_doc *doc)
 {
     const char *src = r->source.p;
+    if (strlen(src + id_off) > SEG_MAX_ID_LEN) {
+        warnf(r, src, 0, "relative path (the id) longer than %d bytes, skipped", SEG_MAX_ID_LEN);
+        r->stats.skipped++;
+        return 0;
+    }
     const unsigned char *s = (const unsigned char *)r->body.p;
     size_t n = r->body.len, first = 0;
     long long bad = utf8_check(s, n, &first);

@@ -43,8 +43,7 @@ static int copy_documents(segment_writer *w, source *src, size_t n, se_error *er
             seg_document doc;
             rc = segment_document(seg, d, &buf, &doc, err);
             if (rc == SE_OK)
-                rc = segw_add_document(w, &doc, lengths[d], segment_id_hash(seg, d),
-                                       segment_content_hash(seg, d), err);
+                rc = segw_add_document(w, &doc, lengths[d], segment_content_hash(seg, d), err);
         }
         fio_map_release(segment_file(seg, SEG_STORE), UINT64_MAX);
     }

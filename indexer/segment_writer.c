@@ -8,7 +8,10 @@
  * to the .pos file.  When the term ends, its skip table and blocks are
  * written to .doc and a front-coded entry to the current dictionary block.
  * Stored documents are appended to a chunk buffer that is zlib-compressed
- * into .sto whenever it passes SEG_STORE_CHUNK bytes.
+ * into .sto whenever it passes SEG_STORE_CHUNK bytes; the content hashes
+ * follow the last chunk.  The document table (.len) is written at the end:
+ * lengths bit-packed per SEG_BLOCK documents, ids front-coded in groups of
+ * SEG_ID_GROUP.
  */
 #include "indexer/segment_writer.h"
 
@@ -71,9 +74,11 @@ struct segment_writer {
     uint32_t ndocs;
     uint64_t total_len;
     uint32_t *lengths;
-    uint64_t *id_hashes, *content_hashes;
-    uint32_t *id_ends; /* end of each id in `ids` */
-    bytes ids;         /* every document's id, concatenated */
+    uint64_t *content_hashes;
+    bytes ids;       /* front-coded id groups, as written to .len */
+    bytes id_groups; /* u32 offset in `ids` of each group */
+    char prev_id[SEG_MAX_ID_LEN];
+    size_t prev_id_len;
     size_t docs_cap;
     /* store */
     bytes chunk;          /* raw records of the open chunk */
@@ -181,7 +186,7 @@ static int flush_chunk(segment_writer *w, se_error *err)
     return SE_OK;
 }
 
-int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length, uint64_t id_hash,
+int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length,
                       uint64_t content_hash, se_error *err)
 {
     if (w->status != SE_OK) return w->status;
@@ -189,17 +194,16 @@ int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t lengt
     if (w->ndocs >= SEG_MAX_DOCS) return fail(w, SE_LIMIT, err, "too many documents");
     if (doc->id_len + doc->title_len + doc->text_len > SEG_MAX_STORE_RECORD / 2)
         return fail(w, SE_LIMIT, err, "document too large to store");
+    if (doc->id_len == 0 || doc->id_len > SEG_MAX_ID_LEN)
+        return fail(w, SE_INVALID, err, "document id empty or too long");
     if (w->ndocs == w->docs_cap) {
         size_t cap = w->docs_cap ? w->docs_cap * 2 : 1024;
-        uint32_t *l = realloc(w->lengths, cap * sizeof *l);
+        /* Room for the padding of the last length block, too. */
+        uint32_t *l = realloc(w->lengths, (cap + SEG_BLOCK) * sizeof *l);
         if (l) w->lengths = l;
-        uint64_t *h = l ? realloc(w->id_hashes, cap * sizeof *h) : NULL;
-        if (h) w->id_hashes = h;
-        uint64_t *c = h ? realloc(w->content_hashes, cap * sizeof *c) : NULL;
-        if (c) w->content_hashes = c;
-        uint32_t *e = c ? realloc(w->id_ends, cap * sizeof *e) : NULL;
-        if (!e) return fail(w, SE_NOMEM, err, "out of memory");
-        w->id_ends = e;
+        uint64_t *c = l ? realloc(w->content_hashes, cap * sizeof *c) : NULL;
+        if (!c) return fail(w, SE_NOMEM, err, "out of memory");
+        w->content_hashes = c;
         w->docs_cap = cap;
     }
     if (bytes_varint(&w->chunk, doc->id_len) || bytes_put(&w->chunk, doc->id, doc->id_len) ||
@@ -207,12 +211,24 @@ int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t lengt
         bytes_put(&w->chunk, doc->title, doc->title_len) ||
         bytes_varint(&w->chunk, doc->text_len) || bytes_put(&w->chunk, doc->text, doc->text_len))
         return fail(w, SE_NOMEM, err, "out of memory");
-    if (w->ids.len + doc->id_len > UINT32_MAX)
+    if (w->ids.len + doc->id_len + 2 * CODEC_VARINT32_MAX > UINT32_MAX)
         return fail(w, SE_LIMIT, err, "document ids of one segment exceed 4 GiB");
-    if (bytes_put(&w->ids, doc->id, doc->id_len)) return fail(w, SE_NOMEM, err, "out of memory");
-    w->id_ends[w->ndocs] = (uint32_t)w->ids.len;
+    /* Front coding: a group restarts every SEG_ID_GROUP documents. */
+    size_t shared = 0;
+    if (w->ndocs % SEG_ID_GROUP == 0) {
+        if (bytes_u32(&w->id_groups, (uint32_t)w->ids.len))
+            return fail(w, SE_NOMEM, err, "out of memory");
+    } else {
+        while (shared < doc->id_len && shared < w->prev_id_len &&
+               doc->id[shared] == w->prev_id[shared])
+            shared++;
+    }
+    if (bytes_varint(&w->ids, shared) || bytes_varint(&w->ids, doc->id_len - shared) ||
+        bytes_put(&w->ids, doc->id + shared, doc->id_len - shared))
+        return fail(w, SE_NOMEM, err, "out of memory");
+    memcpy(w->prev_id, doc->id, doc->id_len);
+    w->prev_id_len = doc->id_len;
     w->lengths[w->ndocs] = length;
-    w->id_hashes[w->ndocs] = id_hash;
     w->content_hashes[w->ndocs] = content_hash;
     w->ndocs++;
     w->total_len += length;
@@ -418,11 +434,9 @@ int segw_end_term(segment_writer *w, se_error *err)
 static void writer_free(segment_writer *w)
 {
     free(w->lengths);
-    free(w->id_hashes);
     free(w->content_hashes);
-    free(w->id_ends);
-    bytes *all[] = {&w->chunk,      &w->chunk_index, &w->zbuf,      &w->skip, &w->blocks,
-                    &w->dict_block, &w->dict_index,  &w->dict_blob, &w->ids};
+    bytes *all[] = {&w->chunk,      &w->chunk_index, &w->zbuf, &w->skip,      &w->blocks,
+                    &w->dict_block, &w->dict_index,  &w->ids,  &w->id_groups, &w->dict_blob};
     for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) free(all[k]->p);
     free(w->dir);
     free(w);
@@ -450,22 +464,34 @@ static int write_trailers(segment_writer *w, se_error *err)
     fio_write_u64(f, index_off);
     fio_write_u64(f, blob_off);
     if (check_file(w, SEG_DICT, fio_write_u64(f, w->dict_blob.len), err) != SE_OK) return w->status;
-    /* .len: lengths, padding to 8, id hashes, content hashes, id ends, ids,
-     * trailer. */
+    /* .len: length blocks, id groups, padding to 4, group index, trailer. */
     f = w->files[SEG_DOCTAB];
-    fio_write(f, w->lengths, (size_t)w->ndocs * 4);
-    fio_write_align(f, 8);
-    fio_write(f, w->id_hashes, (size_t)w->ndocs * 8);
-    fio_write(f, w->content_hashes, (size_t)w->ndocs * 8);
-    fio_write(f, w->id_ends, (size_t)w->ndocs * 4);
+    for (uint32_t d = 0; d < w->ndocs; d += SEG_BLOCK) {
+        uint32_t cnt = w->ndocs - d < SEG_BLOCK ? w->ndocs - d : SEG_BLOCK;
+        uint32_t *v = w->lengths + d, base = UINT32_MAX;
+        for (uint32_t k = 0; k < cnt; k++)
+            if (v[k] < base) base = v[k];
+        uint32_t rel[SEG_BLOCK] = {0};
+        for (uint32_t k = 0; k < cnt; k++) rel[k] = v[k] - base;
+        unsigned width = codec_bits_needed(rel, SEG_BLOCK);
+        uint8_t packed[2 + CODEC_VARINT32_MAX + 16 * 32];
+        size_t used = codec_varint_put32(packed, base);
+        packed[used++] = (uint8_t)width;
+        codec_pack128(rel, width, packed + used);
+        fio_write(f, packed, used + codec_block_bytes(width));
+    }
+    uint64_t ids_off = fio_writer_offset(f);
     fio_write(f, w->ids.p, w->ids.len);
-    fio_write_align(f, 8);
+    fio_write_align(f, 4);
+    fio_write(f, w->id_groups.p, w->id_groups.len);
+    fio_write_u64(f, ids_off);
     fio_write_u32(f, w->ndocs);
     fio_write_u32(f, (uint32_t)w->ids.len);
     if (check_file(w, SEG_DOCTAB, fio_write_u64(f, w->total_len), err) != SE_OK) return w->status;
-    /* .sto: last chunk, chunk index, trailer. */
+    /* .sto: last chunk, content hashes, chunk index, trailer. */
     if (flush_chunk(w, err) != SE_OK) return w->status;
     f = w->files[SEG_STORE];
+    for (uint32_t d = 0; d < w->ndocs; d++) fio_write_u64(f, w->content_hashes[d]);
     uint64_t sidx = fio_writer_offset(f);
     fio_write(f, w->chunk_index.p, w->chunk_index.len);
     fio_write_u32(f, (uint32_t)(w->chunk_index.len / 16));

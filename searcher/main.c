@@ -148,9 +148,8 @@ static int print_hits(cli *c, const char *qid, const char *query, const search_r
     for (size_t i = 0; i < r->nhits; i++) {
         const search_hit *h = &r->hits[i];
         if (c->fmt == FMT_TREC) { /* the id only: from the document table, no decompression */
-            const char *id;
-            size_t id_len;
-            segment_doc_id(c->ix->segments[h->segment], h->doc, &id, &id_len);
+            char id[SEG_MAX_ID_LEN];
+            size_t id_len = segment_doc_id(c->ix->segments[h->segment], h->doc, id);
             printf("%s Q0 ", qid ? qid : "1");
             safe_text(stdout, id, id_len, 0);
             printf(" %zu %.6f %s\n", i + 1, (double)h->score, c->tag);
