@@ -44,6 +44,7 @@ struct segment {
     uint64_t dict_blocks_end; /* file offset where blocks end (index offset) */
     /* document table */
     uint32_t *lengths;           /* decoded at open, ndocs entries */
+    uint64_t *id_hashes;         /* computed at open (not for doctab_only), ndocs entries */
     const uint8_t *ids;          /* id area: front-coded groups */
     const uint8_t *id_group_off; /* u32 per group, relative to ids */
     /* store */
@@ -138,11 +139,14 @@ static int decode_lengths(segment *s, const uint8_t *p, const uint8_t *end, se_e
 /* Ids: ceil(D/SEG_ID_GROUP) groups, each starting at its offset in the
  * group index; an entry is varint shared (bytes in common with the
  * previous id of the group, 0 for a group's first), varint suffix length,
- * the suffix.  Every entry is checked here so segment_doc_id need not. */
+ * the suffix.  Every entry is checked here so segment_doc_id need not.
+ * When s->id_hashes is allocated, each id's hash is stored there: the
+ * searcher's tie-break needs it per offered hit, too often to decode. */
 static int check_ids(segment *s, uint64_t id_bytes, se_error *err)
 {
     const uint8_t *p = s->ids, *end = s->ids + id_bytes;
     uint32_t prev_len = 0;
+    char id[SEG_MAX_ID_LEN];
     for (uint32_t d = 0; d < s->ndocs; d++) {
         if (d % SEG_ID_GROUP == 0) {
             if (fio_le32(s->id_group_off + (uint64_t)(d / SEG_ID_GROUP) * 4) !=
@@ -156,6 +160,10 @@ static int check_ids(segment *s, uint64_t id_bytes, se_error *err)
         if (!p || shared > prev_len || suffix > (size_t)(end - p) ||
             suffix > SEG_MAX_ID_LEN - shared || shared + suffix == 0)
             return corrupt(err, s, SEG_DOCTAB, "malformed document id");
+        if (s->id_hashes) {
+            memcpy(id + shared, p, suffix);
+            s->id_hashes[d] = XXH3_64bits(id, shared + suffix);
+        }
         p += suffix;
         prev_len = shared + suffix;
     }
@@ -186,6 +194,11 @@ static int open_doctab(segment *s, se_error *err)
         if (m->data[k] != 0) return corrupt(err, s, SEG_DOCTAB, "padding not zero");
     s->ids = m->data + ids_off;
     s->id_group_off = m->data + trailer_off - ngroups * 4;
+    if (!s->doctab_only) {
+        s->id_hashes = malloc(((size_t)n + 1) * sizeof *s->id_hashes);
+        if (!s->id_hashes)
+            return se_fail(err, SE_NOMEM, "out of memory opening segment %u", s->number);
+    }
     int rc = decode_lengths(s, m->data + FIO_HEADER_SIZE, m->data + ids_off, err);
     if (rc == SE_OK) rc = check_ids(s, id_bytes, err);
     return rc;
@@ -261,9 +274,9 @@ static int open_files(segment **out, const char *dir, const seg_meta *meta, int 
     if (rc == SE_OK && !doctab_only) rc = open_dict(s, err);
     if (rc == SE_OK && !doctab_only && check_meta && s->nterms != meta->nterms)
         rc = corrupt(err, s, SEG_DICT, "term count differs from the manifest");
+    s->doctab_only = doctab_only;
     if (rc == SE_OK) rc = open_doctab(s, err);
     if (rc == SE_OK) rc = open_store(s, err);
-    s->doctab_only = doctab_only;
     if (rc == SE_OK && meta->del_gen) {
         char path[4096];
         rc = dels_file_path(path, sizeof path, dir, s->number, meta->del_gen);
@@ -311,6 +324,7 @@ void segment_close(segment *s)
     for (int f = 0; f < SEG_NFILES; f++) fio_map_close(&s->files[f]);
     if (s->has_dels) dels_close(&s->dels);
     free(s->lengths);
+    free(s->id_hashes);
     free(s);
 }
 
@@ -372,6 +386,7 @@ int seg_id_iter_next(seg_id_iter *it)
 }
 uint64_t segment_id_hash(const segment *s, uint32_t doc)
 {
+    if (s->id_hashes) return s->id_hashes[doc];
     char id[SEG_MAX_ID_LEN];
     size_t len = segment_doc_id(s, doc, id);
     return XXH3_64bits(id, len);
@@ -468,10 +483,11 @@ static int iter_entry(seg_term_iter *it, seg_term_info *info, se_error *err)
         it->pos_next < FIO_HEADER_SIZE || it->pos_next > plimit ||
         pos_len > plimit - it->pos_next || max_tf == 0)
         return corrupt(err, s, SEG_DICT, "term entry out of bounds");
-    /* Every position takes at least one byte, so cf <= pos_len; one
-     * document holds at most cf - (df - 1) of the occurrences.  This bounds
-     * max_tf, which readers size position buffers by. */
-    if (df + cf_extra > pos_len || max_tf - 1 > cf_extra)
+    /* A position takes at least one byte, or 3 bytes per 128 in a packed
+     * group, so cf <= SEG_POS_PER_BYTE * pos_len; one document holds at
+     * most cf - (df - 1) of the occurrences.  This bounds max_tf, which
+     * readers size position buffers by. */
+    if (df + cf_extra > SEG_POS_PER_BYTE * pos_len || max_tf - 1 > cf_extra)
         return corrupt(err, s, SEG_DICT, "term entry: impossible frequencies");
     info->df = df;
     info->cf = df + cf_extra;

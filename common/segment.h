@@ -11,9 +11,11 @@
  *         min document length);
  *   .doc  postings: per term, a skip table (one 20-byte entry per 128-doc
  *         block: last doc, end offset, positions offset, max tf, min length)
- *         when df >= SEG_BLOCK, then 128-doc blocks of bit-packed doc gaps
- *         and tf-1, then a variable-byte tail;
- *   .pos  positions: per posting, tf variable-byte position gaps;
+ *         when df >= SEG_BLOCK, then 128-doc blocks of doc gaps and tf-1
+ *         (patched bit-packed blocks, codec.h), then a variable-byte tail;
+ *   .pos  positions: per posting, the first position and tf - 1 gaps;
+ *         bit-packed in patched groups of 128 values for full blocks,
+ *         variable-byte otherwise;
  *   .len  document table: lengths (tokens) bit-packed per SEG_BLOCK
  *         documents, and the ids front-coded in groups of SEG_ID_GROUP;
  *   .sto  document store: zlib-compressed chunks of (id, title, text), and
@@ -45,6 +47,7 @@
 #define SEG_STORE_CHUNK      (32u << 10) /* target uncompressed bytes per store chunk */
 #define SEG_MAX_DOCS         0x7fffffffu /* doc ids are below this */
 #define SEG_MAX_STORE_RECORD (1u << 30)  /* sanity bound when reading a chunk */
+#define SEG_POS_PER_BYTE     43          /* positions per .pos byte, at most (128 in 3 bytes) */
 #define SEG_ID_GROUP         16          /* ids per front-coding group (restart point) */
 #define SEG_MAX_ID_LEN       1024        /* bytes of a document id, at most */
 
@@ -131,7 +134,9 @@ typedef struct seg_id_iter {
 void seg_id_iter_init(seg_id_iter *it, const segment *s);
 /* 1 with the id of document it->doc - 1 in it->id / it->len, 0 at the end. */
 int seg_id_iter_next(seg_id_iter *it);
-/* XXH3-64 of document doc's id (computed from the id, not stored). */
+/* XXH3-64 of document doc's id (not stored: computed for every document
+ * when the segment is opened, except by segment_open_doctab, whose
+ * callers walk the ids with seg_id_iter instead). */
 uint64_t segment_id_hash(const segment *s, uint32_t doc);
 /* Content hash of document doc: XXH3-64 of the text seeded with the
  * XXH3-64 of the title (stored in .sto). */

@@ -2,15 +2,17 @@
  * segment_writer.c - writes the five files of a segment.
  *
  * Postings of the current term are gathered 128 documents at a time; each
- * full block is bit-packed (doc gaps and tf-1 at their own widths) into a
+ * full block is bit-packed (doc gaps and tf-1, patched blocks of codec.h) into a
  * per-term buffer and gets a skip entry with its last doc, end offset,
- * positions offset and impact (max tf, min length).  Positions go straight
- * to the .pos file.  When the term ends, its skip table and blocks are
- * written to .doc and a front-coded entry to the current dictionary block.
- * Stored documents are appended to a chunk buffer that is zlib-compressed
- * into .sto whenever it passes SEG_STORE_CHUNK bytes; the content hashes
- * follow the last chunk.  The document table (.len) is written at the end:
- * lengths bit-packed per SEG_BLOCK documents, ids front-coded in groups of
+ * positions offset and impact (max tf, min length).  The block's positions
+ * (first position, then gaps, per document) are gathered too and go to the
+ * .pos file when the block is complete: patched blocks of 128 values and a
+ * variable-byte rest (see common/postings.c); a term's last,
+ * partial block writes them all as variable-byte values.  When the term ends, its skip table and
+ * blocks are written to .doc and a front-coded entry to the current dictionary block. Stored
+ * documents are appended to a chunk buffer that is zlib-compressed into .sto whenever it passes
+ * SEG_STORE_CHUNK bytes; the content hashes follow the last chunk.  The document table (.len) is
+ * written at the end: lengths bit-packed per SEG_BLOCK documents, ids front-coded in groups of
  * SEG_ID_GROUP.
  */
 #include "indexer/segment_writer.h"
@@ -96,6 +98,9 @@ struct segment_writer {
     uint64_t pos_term_start; /* .pos offset where the term's positions begin */
     uint32_t blk_docs[SEG_BLOCK], blk_freqs[SEG_BLOCK];
     uint32_t blk_n, blk_prev, blk_max_tf, blk_min_len, blk_pos_start;
+    uint32_t *blk_pos; /* the block's position values (first, then gaps) */
+    size_t blk_pos_n, blk_pos_cap;
+    bytes pos_out; /* the block's encoded positions */
     bytes skip, blocks;
     /* dictionary */
     uint64_t nterms;
@@ -257,8 +262,31 @@ int segw_begin_term(segment_writer *w, const char *term, size_t len, se_error *e
     w->blk_prev = UINT32_MAX;
     w->skip.len = 0;
     w->blocks.len = 0;
+    w->blk_pos_n = 0;
     w->pos_term_start = fio_writer_offset(w->files[SEG_POS]);
     return SE_OK;
+}
+
+/* Write the current block's positions: packed groups (when `packed`) and
+ * variable-byte values. */
+static int write_block_positions(segment_writer *w, int packed, se_error *err)
+{
+    size_t k = 0;
+    w->pos_out.len = 0;
+    if (packed) {
+        for (; k + SEG_BLOCK <= w->blk_pos_n; k += SEG_BLOCK) {
+            if (bytes_reserve(&w->pos_out, CODEC_PATCHED_MAX) != SE_OK)
+                return fail(w, SE_NOMEM, err, "out of memory");
+            w->pos_out.len +=
+                codec_patched_encode128(w->blk_pos + k, w->pos_out.p + w->pos_out.len);
+        }
+    }
+    if (bytes_reserve(&w->pos_out, (w->blk_pos_n - k) * CODEC_VARINT32_MAX) != SE_OK)
+        return fail(w, SE_NOMEM, err, "out of memory");
+    for (; k < w->blk_pos_n; k++)
+        w->pos_out.len += codec_varint_put32(w->pos_out.p + w->pos_out.len, w->blk_pos[k]);
+    w->blk_pos_n = 0;
+    return check_file(w, SEG_POS, fio_write(w->files[SEG_POS], w->pos_out.p, w->pos_out.len), err);
 }
 
 static int put_skip(segment_writer *w)
@@ -279,15 +307,9 @@ static int encode_full_block(segment_writer *w)
         prev = w->blk_docs[k];
         tfs[k] = w->blk_freqs[k] - 1;
     }
-    unsigned wg = codec_bits_needed(gaps, SEG_BLOCK), wt = codec_bits_needed(tfs, SEG_BLOCK);
-    size_t need = 2 + codec_block_bytes(wg) + codec_block_bytes(wt);
-    if (bytes_reserve(&w->blocks, need) != SE_OK) return SE_NOMEM;
-    uint8_t *p = w->blocks.p + w->blocks.len;
-    p[0] = (uint8_t)wg;
-    p[1] = (uint8_t)wt;
-    codec_pack128(gaps, wg, p + 2);
-    codec_pack128(tfs, wt, p + 2 + codec_block_bytes(wg));
-    w->blocks.len += need;
+    if (bytes_reserve(&w->blocks, 2 * CODEC_PATCHED_MAX) != SE_OK) return SE_NOMEM;
+    w->blocks.len += codec_patched_encode128(gaps, w->blocks.p + w->blocks.len);
+    w->blocks.len += codec_patched_encode128(tfs, w->blocks.p + w->blocks.len);
     return SE_OK;
 }
 
@@ -330,22 +352,24 @@ int segw_add_posting(segment_writer *w, uint32_t doc, uint32_t tf, const uint32_
     w->cf += tf;
     w->last_doc = doc;
     /* Positions: first absolute, then gaps. */
-    fio_writer *pf = w->files[SEG_POS];
-    uint8_t buf[64 * CODEC_VARINT32_MAX];
-    size_t used = 0;
-    uint32_t prev = 0;
+    if (w->blk_pos_cap - w->blk_pos_n < tf) {
+        size_t cap = w->blk_pos_cap ? w->blk_pos_cap : 1024;
+        while (cap - w->blk_pos_n < tf) cap *= 2;
+        uint32_t *np = realloc(w->blk_pos, cap * sizeof *np);
+        if (!np) return fail(w, SE_NOMEM, err, "out of memory");
+        w->blk_pos = np;
+        w->blk_pos_cap = cap;
+    }
+    uint32_t prev = 0, *out = w->blk_pos + w->blk_pos_n;
     for (uint32_t k = 0; k < tf; k++) {
         if (k > 0 && positions[k] <= prev)
             return fail(w, SE_INVALID, err, "positions out of order");
-        used += codec_varint_put32(buf + used, positions[k] - prev);
+        out[k] = positions[k] - prev;
         prev = positions[k];
-        if (used > sizeof buf - CODEC_VARINT32_MAX) {
-            fio_write(pf, buf, used);
-            used = 0;
-        }
     }
-    if (check_file(w, SEG_POS, fio_write(pf, buf, used), err) != SE_OK) return w->status;
+    w->blk_pos_n += tf;
     if (w->blk_n == SEG_BLOCK) {
+        if (write_block_positions(w, 1, err) != SE_OK) return w->status;
         if (encode_full_block(w) != SE_OK || put_skip(w) != SE_OK)
             return fail(w, SE_NOMEM, err, "out of memory");
         w->blk_prev = w->blk_docs[SEG_BLOCK - 1];
@@ -373,6 +397,7 @@ int segw_end_term(segment_writer *w, se_error *err)
     if (!w->in_term || w->df == 0) return fail(w, SE_INVALID, err, "empty term");
     int long_list = w->df >= SEG_BLOCK;
     if (w->blk_n > 0) {
+        if (write_block_positions(w, 0, err) != SE_OK) return w->status;
         if (encode_tail(w) != SE_OK || (long_list && put_skip(w) != SE_OK))
             return fail(w, SE_NOMEM, err, "out of memory");
     }
@@ -435,8 +460,10 @@ static void writer_free(segment_writer *w)
 {
     free(w->lengths);
     free(w->content_hashes);
-    bytes *all[] = {&w->chunk,      &w->chunk_index, &w->zbuf, &w->skip,      &w->blocks,
-                    &w->dict_block, &w->dict_index,  &w->ids,  &w->id_groups, &w->dict_blob};
+    free(w->blk_pos);
+    bytes *all[] = {&w->chunk,     &w->chunk_index, &w->zbuf,       &w->skip,
+                    &w->blocks,    &w->dict_block,  &w->dict_index, &w->ids,
+                    &w->id_groups, &w->dict_blob,   &w->pos_out};
     for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) free(all[k]->p);
     free(w->dir);
     free(w);
