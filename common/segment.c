@@ -29,7 +29,7 @@ const char *const seg_file_magic[SEG_NFILES] = {"SEIXTDIC", "SEIXPOST", "SEIXPOS
 
 #define DICT_TRAILER   40
 #define DOCTAB_TRAILER 24
-#define STORE_TRAILER  16
+#define STORE_TRAILER  24
 
 struct segment {
     uint32_t number;
@@ -136,6 +136,16 @@ static int decode_lengths(segment *s, const uint8_t *p, const uint8_t *end, se_e
     return SE_OK;
 }
 
+/* A varint of the id area: almost always one byte, so that case is inline. */
+static inline const uint8_t *id_varint(const uint8_t *p, const uint8_t *end, uint32_t *v)
+{
+    if (p < end && *p < 0x80) {
+        *v = *p;
+        return p + 1;
+    }
+    return codec_varint_get32(p, end, v);
+}
+
 /* Ids: ceil(D/SEG_ID_GROUP) groups, each starting at its offset in the
  * group index; an entry is varint shared (bytes in common with the
  * previous id of the group, 0 for a group's first), varint suffix length,
@@ -155,8 +165,8 @@ static int check_ids(segment *s, uint64_t id_bytes, se_error *err)
             prev_len = 0;
         }
         uint32_t shared, suffix;
-        p = codec_varint_get32(p, end, &shared);
-        if (p) p = codec_varint_get32(p, end, &suffix);
+        p = id_varint(p, end, &shared);
+        if (p) p = id_varint(p, end, &suffix);
         if (!p || shared > prev_len || suffix > (size_t)(end - p) ||
             suffix > SEG_MAX_ID_LEN - shared || shared + suffix == 0)
             return corrupt(err, s, SEG_DOCTAB, "malformed document id");
@@ -212,6 +222,7 @@ static int open_store(segment *s, se_error *err)
     s->nchunks = fio_le32(t);
     uint32_t n = fio_le32(t + 4);
     s->store_index_off = fio_le64(t + 8);
+    uint64_t region_sum = fio_le64(t + 16);
     uint64_t trailer_off = (uint64_t)(t - m->data);
     /* The content hashes (8 bytes per document) sit between the last chunk
      * and the chunk index. */
@@ -224,6 +235,11 @@ static int open_store(segment *s, se_error *err)
         return corrupt(err, s, SEG_STORE, "inconsistent trailer");
     s->store_index = m->data + s->store_index_off;
     s->content_hashes = m->data + hashes_off;
+    /* The content hashes, chunk index and trailer have a checksum of their
+     * own: a doctab-only open trusts them without reading the chunks. */
+    if (XXH3_64bits(s->content_hashes, trailer_off + 16 - hashes_off) != region_sum)
+        return corrupt(err, s, SEG_STORE, "content hashes checksum mismatch");
+    if (s->doctab_only) return SE_OK; /* the chunks are not read */
     uint64_t prev_off = FIO_HEADER_SIZE;
     uint32_t next_doc = 0;
     for (uint32_t c = 0; c < s->nchunks; c++) {
@@ -263,7 +279,11 @@ static int open_files(segment **out, const char *dir, const seg_meta *meta, int 
             rc = se_fail(err, SE_INVALID, "index path too long: %s", dir);
             break;
         }
-        rc = fio_map_open(&s->files[f], path, seg_file_magic[f], err);
+        /* A doctab-only open needs only the store's content hashes, which
+         * open_store verifies by their own checksum. */
+        rc = doctab_only && f == SEG_STORE
+                 ? fio_map_open_unverified(&s->files[f], path, seg_file_magic[f], err)
+                 : fio_map_open(&s->files[f], path, seg_file_magic[f], err);
         if (rc == SE_OK && check_meta &&
             (s->files[f].size != meta->files[f].size ||
              s->files[f].checksum != meta->files[f].checksum))
@@ -356,8 +376,8 @@ size_t segment_doc_id(const segment *s, uint32_t doc, char buf[SEG_MAX_ID_LEN])
     uint32_t len = 0;
     for (uint32_t d = group * SEG_ID_GROUP; d <= doc; d++) {
         uint32_t shared, suffix;
-        p = codec_varint_get32(p, p + CODEC_VARINT32_MAX, &shared);
-        p = codec_varint_get32(p, p + CODEC_VARINT32_MAX, &suffix);
+        p = id_varint(p, p + CODEC_VARINT32_MAX, &shared);
+        p = id_varint(p, p + CODEC_VARINT32_MAX, &suffix);
         memcpy(buf + shared, p, suffix);
         p += suffix;
         len = shared + suffix;
@@ -376,8 +396,8 @@ int seg_id_iter_next(seg_id_iter *it)
     /* Groups are contiguous (check_ids), so the entries are one stream. */
     if (it->doc >= it->seg->ndocs) return 0;
     uint32_t shared, suffix;
-    it->p = codec_varint_get32(it->p, it->p + CODEC_VARINT32_MAX, &shared);
-    it->p = codec_varint_get32(it->p, it->p + CODEC_VARINT32_MAX, &suffix);
+    it->p = id_varint(it->p, it->p + CODEC_VARINT32_MAX, &shared);
+    it->p = id_varint(it->p, it->p + CODEC_VARINT32_MAX, &suffix);
     memcpy(it->id + shared, it->p, suffix);
     it->p += suffix;
     it->len = shared + suffix;
@@ -596,6 +616,8 @@ int segment_document(const segment *s, uint32_t doc, seg_store_buffer *b, seg_do
 {
     if (doc >= s->ndocs)
         return se_fail(err, SE_INVALID, "document %u out of range (%u)", doc, s->ndocs);
+    if (s->doctab_only)
+        return se_fail(err, SE_INVALID, "segment %u: document store not verified", s->number);
     uint32_t lo = 0, hi = s->nchunks;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;

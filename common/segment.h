@@ -101,12 +101,13 @@ typedef struct segment segment;
  * SE_NOTFOUND, SE_IO, SE_FORMAT, SE_CORRUPT or SE_NOMEM (file named). */
 int segment_open(segment **out, const char *dir, const seg_meta *meta, int check_meta,
                  se_error *err);
-/* Open only the document table (.len), the document store (.sto, for the
- * content hashes) and the deletions file, verified like segment_open: enough
- * for segment_ndocs, _lengths, _doc_id, _id_hash, _content_hash,
- * segment_document and the deletion accessors, which is what a writer needs
- * to find documents by id without reading the postings.  Nothing else may
- * be called on it but segment_close. */
+/* Open only the document table (.len), the content hashes of the document
+ * store (.sto: checked against their own checksum, the chunks are not read)
+ * and the deletions file: enough for segment_ndocs, _lengths, _doc_id,
+ * _id_hash, _content_hash and the deletion accessors, which is what a
+ * writer needs to find documents by id without reading the large files.
+ * Nothing else may be called on it but segment_close; segment_document
+ * returns SE_INVALID. */
 int segment_open_doctab(segment **out, const char *dir, const seg_meta *meta, se_error *err);
 int segment_is_doctab_only(const segment *s);
 void segment_close(segment *s);

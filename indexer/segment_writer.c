@@ -19,6 +19,7 @@
 
 #include <stdlib.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include <zlib.h>
 
 #include "common/codec.h"
@@ -515,15 +516,27 @@ static int write_trailers(segment_writer *w, se_error *err)
     fio_write_u32(f, w->ndocs);
     fio_write_u32(f, (uint32_t)w->ids.len);
     if (check_file(w, SEG_DOCTAB, fio_write_u64(f, w->total_len), err) != SE_OK) return w->status;
-    /* .sto: last chunk, content hashes, chunk index, trailer. */
+    /* .sto: last chunk, then content hashes, chunk index and trailer, the
+     * last field an XXH3 of those (assembled in `tail` to checksum them). */
     if (flush_chunk(w, err) != SE_OK) return w->status;
     f = w->files[SEG_STORE];
-    for (uint32_t d = 0; d < w->ndocs; d++) fio_write_u64(f, w->content_hashes[d]);
-    uint64_t sidx = fio_writer_offset(f);
-    fio_write(f, w->chunk_index.p, w->chunk_index.len);
-    fio_write_u32(f, (uint32_t)(w->chunk_index.len / 16));
-    fio_write_u32(f, w->ndocs);
-    return check_file(w, SEG_STORE, fio_write_u64(f, sidx), err);
+    uint64_t sidx = fio_writer_offset(f) + (uint64_t)w->ndocs * 8;
+    bytes tail = {0};
+    if (bytes_reserve(&tail, (size_t)w->ndocs * 8 + w->chunk_index.len + 24) != SE_OK)
+        return fail(w, SE_NOMEM, err, "out of memory");
+    for (uint32_t d = 0; d < w->ndocs; d++) fio_put64(tail.p + (size_t)d * 8, w->content_hashes[d]);
+    tail.len = (size_t)w->ndocs * 8;
+    bytes_put(&tail, w->chunk_index.p, w->chunk_index.len);
+    uint8_t t[16];
+    fio_put32(t, (uint32_t)(w->chunk_index.len / 16));
+    fio_put32(t + 4, w->ndocs);
+    fio_put64(t + 8, sidx);
+    bytes_put(&tail, t, 16);
+    fio_put64(tail.p + tail.len, XXH3_64bits(tail.p, tail.len));
+    tail.len += 8;
+    int rc = check_file(w, SEG_STORE, fio_write(f, tail.p, tail.len), err);
+    free(tail.p);
+    return rc;
 }
 
 int segw_finish(segment_writer *w, seg_meta *meta, se_error *err)

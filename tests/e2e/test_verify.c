@@ -569,7 +569,9 @@ static void write_trusted(const char *ext, char *data, size_t len)
  * (base, width, packed values), the id entries (shared prefix, suffix
  * length, suffix bytes), the group index, every trailer field.  --verify
  * must refuse each (exit 3, the file named); search too, except for an id
- * byte or a content hash, which only --verify can check against the store.
+ * byte, which only --verify can check against the store; and a writer
+ * adding a document, which reads only the store's content hashes (checked
+ * by their own checksum), must refuse each store field.
  */
 Test(verify, document_table_and_store_fields_are_validated, .timeout = 300)
 {
@@ -593,7 +595,9 @@ Test(verify, document_table_and_store_fields_are_validated, .timeout = 300)
     size_t slen;
     unsigned char *st = (unsigned char *)fs_read_file(path, &slen);
     cr_assert_not_null(st);
-    size_t sidx = (size_t)le64(st + slen - 16 - 8), hashes = sidx - 8 * (size_t)ndocs;
+    /* Store trailer (24 bytes before the footer): chunk count, documents,
+     * chunk index offset, checksum of the content hashes to here. */
+    size_t sidx = (size_t)le64(st + slen - 16 - 24 + 8), hashes = sidx - 8 * (size_t)ndocs;
     free(st);
 
     static const struct {
@@ -615,9 +619,16 @@ Test(verify, document_table_and_store_fields_are_validated, .timeout = 300)
         {"len", 10, 1, "trailer: documents"},
         {"len", 11, 1, "trailer: id bytes"},
         {"len", 12, 1, "trailer: total"},
-        {"sto", 13, 0, "content hash"},
-        {"sto", 14, 1, "store trailer"},
+        {"sto", 13, 1, "content hash"},
+        {"sto", 14, 1, "store trailer: chunk index offset"},
+        {"sto", 15, 1, "store trailer: content hashes checksum"},
     };
+    /* A writer adding a document reads the content hashes only (not the
+     * chunks): it must refuse each store field too. */
+    char input[4096];
+    fs_join(input, sizeof input, g_tmp, "one.jsonl");
+    cr_assert_eq(fs_write_str(input, "{\"id\": \"one-more\", \"text\": \"Another document.\"}\n"),
+                 0);
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         backup_index(1);
         const char *ext = fields[i].ext;
@@ -678,8 +689,11 @@ Test(verify, document_table_and_store_fields_are_validated, .timeout = 300)
             off = hashes + 8;
             break;
         case 14:
-            off = n - 16 - 8;
+            off = n - 16 - 24 + 8;
             x = 0x10;
+            break;
+        case 15:
+            off = n - 16 - 8;
             break;
         }
         if (off >= n || (fields[i].where == 8 && off >= groups)) { /* no id padding here */
@@ -697,6 +711,14 @@ Test(verify, document_table_and_store_fields_are_validated, .timeout = 300)
         cr_expect(strstr(r.err, name) != NULL, "%s: --verify does not name %s: %s", fields[i].what,
                   name, r.err);
         run_result_free(&r);
+        if (strcmp(ext, "sto") == 0) {
+            e2e_run(&r, TIMEOUT, "index", "-q", "--no-merge", "-i", g_index, input, NULL);
+            cr_expect_eq(r.exit_code, 3, "%s: adding a document: %s", fields[i].what,
+                         run_describe(&r));
+            cr_expect(strstr(r.err, name) != NULL, "%s: the writer does not name %s: %s",
+                      fields[i].what, name, r.err);
+            run_result_free(&r);
+        }
         if (fields[i].search_sees) {
             e2e_run(&r, TIMEOUT, "search", "-i", g_index, "mi5 OR the", NULL);
             cr_expect_eq(r.exit_code, 3, "%s: search: %s", fields[i].what, run_describe(&r));
