@@ -149,9 +149,9 @@ static inline const uint8_t *id_varint(const uint8_t *p, const uint8_t *end, uin
 /* Ids: ceil(D/SEG_ID_GROUP) groups, each starting at its offset in the
  * group index; an entry is varint shared (bytes in common with the
  * previous id of the group, 0 for a group's first), varint suffix length,
- * the suffix.  Every entry is checked here so segment_doc_id need not.
- * When s->id_hashes is allocated, each id's hash is stored there: the
- * searcher's tie-break needs it per offered hit, too often to decode. */
+ * the suffix.  Every entry is checked here so segment_doc_id need not,
+ * and each id's hash is stored in s->id_hashes: the searcher's tie-break
+ * needs it per offered hit and a writer's id table for every document. */
 static int check_ids(segment *s, uint64_t id_bytes, se_error *err)
 {
     const uint8_t *p = s->ids, *end = s->ids + id_bytes;
@@ -170,10 +170,8 @@ static int check_ids(segment *s, uint64_t id_bytes, se_error *err)
         if (!p || shared > prev_len || suffix > (size_t)(end - p) ||
             suffix > SEG_MAX_ID_LEN - shared || shared + suffix == 0)
             return corrupt(err, s, SEG_DOCTAB, "malformed document id");
-        if (s->id_hashes) {
-            memcpy(id + shared, p, suffix);
-            s->id_hashes[d] = XXH3_64bits(id, shared + suffix);
-        }
+        memcpy(id + shared, p, suffix);
+        s->id_hashes[d] = XXH3_64bits(id, shared + suffix);
         p += suffix;
         prev_len = shared + suffix;
     }
@@ -204,11 +202,8 @@ static int open_doctab(segment *s, se_error *err)
         if (m->data[k] != 0) return corrupt(err, s, SEG_DOCTAB, "padding not zero");
     s->ids = m->data + ids_off;
     s->id_group_off = m->data + trailer_off - ngroups * 4;
-    if (!s->doctab_only) {
-        s->id_hashes = malloc(((size_t)n + 1) * sizeof *s->id_hashes);
-        if (!s->id_hashes)
-            return se_fail(err, SE_NOMEM, "out of memory opening segment %u", s->number);
-    }
+    s->id_hashes = malloc(((size_t)n + 1) * sizeof *s->id_hashes);
+    if (!s->id_hashes) return se_fail(err, SE_NOMEM, "out of memory opening segment %u", s->number);
     int rc = decode_lengths(s, m->data + FIO_HEADER_SIZE, m->data + ids_off, err);
     if (rc == SE_OK) rc = check_ids(s, id_bytes, err);
     return rc;
@@ -406,10 +401,7 @@ int seg_id_iter_next(seg_id_iter *it)
 }
 uint64_t segment_id_hash(const segment *s, uint32_t doc)
 {
-    if (s->id_hashes) return s->id_hashes[doc];
-    char id[SEG_MAX_ID_LEN];
-    size_t len = segment_doc_id(s, doc, id);
-    return XXH3_64bits(id, len);
+    return s->id_hashes[doc];
 }
 uint64_t segment_content_hash(const segment *s, uint32_t doc)
 {

@@ -135,9 +135,8 @@ typedef struct seg_id_iter {
 void seg_id_iter_init(seg_id_iter *it, const segment *s);
 /* 1 with the id of document it->doc - 1 in it->id / it->len, 0 at the end. */
 int seg_id_iter_next(seg_id_iter *it);
-/* XXH3-64 of document doc's id (not stored: computed for every document
- * when the segment is opened, except by segment_open_doctab, whose
- * callers walk the ids with seg_id_iter instead). */
+/* XXH3-64 of document doc's id (not stored in the files: computed for
+ * every document when the segment is opened, 8 bytes per document). */
 uint64_t segment_id_hash(const segment *s, uint32_t doc);
 /* Content hash of document doc: XXH3-64 of the text seeded with the
  * XXH3-64 of the title (stored in .sto). */

@@ -445,11 +445,9 @@ static int open_existing(build_state *b, const manifest *old, se_error *err)
         if (rc != SE_OK) return rc;
         b->nold++;
         const uint64_t *deleted = segment_deleted_bits(t->seg);
-        seg_id_iter ids;
-        seg_id_iter_init(&ids, t->seg);
-        for (uint32_t d = 0; seg_id_iter_next(&ids); d++) {
+        for (uint32_t d = 0; d < segment_ndocs(t->seg); d++) {
             if (deleted && dels_is_deleted(deleted, d)) continue;
-            uint64_t h = XXH3_64bits(ids.id, ids.len);
+            uint64_t h = segment_id_hash(t->seg, d);
             /* Two live documents with one id hash cannot come from this
              * writer; keep the first, like a lookup would. */
             if (!idt_find(&b->ids, h) && idt_insert(&b->ids, h, ti, d) != SE_OK)
