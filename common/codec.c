@@ -491,3 +491,92 @@ void codec_gaps_to_docs(uint32_t *v, size_t n, uint32_t prev)
     if (__builtin_expect(f == NULL, 0)) f = gaps_resolve();
     f(v, n, prev);
 }
+
+/* ---- patched blocks ---- */
+
+size_t codec_patched_encode128(const uint32_t *in, uint8_t *out)
+{
+    unsigned count[33] = {0}, maxb = 0;
+    for (int k = 0; k < CODEC_BLOCK; k++) {
+        unsigned b = in[k] ? 32 - (unsigned)__builtin_clz(in[k]) : 0;
+        count[b]++;
+        if (b > maxb) maxb = b;
+    }
+    /* Bytes for each low width w: the packed block, one index and h bits
+     * per value above w bits.  At most CODEC_PATCHED_EXCEPTIONS exceptions:
+     * each costs the decoder more than a packed value. */
+    unsigned best = maxb, above = 0;
+    size_t best_size = codec_block_bytes(maxb);
+    for (unsigned w = maxb; w-- > 0;) {
+        above += count[w + 1];
+        if (above > CODEC_PATCHED_EXCEPTIONS) break;
+        size_t size = codec_block_bytes(w) + above + (above * (maxb - w) + 7) / 8;
+        if (size < best_size) {
+            best_size = size;
+            best = w;
+        }
+    }
+    unsigned w = best, e = 0;
+    uint32_t low[CODEC_BLOCK];
+    uint8_t *idx = out + 3 + codec_block_bytes(w);
+    for (int k = 0; k < CODEC_BLOCK; k++) {
+        low[k] = w == 32 ? in[k] : in[k] & ((1u << w) - 1);
+        if (w < 32 && in[k] >> w) idx[e++] = (uint8_t)k;
+    }
+    unsigned h = e ? maxb - w : 0;
+    out[0] = (uint8_t)w;
+    out[1] = (uint8_t)e;
+    out[2] = (uint8_t)h;
+    codec_pack128(low, w, out + 3);
+    uint8_t *hp = idx + e;
+    uint64_t acc = 0;
+    unsigned have = 0;
+    for (unsigned k = 0; k < e; k++) {
+        acc |= (uint64_t)(in[idx[k]] >> w) << have;
+        have += h;
+        while (have >= 8) {
+            *hp++ = (uint8_t)acc;
+            acc >>= 8;
+            have -= 8;
+        }
+    }
+    if (have) *hp++ = (uint8_t)acc;
+    return (size_t)(hp - out);
+}
+
+size_t codec_patched_size(const uint8_t *p, const uint8_t *end)
+{
+    if (end - p < 3) return 0;
+    unsigned w = p[0], e = p[1], h = p[2];
+    if (w > 32 || e > CODEC_BLOCK || h > 32 - w || (e > 0) != (h > 0)) return 0;
+    size_t size = 3 + codec_block_bytes(w) + e + (e * h + 7) / 8;
+    return size <= (size_t)(end - p) ? size : 0;
+}
+
+size_t codec_patched_decode128(const uint8_t *p, const uint8_t *end, uint32_t *out, unsigned *bits)
+{
+    if (end - p < 3) return 0;
+    unsigned w = p[0], e = p[1], h = p[2];
+    if (w > 32 || e > CODEC_BLOCK || h > 32 - w || (e > 0) != (h > 0)) return 0;
+    size_t size = 3 + codec_block_bytes(w) + e + (e * h + 7) / 8;
+    if (size > (size_t)(end - p)) return 0;
+    codec_unpack128(p + 3, w, out);
+    *bits = w + h;
+    if (e == 0) return size;
+    const uint8_t *idx = p + 3 + codec_block_bytes(w), *hp = idx + e;
+    uint64_t acc = 0, mask = (1ull << h) - 1;
+    unsigned have = 0, prev = 0;
+    for (unsigned k = 0; k < e; k++) {
+        unsigned i = idx[k];
+        if ((k > 0 && i <= prev) || i >= CODEC_BLOCK) return 0; /* increasing, < 128 */
+        prev = i;
+        while (have < h) {
+            acc |= (uint64_t)*hp++ << have;
+            have += 8;
+        }
+        out[i] |= (uint32_t)(acc & mask) << w; /* w < 32: h >= 1 */
+        acc >>= h;
+        have -= h;
+    }
+    return size;
+}

@@ -14,6 +14,14 @@
  * w=0 block (all zeros) takes none.  The layout lets 128-bit SIMD unpack four
  * lanes at once; the scalar code produces and reads the same bytes.
  *
+ * Patched blocks (a frame of reference with exceptions): 128 values as
+ *   u8 w, u8 e, u8 h, the low w bits of every value packed as above
+ *   (16*w bytes), e u8 indexes (increasing, < 128) of the values that need
+ *   more than w bits, and their high parts (value >> w) at h bits each,
+ *   packed from the low bit of the first byte up (ceil(e*h/8) bytes);
+ *   h = 0 exactly when e = 0, and w + h <= 32.  The encoder picks the w
+ *   giving the fewest bytes, so a few large values do not widen the rest.
+ *
  * All functions are pure, allocate nothing and are thread-safe.  Decoders of
  * untrusted bytes take an end pointer and report truncation instead of
  * reading past it.
@@ -61,6 +69,25 @@ void codec_unpack128(const uint8_t *in, unsigned width, uint32_t *out);
 
 /* The portable implementation, for tests and for comparison benchmarks. */
 void codec_unpack128_scalar(const uint8_t *in, unsigned width, uint32_t *out);
+
+/* The encoder makes at most this many exceptions (readers accept 128). */
+#define CODEC_PATCHED_EXCEPTIONS 8
+
+/* Largest encoded patched block: 3 + 16*32 + 128 + 128*4 bytes. */
+#define CODEC_PATCHED_MAX (3 + 16 * 32 + 128 + 128 * 4)
+
+/* Encode in[0..128) as a patched block at out (room for CODEC_PATCHED_MAX
+ * bytes); return its size. */
+size_t codec_patched_encode128(const uint32_t *in, uint8_t *out);
+
+/* Size of the patched block at [p, end) from its header, or 0 when the
+ * header is invalid or the block runs past end. */
+size_t codec_patched_size(const uint8_t *p, const uint8_t *end);
+
+/* Decode the patched block at [p, end) into out[0..128).  Returns its size
+ * (0: malformed: bad header, truncated, exception indexes not increasing or
+ * >= 128) and in *bits the width every value fits in (w + h). */
+size_t codec_patched_decode128(const uint8_t *p, const uint8_t *end, uint32_t *out, unsigned *bits);
 
 /* Turn document-id gaps into ids in place: gaps hold (doc[i] - doc[i-1] - 1)
  * with doc[-1] = prev, so out[i] = prev + sum_{j<=i}(gap[j] + 1).

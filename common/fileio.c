@@ -204,8 +204,9 @@ void fio_writer_abort(fio_writer *w)
     writer_free(w);
 }
 
-int fio_check_frame(const uint8_t *data, size_t size, const char magic[8], const char *what,
-                    se_error *err)
+/* Everything fio_check_frame checks but the checksum. */
+static int check_frame_fields(const uint8_t *data, size_t size, const char magic[8],
+                              const char *what, se_error *err)
 {
     if (size < FIO_HEADER_SIZE + FIO_FOOTER_SIZE)
         return se_fail(err, SE_CORRUPT, "%s: truncated (%zu bytes)", what, size);
@@ -216,6 +217,13 @@ int fio_check_frame(const uint8_t *data, size_t size, const char magic[8], const
         return se_fail(err, SE_FORMAT, "%s: not an index file (bad magic)", what);
     }
     uint32_t version = fio_le32(data + 8);
+    /* An older index cannot be upgraded in place (the writer refuses a
+     * manifest it cannot read): the way out is a new index. */
+    if (version < FIO_FORMAT_VERSION)
+        return se_fail(err, SE_FORMAT,
+                       "%s: format version %u, this program reads version %u: re-index the "
+                       "documents into a new index directory",
+                       what, version, FIO_FORMAT_VERSION);
     if (version != FIO_FORMAT_VERSION)
         return se_fail(err, SE_FORMAT, "%s: format version %u, this program reads version %u", what,
                        version, FIO_FORMAT_VERSION);
@@ -223,6 +231,14 @@ int fio_check_frame(const uint8_t *data, size_t size, const char magic[8], const
     if (recorded != size)
         return se_fail(err, SE_CORRUPT, "%s: size is %zu bytes but the footer says %llu", what,
                        size, (unsigned long long)recorded);
+    return SE_OK;
+}
+
+int fio_check_frame(const uint8_t *data, size_t size, const char magic[8], const char *what,
+                    se_error *err)
+{
+    int rc = check_frame_fields(data, size, magic, what, err);
+    if (rc != SE_OK) return rc;
     uint64_t want = fio_le64(data + size - 8);
     uint64_t got = XXH3_64bits(data, size - 8);
     if (want != got)
@@ -231,7 +247,7 @@ int fio_check_frame(const uint8_t *data, size_t size, const char magic[8], const
     return SE_OK;
 }
 
-int fio_map_open(fio_map *m, const char *path, const char magic[8], se_error *err)
+static int map_open(fio_map *m, const char *path, const char magic[8], int verify, se_error *err)
 {
     memset(m, 0, sizeof *m);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -259,7 +275,8 @@ int fio_map_open(fio_map *m, const char *path, const char magic[8], se_error *er
     int e = errno;
     close(fd);
     if (p == MAP_FAILED) return se_fail(err, SE_IO, "cannot map %s: %s", path, strerror(e));
-    int rc = fio_check_frame(p, size, magic, path, err);
+    int rc = verify ? fio_check_frame(p, size, magic, path, err)
+                    : check_frame_fields(p, size, magic, path, err);
     if (rc != SE_OK) {
         munmap(p, size);
         return rc;
@@ -274,6 +291,16 @@ int fio_map_open(fio_map *m, const char *path, const char magic[8], se_error *er
      * a merge does, does not look like using their size in memory. */
     fio_map_release(m, UINT64_MAX);
     return SE_OK;
+}
+
+int fio_map_open(fio_map *m, const char *path, const char magic[8], se_error *err)
+{
+    return map_open(m, path, magic, 1, err);
+}
+
+int fio_map_open_unverified(fio_map *m, const char *path, const char magic[8], se_error *err)
+{
+    return map_open(m, path, magic, 0, err);
 }
 
 void fio_map_release(const fio_map *m, uint64_t upto)

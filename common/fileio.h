@@ -26,7 +26,7 @@
 
 #include "common/status.h"
 
-#define FIO_FORMAT_VERSION 2
+#define FIO_FORMAT_VERSION 3
 #define FIO_HEADER_SIZE    16
 #define FIO_FOOTER_SIZE    16
 
@@ -85,7 +85,7 @@ typedef struct fio_map {
     size_t size;
     const uint8_t *body; /* data + FIO_HEADER_SIZE */
     size_t body_size;    /* size - header - footer */
-    uint64_t checksum;   /* the footer checksum, verified */
+    uint64_t checksum;   /* the footer checksum (verified by fio_map_open) */
 } fio_map;
 
 /* Map `path` read-only and validate its framing: magic equal to `magic`,
@@ -93,6 +93,11 @@ typedef struct fio_map {
  * Returns SE_OK, SE_NOTFOUND, SE_IO, SE_FORMAT (wrong magic/version) or
  * SE_CORRUPT (size or checksum mismatch), with the path in the message. */
 int fio_map_open(fio_map *m, const char *path, const char magic[8], se_error *err);
+/* The same without the whole-file checksum (m->checksum is the footer's
+ * recorded value, unverified): for a reader that uses one region of a
+ * large file and verifies that region by a checksum of its own (the
+ * document store's content hashes, docs/FORMAT.md). */
+int fio_map_open_unverified(fio_map *m, const char *path, const char magic[8], se_error *err);
 void fio_map_close(fio_map *m);
 
 /* Tell the kernel the bytes [0, upto) of the mapping will not be read again

@@ -6,13 +6,18 @@
  *                (offset from the term's start), u32 start of the block's
  *                positions (offset from the term's start in .pos), u32 max tf,
  *                u32 min length}
- *   full blocks  u8 gap width, u8 tf width, 128 packed (doc gap - 1),
- *                128 packed (tf - 1)
+ *   full blocks  128 (doc gap - 1) as a patched block, then 128 (tf - 1)
+ *                as another (codec.h)
  *   tail block   (df % 128 docs, when non-zero) variable-byte pairs
  * and for df < SEG_BLOCK only the variable-byte pairs.  A variable-byte pair
  * is varint((gap - 1) << 1 | (tf == 1)) followed by varint(tf) when tf != 1,
  * where gap is the difference to the previous doc id (the first doc of the
  * list counts from -1).
+ *
+ * Positions (.pos): per document its first position, then gaps (>= 1) to
+ * the previous one.  A full block's values (total = the sum of its tfs) are
+ * coded as total / 128 patched blocks (codec.h), then total % 128 varints.
+ * Other blocks (short lists, the tail block) code every value as a varint.
  */
 #include "common/postings.h"
 
@@ -58,6 +63,30 @@ static inline uint32_t skip_u32(const postings_cursor *c, uint32_t b, unsigned f
     return fio_le32(c->skip + (size_t)b * SEG_SKIP_ENTRY + field * 4);
 }
 
+/* Decode the group at c->pg_ptr (group number c->pg_next) into pvals. */
+static int decode_group(postings_cursor *c)
+{
+    unsigned bits;
+    size_t size = codec_patched_decode128(c->pg_ptr, c->pos_end, c->pvals, &bits);
+    if (size == 0) return SE_CORRUPT;
+    c->pg_cached = c->pg_next;
+    c->pg_ptr += size;
+    c->pg_next++;
+    return SE_OK;
+}
+
+/* Step pg_ptr over whole groups up to group g (>= pg_next). */
+static int seek_group(postings_cursor *c, uint32_t g)
+{
+    while (c->pg_next < g) {
+        size_t size = codec_patched_size(c->pg_ptr, c->pos_end);
+        if (size == 0) return SE_CORRUPT;
+        c->pg_ptr += size;
+        c->pg_next++;
+    }
+    return SE_OK;
+}
+
 /* Load block b (b < nblocks, or b == 0 for a short list). */
 static int load_block(postings_cursor *c, uint32_t b)
 {
@@ -79,14 +108,13 @@ static int load_block(postings_cursor *c, uint32_t b)
     }
     c->pos_doc = 0;
     uint32_t full = c->df / SEG_BLOCK;
+    c->pos_packed = c->skip && b < full;
+    c->pos_groups = UINT32_MAX;
     if (c->skip && b < full) {
-        if (limit - c->next < 2) return SE_CORRUPT;
-        unsigned wg = c->next[0], wt = c->next[1];
-        if (wg > 32 || wt > 32) return SE_CORRUPT;
-        size_t need = 2 + codec_block_bytes(wg) + codec_block_bytes(wt);
-        if ((size_t)(limit - c->next) != need) return SE_CORRUPT;
-        codec_unpack128(c->next + 2, wg, c->docs);
-        codec_unpack128(c->next + 2 + codec_block_bytes(wg), wt, c->freqs);
+        unsigned wg, wt;
+        size_t gsize = codec_patched_decode128(c->next, limit, c->docs, &wg);
+        size_t tsize = gsize ? codec_patched_decode128(c->next + gsize, limit, c->freqs, &wt) : 0;
+        if (tsize == 0 || (size_t)(limit - c->next) != gsize + tsize) return SE_CORRUPT;
         codec_gaps_to_docs(c->docs, SEG_BLOCK, prev);
         for (int k = 0; k < SEG_BLOCK; k++) c->freqs[k] += 1;
         /* 128 gaps of at most 2^24 cannot wrap past 2^32 from an id below
@@ -229,11 +257,87 @@ uint32_t postings_cursor_advance(postings_cursor *c, uint32_t target)
     return c->doc = c->docs[i];
 }
 
+/* Positions of the current document of a full block (see the top). */
+static uint32_t packed_positions(postings_cursor *c, uint32_t *out)
+{
+    if (c->pos_groups == UINT32_MAX) { /* first use in this block */
+        uint64_t total = 0;
+        for (uint32_t k = 0; k < SEG_BLOCK; k++) total += c->freqs[k];
+        c->pos_groups = (uint32_t)(total / SEG_BLOCK);
+        c->pos_index = 0;
+        c->pg_ptr = c->pos_ptr;
+        c->pg_next = 0;
+        c->pg_cached = UINT32_MAX;
+        c->tail_ptr = NULL;
+    }
+    uint64_t at = c->pos_index;
+    for (uint32_t k = c->pos_doc; k < c->i; k++) at += c->freqs[k];
+    uint32_t tf = c->freqs[c->i], pos = 0;
+    uint64_t in_groups = (uint64_t)c->pos_groups * SEG_BLOCK;
+    for (uint32_t k = 0; k < tf;) {
+        uint64_t v = at + k;
+        if (v < in_groups) {
+            uint32_t g = (uint32_t)(v / SEG_BLOCK);
+            if (g != c->pg_cached && (seek_group(c, g) != SE_OK || decode_group(c) != SE_OK))
+                return 0;
+            uint32_t j = (uint32_t)(v % SEG_BLOCK), n = SEG_BLOCK - j;
+            if (n > tf - k) n = tf - k;
+            for (uint32_t m = 0; m < n; m++, k++) {
+                uint32_t gap = c->pvals[j + m];
+                if ((k > 0 && gap == 0) || gap > UINT32_MAX - pos) return 0;
+                pos += gap;
+                out[k] = pos;
+            }
+        } else {
+            if (!c->tail_ptr) {
+                if (seek_group(c, c->pos_groups) != SE_OK) return 0;
+                c->tail_ptr = c->pg_ptr;
+                c->tail_index = in_groups;
+            }
+            const uint8_t *p = c->tail_ptr;
+            if (v > c->tail_index) p = codec_varint_skip(p, c->pos_end, v - c->tail_index);
+            for (; p && k < tf; k++) {
+                uint32_t gap;
+                p = codec_varint_get32(p, c->pos_end, &gap);
+                if (!p || (k > 0 && gap == 0) || gap > UINT32_MAX - pos) return 0;
+                pos += gap;
+                out[k] = pos;
+            }
+            if (!p) return 0;
+            c->tail_ptr = p;
+            c->tail_index = at + tf;
+        }
+    }
+    c->pos_index = at + tf;
+    c->pos_doc = c->i + 1;
+    if (c->pos_doc == SEG_BLOCK) {
+        /* The block's positions must end where the next block's begin. */
+        const uint8_t *end = c->tail_ptr;
+        if (c->pos_index > in_groups) {
+            if (!end || c->tail_index != c->pos_index) return 0;
+        } else {
+            if (seek_group(c, c->pos_groups) != SE_OK) return 0;
+            end = c->pg_ptr;
+        }
+        const uint8_t *want =
+            c->block + 1 < c->nblocks ? c->pos_start + skip_u32(c, c->block + 1, 2) : c->pos_end;
+        if (end != want) return 0;
+        c->pos_ptr = end;
+    }
+    return tf;
+}
+
 uint32_t postings_cursor_positions(postings_cursor *c, uint32_t *out, uint32_t cap)
 {
     if (c->freqs[c->i] > cap) {
         cursor_fail(c);
         return 0;
+    }
+    if (c->pos_packed) {
+        if (c->pos_doc > c->i) return 0; /* cannot happen: cursors only move forward */
+        uint32_t n = packed_positions(c, out);
+        if (n == 0) cursor_fail(c);
+        return n;
     }
     /* Skip the positions of the documents before the current one. */
     if (c->pos_doc > c->i) return 0; /* cannot happen: cursors only move forward */

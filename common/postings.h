@@ -5,7 +5,9 @@
  * 128-doc block at a time (docs[] and freqs[] hold the block), and skips
  * whole blocks through the skip table in postings_cursor_advance without
  * decoding them.  Positions are decoded only when asked for, for the
- * current document.
+ * current document: in a full block (bit-packed positions) by unpacking
+ * only the 128-value group(s) holding them; elsewhere (variable-byte) by
+ * skipping the earlier documents' positions.
  *
  * Malformed data (a block that runs past the term's extent, a width above
  * 32, a doc id outside the segment) ends the cursor and sets `status` to
@@ -34,10 +36,24 @@ typedef struct postings_cursor {
     const uint8_t *skip;                /* skip table, or NULL */
     const uint8_t *next;                /* where the next block's data begins */
     const uint8_t *pos_start, *pos_end; /* the term's bytes in .pos */
-    const uint8_t *pos_ptr;             /* positions of docs[pos_doc] start here */
-    uint32_t pos_doc;
+    const uint8_t *pos_ptr;             /* variable-byte: positions of docs[pos_doc] start
+                                           here; packed: end of what was read */
+    uint32_t pos_doc;                   /* first document whose positions are unread */
+    /* Packed positions of a full block: values are numbered 0 ... total-1
+     * in document order; groups of SEG_BLOCK values, then a variable-byte
+     * tail of total % SEG_BLOCK. */
+    int pos_packed;
+    uint32_t pos_groups;   /* full groups; UINT32_MAX until first needed */
+    uint64_t pos_index;    /* value number of docs[pos_doc]'s first position */
+    const uint8_t *pg_ptr; /* start of group pg_next */
+    uint32_t pg_next;      /* group at pg_ptr */
+    uint32_t pg_cached;    /* group decoded into pvals, UINT32_MAX: none */
+    const uint8_t
+        *tail_ptr; /* variable-byte tail at value number tail_index (NULL: not found yet) */
+    uint64_t tail_index;
     uint32_t docs[SEG_BLOCK];
     uint32_t freqs[SEG_BLOCK];
+    uint32_t pvals[SEG_BLOCK]; /* the decoded group */
 } postings_cursor;
 
 /* Position the cursor on the term's first document. */

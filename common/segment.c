@@ -18,6 +18,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <xxhash.h>
 #include <zlib.h>
 
 #include "common/codec.h"
@@ -27,8 +28,8 @@ const char *const seg_file_magic[SEG_NFILES] = {"SEIXTDIC", "SEIXPOST", "SEIXPOS
                                                 "SEIXSTOR"};
 
 #define DICT_TRAILER   40
-#define DOCTAB_TRAILER 16
-#define STORE_TRAILER  16
+#define DOCTAB_TRAILER 24
+#define STORE_TRAILER  24
 
 struct segment {
     uint32_t number;
@@ -42,10 +43,12 @@ struct segment {
     uint64_t dict_blob_len;
     uint64_t dict_blocks_end; /* file offset where blocks end (index offset) */
     /* document table */
-    const uint32_t *lengths;
-    const uint8_t *id_hashes, *content_hashes;
-    const uint8_t *id_ends, *ids;
+    uint32_t *lengths;           /* decoded at open, ndocs entries */
+    uint64_t *id_hashes;         /* computed at open (not for doctab_only), ndocs entries */
+    const uint8_t *ids;          /* id area: front-coded groups */
+    const uint8_t *id_group_off; /* u32 per group, relative to ids */
     /* store */
+    const uint8_t *content_hashes; /* u64 per document, in .sto */
     uint32_t nchunks;
     const uint8_t *store_index; /* nchunks x 16 bytes */
     uint64_t store_index_off;
@@ -100,35 +103,110 @@ static int open_dict(segment *s, se_error *err)
     return SE_OK;
 }
 
+/* Lengths: ceil(D/128) blocks of {varint base, u8 width, 128 values
+ * length - base packed at that width}; values past D must be 0.  Decoded
+ * into s->lengths; their sum must be the segment's total length. */
+static int decode_lengths(segment *s, const uint8_t *p, const uint8_t *end, se_error *err)
+{
+    uint32_t n = s->ndocs;
+    s->lengths = malloc(((size_t)n + SEG_BLOCK) * sizeof *s->lengths);
+    if (!s->lengths) return se_fail(err, SE_NOMEM, "out of memory opening segment %u", s->number);
+    uint64_t sum = 0;
+    for (uint32_t d = 0; d < n; d += SEG_BLOCK) {
+        uint32_t base;
+        p = codec_varint_get32(p, end, &base);
+        if (!p || p == end || *p > 32 || codec_block_bytes(*p) > (size_t)(end - p - 1))
+            return corrupt(err, s, SEG_DOCTAB, "malformed length block");
+        unsigned width = *p++;
+        uint32_t *out = s->lengths + d;
+        codec_unpack128(p, width, out);
+        p += codec_block_bytes(width);
+        uint32_t cnt = n - d < SEG_BLOCK ? n - d : SEG_BLOCK;
+        for (uint32_t k = cnt; k < SEG_BLOCK; k++)
+            if (out[k] != 0) return corrupt(err, s, SEG_DOCTAB, "length block padding not zero");
+        for (uint32_t k = 0; k < cnt; k++) {
+            if (out[k] > UINT32_MAX - base)
+                return corrupt(err, s, SEG_DOCTAB, "document length overflows");
+            out[k] += base;
+            sum += out[k];
+        }
+    }
+    if (p != end) return corrupt(err, s, SEG_DOCTAB, "length blocks do not fill their area");
+    if (sum != s->total_len) return corrupt(err, s, SEG_DOCTAB, "lengths do not sum to the total");
+    return SE_OK;
+}
+
+/* A varint of the id area: almost always one byte, so that case is inline. */
+static inline const uint8_t *id_varint(const uint8_t *p, const uint8_t *end, uint32_t *v)
+{
+    if (p < end && *p < 0x80) {
+        *v = *p;
+        return p + 1;
+    }
+    return codec_varint_get32(p, end, v);
+}
+
+/* Ids: ceil(D/SEG_ID_GROUP) groups, each starting at its offset in the
+ * group index; an entry is varint shared (bytes in common with the
+ * previous id of the group, 0 for a group's first), varint suffix length,
+ * the suffix.  Every entry is checked here so segment_doc_id need not,
+ * and each id's hash is stored in s->id_hashes: the searcher's tie-break
+ * needs it per offered hit and a writer's id table for every document. */
+static int check_ids(segment *s, uint64_t id_bytes, se_error *err)
+{
+    const uint8_t *p = s->ids, *end = s->ids + id_bytes;
+    uint32_t prev_len = 0;
+    char id[SEG_MAX_ID_LEN];
+    for (uint32_t d = 0; d < s->ndocs; d++) {
+        if (d % SEG_ID_GROUP == 0) {
+            if (fio_le32(s->id_group_off + (uint64_t)(d / SEG_ID_GROUP) * 4) !=
+                (uint64_t)(p - s->ids))
+                return corrupt(err, s, SEG_DOCTAB, "id group offset mismatch");
+            prev_len = 0;
+        }
+        uint32_t shared, suffix;
+        p = id_varint(p, end, &shared);
+        if (p) p = id_varint(p, end, &suffix);
+        if (!p || shared > prev_len || suffix > (size_t)(end - p) ||
+            suffix > SEG_MAX_ID_LEN - shared || shared + suffix == 0)
+            return corrupt(err, s, SEG_DOCTAB, "malformed document id");
+        memcpy(id + shared, p, suffix);
+        s->id_hashes[d] = XXH3_64bits(id, shared + suffix);
+        p += suffix;
+        prev_len = shared + suffix;
+    }
+    if (p != end) return corrupt(err, s, SEG_DOCTAB, "document ids do not fill their area");
+    return SE_OK;
+}
+
+/* Body: length blocks from offset 16, id area at ids_off (I bytes), zero
+ * padding to 4, group index (u32 per group), 24-byte trailer {u64 ids_off,
+ * u32 D, u32 I, u64 total length}. */
 static int open_doctab(segment *s, se_error *err)
 {
     const fio_map *m = &s->files[SEG_DOCTAB];
     if (m->body_size < DOCTAB_TRAILER) return corrupt(err, s, SEG_DOCTAB, "trailer missing");
     const uint8_t *t = m->data + m->size - FIO_FOOTER_SIZE - DOCTAB_TRAILER;
-    uint32_t n = fio_le32(t);
-    uint64_t id_bytes = fio_le32(t + 4);
-    uint64_t total = fio_le64(t + 8);
-    uint64_t len_bytes = (uint64_t)n * 4, hash_off = FIO_HEADER_SIZE + ((len_bytes + 7) & ~7ull);
-    uint64_t ends_off = hash_off + (uint64_t)n * 16, ids_off = ends_off + (uint64_t)n * 4;
-    uint64_t trailer_off = (ids_off + id_bytes + 7) & ~7ull;
-    if (n != s->ndocs || trailer_off + DOCTAB_TRAILER + FIO_FOOTER_SIZE != m->size)
-        return corrupt(err, s, SEG_DOCTAB, "document count does not match the file size");
+    uint64_t ids_off = fio_le64(t);
+    uint32_t n = fio_le32(t + 8);
+    uint64_t id_bytes = fio_le32(t + 12);
+    uint64_t total = fio_le64(t + 16);
+    uint64_t trailer_off = (uint64_t)(t - m->data);
+    uint64_t ngroups = ((uint64_t)n + SEG_ID_GROUP - 1) / SEG_ID_GROUP;
+    if (n != s->ndocs) return corrupt(err, s, SEG_DOCTAB, "document count mismatch");
     if (total != s->total_len) return corrupt(err, s, SEG_DOCTAB, "total length mismatch");
-    s->lengths = (const uint32_t *)(const void *)(m->data + FIO_HEADER_SIZE);
-    s->id_hashes = m->data + hash_off;
-    s->content_hashes = s->id_hashes + (uint64_t)n * 8;
-    s->id_ends = m->data + ends_off;
+    if (ids_off < FIO_HEADER_SIZE || ids_off > trailer_off || id_bytes > trailer_off - ids_off ||
+        ((ids_off + id_bytes + 3) & ~3ull) + ngroups * 4 != trailer_off)
+        return corrupt(err, s, SEG_DOCTAB, "inconsistent trailer");
+    for (uint64_t k = ids_off + id_bytes; k < trailer_off - ngroups * 4; k++)
+        if (m->data[k] != 0) return corrupt(err, s, SEG_DOCTAB, "padding not zero");
     s->ids = m->data + ids_off;
-    /* Id extents must be in order and end exactly at the blob's end, so
-     * segment_doc_id needs no checks. */
-    uint32_t prev = 0;
-    for (uint32_t d = 0; d < n; d++) {
-        uint32_t e = fio_le32(s->id_ends + (uint64_t)d * 4);
-        if (e < prev) return corrupt(err, s, SEG_DOCTAB, "document ids out of order");
-        prev = e;
-    }
-    if (prev != id_bytes) return corrupt(err, s, SEG_DOCTAB, "document ids do not fill their area");
-    return SE_OK;
+    s->id_group_off = m->data + trailer_off - ngroups * 4;
+    s->id_hashes = malloc(((size_t)n + 1) * sizeof *s->id_hashes);
+    if (!s->id_hashes) return se_fail(err, SE_NOMEM, "out of memory opening segment %u", s->number);
+    int rc = decode_lengths(s, m->data + FIO_HEADER_SIZE, m->data + ids_off, err);
+    if (rc == SE_OK) rc = check_ids(s, id_bytes, err);
+    return rc;
 }
 
 static int open_store(segment *s, se_error *err)
@@ -139,12 +217,24 @@ static int open_store(segment *s, se_error *err)
     s->nchunks = fio_le32(t);
     uint32_t n = fio_le32(t + 4);
     s->store_index_off = fio_le64(t + 8);
+    uint64_t region_sum = fio_le64(t + 16);
     uint64_t trailer_off = (uint64_t)(t - m->data);
-    if (n != s->ndocs || s->store_index_off < FIO_HEADER_SIZE ||
+    /* The content hashes (8 bytes per document) sit between the last chunk
+     * and the chunk index. */
+    uint64_t hashes_off = s->store_index_off - (uint64_t)n * 8;
+    if (n != s->ndocs || s->store_index_off < FIO_HEADER_SIZE + (uint64_t)n * 8 ||
+        s->store_index_off > trailer_off ||
+        (uint64_t)s->nchunks > (trailer_off - s->store_index_off) / 16 ||
         s->store_index_off + (uint64_t)s->nchunks * 16 != trailer_off ||
         (n > 0 && s->nchunks == 0) || s->nchunks > n)
         return corrupt(err, s, SEG_STORE, "inconsistent trailer");
     s->store_index = m->data + s->store_index_off;
+    s->content_hashes = m->data + hashes_off;
+    /* The content hashes, chunk index and trailer have a checksum of their
+     * own: a doctab-only open trusts them without reading the chunks. */
+    if (XXH3_64bits(s->content_hashes, trailer_off + 16 - hashes_off) != region_sum)
+        return corrupt(err, s, SEG_STORE, "content hashes checksum mismatch");
+    if (s->doctab_only) return SE_OK; /* the chunks are not read */
     uint64_t prev_off = FIO_HEADER_SIZE;
     uint32_t next_doc = 0;
     for (uint32_t c = 0; c < s->nchunks; c++) {
@@ -152,15 +242,15 @@ static int open_store(segment *s, se_error *err)
         uint32_t first = fio_le32(e), cnt = fio_le32(e + 4);
         uint64_t off = fio_le64(e + 8);
         if (first != next_doc || cnt == 0 || cnt > n - first || off != prev_off ||
-            off + 8 > s->store_index_off)
+            off + 8 > hashes_off)
             return corrupt(err, s, SEG_STORE, "chunk index out of order");
         uint64_t clen = fio_le32(m->data + off + 4);
-        if (clen > s->store_index_off - off - 8)
+        if (clen > hashes_off - off - 8)
             return corrupt(err, s, SEG_STORE, "chunk runs past the end");
         prev_off = off + 8 + clen;
         next_doc = first + cnt;
     }
-    if (next_doc != n || prev_off > s->store_index_off)
+    if (next_doc != n || prev_off != hashes_off)
         return corrupt(err, s, SEG_STORE, "chunks do not cover every document");
     return SE_OK;
 }
@@ -178,13 +268,17 @@ static int open_files(segment **out, const char *dir, const seg_meta *meta, int 
     s->total_len = meta->total_len;
     int rc = SE_OK;
     for (int f = 0; f < SEG_NFILES && rc == SE_OK; f++) {
-        if (doctab_only && f != SEG_DOCTAB) continue;
+        if (doctab_only && f != SEG_DOCTAB && f != SEG_STORE) continue;
         char path[4096];
         if (seg_file_path(path, sizeof path, dir, s->number, f) != SE_OK) {
             rc = se_fail(err, SE_INVALID, "index path too long: %s", dir);
             break;
         }
-        rc = fio_map_open(&s->files[f], path, seg_file_magic[f], err);
+        /* A doctab-only open needs only the store's content hashes, which
+         * open_store verifies by their own checksum. */
+        rc = doctab_only && f == SEG_STORE
+                 ? fio_map_open_unverified(&s->files[f], path, seg_file_magic[f], err)
+                 : fio_map_open(&s->files[f], path, seg_file_magic[f], err);
         if (rc == SE_OK && check_meta &&
             (s->files[f].size != meta->files[f].size ||
              s->files[f].checksum != meta->files[f].checksum))
@@ -195,9 +289,9 @@ static int open_files(segment **out, const char *dir, const seg_meta *meta, int 
     if (rc == SE_OK && !doctab_only) rc = open_dict(s, err);
     if (rc == SE_OK && !doctab_only && check_meta && s->nterms != meta->nterms)
         rc = corrupt(err, s, SEG_DICT, "term count differs from the manifest");
-    if (rc == SE_OK) rc = open_doctab(s, err);
-    if (rc == SE_OK && !doctab_only) rc = open_store(s, err);
     s->doctab_only = doctab_only;
+    if (rc == SE_OK) rc = open_doctab(s, err);
+    if (rc == SE_OK) rc = open_store(s, err);
     if (rc == SE_OK && meta->del_gen) {
         char path[4096];
         rc = dels_file_path(path, sizeof path, dir, s->number, meta->del_gen);
@@ -244,6 +338,8 @@ void segment_close(segment *s)
     if (!s) return;
     for (int f = 0; f < SEG_NFILES; f++) fio_map_close(&s->files[f]);
     if (s->has_dels) dels_close(&s->dels);
+    free(s->lengths);
+    free(s->id_hashes);
     free(s);
 }
 
@@ -267,16 +363,45 @@ const uint32_t *segment_lengths(const segment *s)
 {
     return s->lengths;
 }
+size_t segment_doc_id(const segment *s, uint32_t doc, char buf[SEG_MAX_ID_LEN])
+{
+    /* check_ids validated every entry of every group at open. */
+    uint32_t group = doc / SEG_ID_GROUP;
+    const uint8_t *p = s->ids + fio_le32(s->id_group_off + (uint64_t)group * 4);
+    uint32_t len = 0;
+    for (uint32_t d = group * SEG_ID_GROUP; d <= doc; d++) {
+        uint32_t shared, suffix;
+        p = id_varint(p, p + CODEC_VARINT32_MAX, &shared);
+        p = id_varint(p, p + CODEC_VARINT32_MAX, &suffix);
+        memcpy(buf + shared, p, suffix);
+        p += suffix;
+        len = shared + suffix;
+    }
+    return len;
+}
+void seg_id_iter_init(seg_id_iter *it, const segment *s)
+{
+    it->seg = s;
+    it->doc = 0;
+    it->p = s->ids;
+    it->len = 0;
+}
+int seg_id_iter_next(seg_id_iter *it)
+{
+    /* Groups are contiguous (check_ids), so the entries are one stream. */
+    if (it->doc >= it->seg->ndocs) return 0;
+    uint32_t shared, suffix;
+    it->p = id_varint(it->p, it->p + CODEC_VARINT32_MAX, &shared);
+    it->p = id_varint(it->p, it->p + CODEC_VARINT32_MAX, &suffix);
+    memcpy(it->id + shared, it->p, suffix);
+    it->p += suffix;
+    it->len = shared + suffix;
+    it->doc++;
+    return 1;
+}
 uint64_t segment_id_hash(const segment *s, uint32_t doc)
 {
-    return fio_le64(s->id_hashes + (uint64_t)doc * 8);
-}
-void segment_doc_id(const segment *s, uint32_t doc, const char **id, size_t *len)
-{
-    uint32_t start = doc ? fio_le32(s->id_ends + (uint64_t)(doc - 1) * 4) : 0;
-    uint32_t end = fio_le32(s->id_ends + (uint64_t)doc * 4);
-    *id = (const char *)s->ids + start;
-    *len = end - start;
+    return s->id_hashes[doc];
 }
 uint64_t segment_content_hash(const segment *s, uint32_t doc)
 {
@@ -370,10 +495,11 @@ static int iter_entry(seg_term_iter *it, seg_term_info *info, se_error *err)
         it->pos_next < FIO_HEADER_SIZE || it->pos_next > plimit ||
         pos_len > plimit - it->pos_next || max_tf == 0)
         return corrupt(err, s, SEG_DICT, "term entry out of bounds");
-    /* Every position takes at least one byte, so cf <= pos_len; one
-     * document holds at most cf - (df - 1) of the occurrences.  This bounds
-     * max_tf, which readers size position buffers by. */
-    if (df + cf_extra > pos_len || max_tf - 1 > cf_extra)
+    /* A position takes at least one byte, or 3 bytes per 128 in a packed
+     * group, so cf <= SEG_POS_PER_BYTE * pos_len; one document holds at
+     * most cf - (df - 1) of the occurrences.  This bounds max_tf, which
+     * readers size position buffers by. */
+    if (df + cf_extra > SEG_POS_PER_BYTE * pos_len || max_tf - 1 > cf_extra)
         return corrupt(err, s, SEG_DICT, "term entry: impossible frequencies");
     info->df = df;
     info->cf = df + cf_extra;
@@ -450,6 +576,24 @@ void seg_store_buffer_free(seg_store_buffer *b)
     seg_store_buffer_init(b);
 }
 
+uint32_t segment_store_nchunks(const segment *s)
+{
+    return s->nchunks;
+}
+
+void segment_store_chunk(const segment *s, uint32_t c, uint32_t *first, uint32_t *ndocs,
+                         uint32_t *raw_len, const uint8_t **zdata, uint32_t *zlen)
+{
+    const fio_map *m = &s->files[SEG_STORE];
+    const uint8_t *e = s->store_index + (uint64_t)c * 16;
+    uint64_t off = fio_le64(e + 8);
+    *first = fio_le32(e);
+    *ndocs = fio_le32(e + 4);
+    *raw_len = fio_le32(m->data + off);
+    *zlen = fio_le32(m->data + off + 4);
+    *zdata = m->data + off + 8;
+}
+
 static int load_chunk(const segment *s, uint32_t c, seg_store_buffer *b, se_error *err)
 {
     if (b->seg == s && b->chunk == c) return SE_OK;
@@ -483,7 +627,7 @@ int segment_document(const segment *s, uint32_t doc, seg_store_buffer *b, seg_do
     if (doc >= s->ndocs)
         return se_fail(err, SE_INVALID, "document %u out of range (%u)", doc, s->ndocs);
     if (s->doctab_only)
-        return se_fail(err, SE_INVALID, "segment %u: document store not open", s->number);
+        return se_fail(err, SE_INVALID, "segment %u: document store not verified", s->number);
     uint32_t lo = 0, hi = s->nchunks;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;

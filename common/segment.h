@@ -11,18 +11,22 @@
  *         min document length);
  *   .doc  postings: per term, a skip table (one 20-byte entry per 128-doc
  *         block: last doc, end offset, positions offset, max tf, min length)
- *         when df >= SEG_BLOCK, then 128-doc blocks of bit-packed doc gaps
- *         and tf-1, then a variable-byte tail;
- *   .pos  positions: per posting, tf variable-byte position gaps;
- *   .len  document table: u32 length (tokens), u64 id hash, u64 content
- *         hash, and the id itself;
- *   .sto  document store: zlib-compressed chunks of (id, title, text).
+ *         when df >= SEG_BLOCK, then 128-doc blocks of doc gaps and tf-1
+ *         (patched bit-packed blocks, codec.h), then a variable-byte tail;
+ *   .pos  positions: per posting, the first position and tf - 1 gaps;
+ *         bit-packed in patched groups of 128 values for full blocks,
+ *         variable-byte otherwise;
+ *   .len  document table: lengths (tokens) bit-packed per SEG_BLOCK
+ *         documents, and the ids front-coded in groups of SEG_ID_GROUP;
+ *   .sto  document store: zlib-compressed chunks of (id, title, text), and
+ *         each document's u64 content hash.
  *
  * The reader maps all five files and verifies their framing and checksums
  * (and, when the manifest supplies them, their sizes and checksums) before
  * anything is read.  Every offset followed afterwards is bounds-checked, so
  * a file that passes its checksum yet is malformed yields SE_CORRUPT, never
- * an out-of-bounds read.
+ * an out-of-bounds read.  Opening decodes the lengths into an aligned array
+ * and checks every id entry, so the accessors below cannot fail.
  *
  * Thread-safety: an open segment is immutable and may be shared by any
  * number of threads; cursors and store buffers are per caller.
@@ -43,6 +47,9 @@
 #define SEG_STORE_CHUNK      (32u << 10) /* target uncompressed bytes per store chunk */
 #define SEG_MAX_DOCS         0x7fffffffu /* doc ids are below this */
 #define SEG_MAX_STORE_RECORD (1u << 30)  /* sanity bound when reading a chunk */
+#define SEG_POS_PER_BYTE     43          /* positions per .pos byte, at most (128 in 3 bytes) */
+#define SEG_ID_GROUP         16          /* ids per front-coding group (restart point) */
+#define SEG_MAX_ID_LEN       1024        /* bytes of a document id, at most */
 
 enum seg_file { SEG_DICT, SEG_POST, SEG_POS, SEG_DOCTAB, SEG_STORE, SEG_NFILES };
 
@@ -94,12 +101,13 @@ typedef struct segment segment;
  * SE_NOTFOUND, SE_IO, SE_FORMAT, SE_CORRUPT or SE_NOMEM (file named). */
 int segment_open(segment **out, const char *dir, const seg_meta *meta, int check_meta,
                  se_error *err);
-/* Open only the document table (.len) and the deletions file, verified
- * like segment_open: enough for segment_ndocs, _lengths, _id_hash,
- * _content_hash and the deletion accessors, which is what a writer needs to
- * find documents by id without reading the other (large) files.  Nothing
- * else may be called on it but segment_close; segment_document returns
- * SE_INVALID. */
+/* Open only the document table (.len), the content hashes of the document
+ * store (.sto: checked against their own checksum, the chunks are not read)
+ * and the deletions file: enough for segment_ndocs, _lengths, _doc_id,
+ * _id_hash, _content_hash and the deletion accessors, which is what a
+ * writer needs to find documents by id without reading the large files.
+ * Nothing else may be called on it but segment_close; segment_document
+ * returns SE_INVALID. */
 int segment_open_doctab(segment **out, const char *dir, const seg_meta *meta, se_error *err);
 int segment_is_doctab_only(const segment *s);
 void segment_close(segment *s);
@@ -108,12 +116,31 @@ uint32_t segment_number(const segment *s);
 uint32_t segment_ndocs(const segment *s);
 uint64_t segment_total_len(const segment *s);
 uint64_t segment_nterms(const segment *s);
-/* Document lengths in tokens: ndocs entries, 4-byte aligned, in the mapping. */
+/* Document lengths in tokens: ndocs entries, decoded when the segment was
+ * opened and owned by it. */
 const uint32_t *segment_lengths(const segment *s);
+/* Copy the id of document doc (< ndocs) into buf (not NUL-terminated) and
+ * return its length, 1 ... SEG_MAX_ID_LEN.  Decodes at most SEG_ID_GROUP
+ * entries. */
+size_t segment_doc_id(const segment *s, uint32_t doc, char buf[SEG_MAX_ID_LEN]);
+/* Every document's id in document order, decoding each entry once (for
+ * writers, merges and listings that walk them all). */
+typedef struct seg_id_iter {
+    const segment *seg;
+    uint32_t doc; /* document of the next call */
+    const uint8_t *p;
+    size_t len;
+    char id[SEG_MAX_ID_LEN]; /* the current id, len bytes */
+} seg_id_iter;
+void seg_id_iter_init(seg_id_iter *it, const segment *s);
+/* 1 with the id of document it->doc - 1 in it->id / it->len, 0 at the end. */
+int seg_id_iter_next(seg_id_iter *it);
+/* XXH3-64 of document doc's id (not stored in the files: computed for
+ * every document when the segment is opened, 8 bytes per document). */
 uint64_t segment_id_hash(const segment *s, uint32_t doc);
+/* Content hash of document doc: XXH3-64 of the text seeded with the
+ * XXH3-64 of the title (stored in .sto). */
 uint64_t segment_content_hash(const segment *s, uint32_t doc);
-/* The id of document doc (< ndocs), in the mapping: not NUL-terminated. */
-void segment_doc_id(const segment *s, uint32_t doc, const char **id, size_t *len);
 
 /* Deletions: the bitmap (NULL when the segment has none; test a document
  * with dels_is_deleted), the open file (NULL when none), how many documents
@@ -157,6 +184,15 @@ typedef struct seg_document {
     const char *text;
     size_t text_len;
 } seg_document;
+
+/* The store's chunks, for copying them whole into another segment: chunk
+ * c < segment_store_nchunks holds documents first .. first + ndocs - 1,
+ * raw_len bytes uncompressed, zlen bytes compressed at zdata.  The chunk
+ * index was validated when the segment was opened fully (not by
+ * segment_open_doctab: call these on a full open only). */
+uint32_t segment_store_nchunks(const segment *s);
+void segment_store_chunk(const segment *s, uint32_t c, uint32_t *first, uint32_t *ndocs,
+                         uint32_t *raw_len, const uint8_t **zdata, uint32_t *zlen);
 
 /* A per-caller buffer holding the last decompressed chunk. */
 typedef struct seg_store_buffer {

@@ -189,8 +189,7 @@ static int analyse_field(analyzer *an, inverter *inv, const char *text, size_t l
 /* One document through the analyzer into the inverter (title positions
  * first, one position left empty, then the text) and into the segment. */
 static int index_document(analyzer *an, inverter *inv, segment_writer *w, const seg_document *sd,
-                          uint32_t doc, uint64_t id_hash, uint64_t content, uint32_t *ntokens,
-                          se_error *err)
+                          uint32_t doc, uint64_t content, uint32_t *ntokens, se_error *err)
 {
     uint32_t next = 0;
     *ntokens = 0;
@@ -201,7 +200,7 @@ static int index_document(analyzer *an, inverter *inv, segment_writer *w, const 
         return se_fail(err, rc, "out of memory indexing document %.*s",
                        (int)(sd->id_len > 200 ? 200 : sd->id_len), sd->id);
     }
-    rc = segw_add_document(w, sd, *ntokens, id_hash, content, err);
+    rc = segw_add_document(w, sd, *ntokens, content, err);
     if (rc == SE_OK) rc = inverter_end_document(inv, doc);
     if (rc != SE_OK) return se_fail(err, rc, "indexing document failed: %s", se_status_name(rc));
     return SE_OK;
@@ -229,8 +228,8 @@ static int flush_batch(build_state *b, se_error *err)
     return SE_OK;
 }
 
-static int add_document(build_state *b, const input_doc *d, uint64_t id_hash, uint64_t content,
-                        uint32_t *tgt, uint32_t *docno, se_error *err)
+static int add_document(build_state *b, const input_doc *d, uint64_t content, uint32_t *tgt,
+                        uint32_t *docno, se_error *err)
 {
     if (!b->w) {
         uint32_t ti;
@@ -253,7 +252,7 @@ static int add_document(build_state *b, const input_doc *d, uint64_t id_hash, ui
     }
     uint32_t ntokens = 0;
     seg_document sd = {d->id, d->id_len, d->title, d->title_len, d->text, d->text_len};
-    int rc = index_document(b->an, b->inv, b->w, &sd, doc, id_hash, content, &ntokens, err);
+    int rc = index_document(b->an, b->inv, b->w, &sd, doc, content, &ntokens, err);
     if (rc != SE_OK) return rc;
     t->content[doc] = content;
     t->ndocs_written = doc + 1;
@@ -294,7 +293,7 @@ enum job_state { JOB_FREE, JOB_FILLING, JOB_READY, JOB_RUNNING, JOB_DONE };
 typedef struct range_doc {
     size_t off; /* of the id in the job's bytes; the title and text follow it */
     size_t id_len, title_len, text_len;
-    uint64_t id_hash, content;
+    uint64_t content;
 } range_doc;
 
 typedef struct range_job {
@@ -357,8 +356,7 @@ static int run_range(index_worker *wk, range_job *j)
                            base + rd->id_len + rd->title_len,
                            rd->text_len};
         uint32_t ntokens;
-        rc = index_document(wk->an, wk->inv, w, &sd, (uint32_t)i, rd->id_hash, rd->content,
-                            &ntokens, &j->err);
+        rc = index_document(wk->an, wk->inv, w, &sd, (uint32_t)i, rd->content, &ntokens, &j->err);
         j->tokens += ntokens;
     }
     if (rc == SE_OK) rc = inverter_write(wk->inv, w, &j->err);
@@ -569,8 +567,8 @@ static int job_reserve(range_job *j, size_t bytes)
 }
 
 /* The threaded add_document: the document joins the range being filled. */
-static int add_document_parallel(build_state *b, const input_doc *d, uint64_t id_hash,
-                                 uint64_t content, uint32_t *tgt, uint32_t *docno, se_error *err)
+static int add_document_parallel(build_state *b, const input_doc *d, uint64_t content,
+                                 uint32_t *tgt, uint32_t *docno, se_error *err)
 {
     index_pool *p = b->pool;
     if (!p->filling) {
@@ -606,7 +604,7 @@ static int add_document_parallel(build_state *b, const input_doc *d, uint64_t id
     size_t need = d->id_len + d->title_len + d->text_len;
     if (job_reserve(j, need) != SE_OK) return se_fail(err, SE_NOMEM, "out of memory");
     range_doc *rd = &j->docs[j->ndocs++];
-    *rd = (range_doc){j->nbytes, d->id_len, d->title_len, d->text_len, id_hash, content};
+    *rd = (range_doc){j->nbytes, d->id_len, d->title_len, d->text_len, content};
     memcpy(j->bytes + j->nbytes, d->id, d->id_len);
     memcpy(j->bytes + j->nbytes + d->id_len, d->title, d->title_len);
     memcpy(j->bytes + j->nbytes + d->id_len + d->title_len, d->text, d->text_len);
@@ -656,9 +654,8 @@ static int take_document(build_state *b, const input_doc *d, se_error *err)
         }
         int same = 1;
         if (!t->is_batch) {
-            const char *id;
-            size_t id_len;
-            segment_doc_id(t->seg, doc, &id, &id_len);
+            char id[SEG_MAX_ID_LEN];
+            size_t id_len = segment_doc_id(t->seg, doc, id);
             same = id_len == d->id_len && memcmp(id, d->id, id_len) == 0;
         }
         if (same) {
@@ -674,8 +671,8 @@ static int take_document(build_state *b, const input_doc *d, se_error *err)
     }
     uint32_t tgt = 0, docno = 0;
     /* The slot pointer may move when the table grows: look it up again. */
-    int rc = b->pool ? add_document_parallel(b, d, id_hash, content, &tgt, &docno, err)
-                     : add_document(b, d, id_hash, content, &tgt, &docno, err);
+    int rc = b->pool ? add_document_parallel(b, d, content, &tgt, &docno, err)
+                     : add_document(b, d, content, &tgt, &docno, err);
     if (rc != SE_OK) return rc;
     if (replaces) {
         s = idt_find(&b->ids, id_hash);

@@ -69,6 +69,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "common/segment.h"
+
 #define CHUNK_BYTES       ((size_t)256 << 10) /* read and decompression buffers */
 #define SNIFF_BYTES       4                   /* magic bytes looked at */
 #define BINARY_SCAN_BYTES ((size_t)64 << 10)  /* prefix checked for "mostly invalid" */
@@ -956,7 +958,8 @@ static int jsonl_doc(input_reader *r, const char *line, size_t len, input_doc *d
     size_t id_len, title_len = 0, text_len = 0;
     int fast = jsonl_fast(r, line, len, &id, &id_len, &title, &title_len, &text, &text_len);
     if (fast < 0) return fast;
-    if (fast) goto have_fields;
+    /* An id over the limit takes the general path, which names its key. */
+    if (fast && id_len <= SEG_MAX_ID_LEN) goto have_fields;
 
     json_error_t jerr;
     json_t *j = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
@@ -1014,6 +1017,11 @@ static int jsonl_doc(input_reader *r, const char *line, size_t len, input_doc *d
     }
     if (id_len == 0) {
         warnf(r, src, ln, "empty \"%s\", skipped", id_key);
+        r->stats.skipped++;
+        return 0;
+    }
+    if (id_len > SEG_MAX_ID_LEN) {
+        warnf(r, src, ln, "\"%s\" longer than %d bytes, skipped", id_key, SEG_MAX_ID_LEN);
         r->stats.skipped++;
         return 0;
     }
@@ -1079,6 +1087,11 @@ static int jsonl_next(input_reader *r, input_doc *doc)
 static int text_doc(input_reader *r, size_t id_off, input_doc *doc)
 {
     const char *src = r->source.p;
+    if (strlen(src + id_off) > SEG_MAX_ID_LEN) {
+        warnf(r, src, 0, "relative path (the id) longer than %d bytes, skipped", SEG_MAX_ID_LEN);
+        r->stats.skipped++;
+        return 0;
+    }
     const unsigned char *s = (const unsigned char *)r->body.p;
     size_t n = r->body.len, first = 0;
     long long bad = utf8_check(s, n, &first);

@@ -28,7 +28,7 @@
  * skipped with a warning naming the file (and line) and the reason:
  *   binary (a NUL byte, or mostly invalid UTF-8), empty (no title and no
  *   text), larger than opts.max_doc_bytes, malformed JSON, not an object,
- *   missing id.
+ *   missing id, an id longer than SEG_MAX_ID_LEN bytes.
  * Fatal errors end the run (input_next returns < 0): a path that does not
  * exist or cannot be read, a read error, a corrupt compressed stream.
  *

@@ -206,12 +206,11 @@ static int run_list(const char *dir)
     for (uint32_t i = 0; i < ix->nsegments; i++) {
         const segment *seg = ix->segments[i];
         const uint64_t *deleted = segment_deleted_bits(seg);
-        for (uint32_t d = 0; d < segment_ndocs(seg); d++) {
+        seg_id_iter ids;
+        seg_id_iter_init(&ids, seg);
+        for (uint32_t d = 0; seg_id_iter_next(&ids); d++) {
             if (deleted && dels_is_deleted(deleted, d)) continue;
-            const char *id;
-            size_t len;
-            segment_doc_id(seg, d, &id, &len);
-            fwrite(id, 1, len, stdout);
+            fwrite(ids.id, 1, ids.len, stdout);
             putchar('\n');
         }
     }

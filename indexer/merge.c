@@ -51,8 +51,7 @@ static int copy_records(segment_writer *w, const source *s, uint32_t first, uint
         seg_document doc;
         rc = segment_document(s->seg, d, buf, &doc, err);
         if (rc == SE_OK)
-            rc = segw_add_document(w, &doc, lengths[d], segment_id_hash(s->seg, d),
-                                   segment_content_hash(s->seg, d), err);
+            rc = segw_add_document(w, &doc, lengths[d], segment_content_hash(s->seg, d), err);
     }
     return rc;
 }
@@ -70,29 +69,24 @@ static int copy_store(segment_writer *w, const source *s, int reuse_chunks, seg_
     const segment *seg = s->seg;
     uint32_t ndocs = segment_ndocs(seg);
     if (!reuse_chunks || ndocs == 0) return copy_records(w, s, 0, ndocs, buf, err);
-    const fio_map *m = segment_file(seg, SEG_STORE);
-    const uint8_t *trailer = m->data + m->size - FIO_FOOTER_SIZE - 16;
-    uint32_t nchunks = fio_le32(trailer);
-    const uint8_t *index = m->data + fio_le64(trailer + 8);
     const uint32_t *lengths = segment_lengths(seg);
+    uint32_t nchunks = segment_store_nchunks(seg);
     int rc = SE_OK;
     for (uint32_t c = 0; c < nchunks && rc == SE_OK; c++) {
-        const uint8_t *e = index + (size_t)c * 16;
-        uint32_t first = fio_le32(e), n = fio_le32(e + 4);
-        const uint8_t *chunk = m->data + fio_le64(e + 8);
-        uint32_t raw = fio_le32(chunk), zlen = fio_le32(chunk + 4);
+        uint32_t first, n, raw, zlen;
+        const uint8_t *zdata;
+        segment_store_chunk(seg, c, &first, &n, &raw, &zdata, &zlen);
         if (raw < SEG_STORE_CHUNK || !segw_store_chunk_empty(w) || !all_live(s, first, n)) {
             rc = copy_records(w, s, first, n, buf, err);
             continue;
         }
         for (uint32_t d = first; d < first + n && rc == SE_OK; d++) {
-            const char *id;
-            size_t id_len;
-            segment_doc_id(seg, d, &id, &id_len);
-            rc = segw_add_document_entry(w, id, id_len, lengths[d], segment_id_hash(seg, d),
-                                         segment_content_hash(seg, d), err);
+            char id[SEG_MAX_ID_LEN];
+            size_t id_len = segment_doc_id(seg, d, id);
+            rc = segw_add_document_entry(w, id, id_len, lengths[d], segment_content_hash(seg, d),
+                                         err);
         }
-        if (rc == SE_OK) rc = segw_add_store_chunk(w, n, raw, chunk + 8, zlen, err);
+        if (rc == SE_OK) rc = segw_add_store_chunk(w, n, raw, zdata, zlen, err);
     }
     return rc;
 }

@@ -2,18 +2,24 @@
  * segment_writer.c - writes the five files of a segment.
  *
  * Postings of the current term are gathered 128 documents at a time; each
- * full block is bit-packed (doc gaps and tf-1 at their own widths) into a
+ * full block is bit-packed (doc gaps and tf-1, patched blocks of codec.h) into a
  * per-term buffer and gets a skip entry with its last doc, end offset,
- * positions offset and impact (max tf, min length).  Positions go straight
- * to the .pos file.  When the term ends, its skip table and blocks are
- * written to .doc and a front-coded entry to the current dictionary block.
- * Stored documents are appended to a chunk buffer that is zlib-compressed
- * into .sto whenever it passes SEG_STORE_CHUNK bytes.
+ * positions offset and impact (max tf, min length).  The block's positions
+ * (first position, then gaps, per document) are gathered too and go to the
+ * .pos file when the block is complete: patched blocks of 128 values and a
+ * variable-byte rest (see common/postings.c); a term's last,
+ * partial block writes them all as variable-byte values.  When the term ends, its skip table and
+ * blocks are written to .doc and a front-coded entry to the current dictionary block. Stored
+ * documents are appended to a chunk buffer that is zlib-compressed into .sto whenever it passes
+ * SEG_STORE_CHUNK bytes; the content hashes follow the last chunk.  The document table (.len) is
+ * written at the end: lengths bit-packed per SEG_BLOCK documents, ids front-coded in groups of
+ * SEG_ID_GROUP.
  */
 #include "indexer/segment_writer.h"
 
 #include <stdlib.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include <zlib.h>
 
 #include "common/codec.h"
@@ -71,9 +77,11 @@ struct segment_writer {
     uint32_t ndocs;
     uint64_t total_len;
     uint32_t *lengths;
-    uint64_t *id_hashes, *content_hashes;
-    uint32_t *id_ends; /* end of each id in `ids` */
-    bytes ids;         /* every document's id, concatenated */
+    uint64_t *content_hashes;
+    bytes ids;       /* front-coded id groups, as written to .len */
+    bytes id_groups; /* u32 offset in `ids` of each group */
+    char prev_id[SEG_MAX_ID_LEN];
+    size_t prev_id_len;
     size_t docs_cap;
     /* store */
     bytes chunk;          /* raw records of the open chunk */
@@ -91,6 +99,9 @@ struct segment_writer {
     uint64_t pos_term_start; /* .pos offset where the term's positions begin */
     uint32_t blk_docs[SEG_BLOCK], blk_freqs[SEG_BLOCK];
     uint32_t blk_n, blk_prev, blk_max_tf, blk_min_len, blk_pos_start;
+    uint32_t *blk_pos; /* the block's position values (first, then gaps) */
+    size_t blk_pos_n, blk_pos_cap;
+    bytes pos_out; /* the block's encoded positions */
     bytes skip, blocks;
     /* dictionary */
     uint64_t nterms;
@@ -183,30 +194,39 @@ static int flush_chunk(segment_writer *w, se_error *err)
 
 /* The document table entry of the next document (no store record). */
 static int add_entry(segment_writer *w, const char *id, size_t id_len, uint32_t length,
-                     uint64_t id_hash, uint64_t content_hash, se_error *err)
+                     uint64_t content_hash, se_error *err)
 {
-    if (w->status != SE_OK) return w->status;
     if (w->in_term || w->nterms > 0) return fail(w, SE_INVALID, err, "document after terms");
     if (w->ndocs >= SEG_MAX_DOCS) return fail(w, SE_LIMIT, err, "too many documents");
+    if (id_len == 0 || id_len > SEG_MAX_ID_LEN)
+        return fail(w, SE_INVALID, err, "document id empty or too long");
     if (w->ndocs == w->docs_cap) {
         size_t cap = w->docs_cap ? w->docs_cap * 2 : 1024;
-        uint32_t *l = realloc(w->lengths, cap * sizeof *l);
+        /* Room for the padding of the last length block, too. */
+        uint32_t *l = realloc(w->lengths, (cap + SEG_BLOCK) * sizeof *l);
         if (l) w->lengths = l;
-        uint64_t *h = l ? realloc(w->id_hashes, cap * sizeof *h) : NULL;
-        if (h) w->id_hashes = h;
-        uint64_t *c = h ? realloc(w->content_hashes, cap * sizeof *c) : NULL;
-        if (c) w->content_hashes = c;
-        uint32_t *e = c ? realloc(w->id_ends, cap * sizeof *e) : NULL;
-        if (!e) return fail(w, SE_NOMEM, err, "out of memory");
-        w->id_ends = e;
+        uint64_t *c = l ? realloc(w->content_hashes, cap * sizeof *c) : NULL;
+        if (!c) return fail(w, SE_NOMEM, err, "out of memory");
+        w->content_hashes = c;
         w->docs_cap = cap;
     }
-    if (w->ids.len + id_len > UINT32_MAX)
+    if (w->ids.len + id_len + 2 * CODEC_VARINT32_MAX > UINT32_MAX)
         return fail(w, SE_LIMIT, err, "document ids of one segment exceed 4 GiB");
-    if (bytes_put(&w->ids, id, id_len)) return fail(w, SE_NOMEM, err, "out of memory");
-    w->id_ends[w->ndocs] = (uint32_t)w->ids.len;
+    /* Front coding: a group restarts every SEG_ID_GROUP documents. */
+    size_t shared = 0;
+    if (w->ndocs % SEG_ID_GROUP == 0) {
+        if (bytes_u32(&w->id_groups, (uint32_t)w->ids.len))
+            return fail(w, SE_NOMEM, err, "out of memory");
+    } else {
+        while (shared < id_len && shared < w->prev_id_len && id[shared] == w->prev_id[shared])
+            shared++;
+    }
+    if (bytes_varint(&w->ids, shared) || bytes_varint(&w->ids, id_len - shared) ||
+        bytes_put(&w->ids, id + shared, id_len - shared))
+        return fail(w, SE_NOMEM, err, "out of memory");
+    memcpy(w->prev_id, id, id_len);
+    w->prev_id_len = id_len;
     w->lengths[w->ndocs] = length;
-    w->id_hashes[w->ndocs] = id_hash;
     w->content_hashes[w->ndocs] = content_hash;
     w->ndocs++;
     w->total_len += length;
@@ -234,7 +254,7 @@ int segw_store_chunk_empty(const segment_writer *w)
     return w->chunk.len == 0 && w->chunk_first == w->ndocs;
 }
 
-int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length, uint64_t id_hash,
+int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length,
                       uint64_t content_hash, se_error *err)
 {
     if (w->status != SE_OK) return w->status;
@@ -242,7 +262,7 @@ int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t lengt
         return fail(w, SE_INVALID, err, "document entries without their store chunk");
     if (doc->id_len + doc->title_len + doc->text_len > SEG_MAX_STORE_RECORD / 2)
         return fail(w, SE_LIMIT, err, "document too large to store");
-    int rc = add_entry(w, doc->id, doc->id_len, length, id_hash, content_hash, err);
+    int rc = add_entry(w, doc->id, doc->id_len, length, content_hash, err);
     if (rc != SE_OK) return rc;
     if (bytes_varint(&w->chunk, doc->id_len) || bytes_put(&w->chunk, doc->id, doc->id_len) ||
         bytes_varint(&w->chunk, doc->title_len) ||
@@ -254,11 +274,11 @@ int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t lengt
 }
 
 int segw_add_document_entry(segment_writer *w, const char *id, size_t id_len, uint32_t length,
-                            uint64_t id_hash, uint64_t content_hash, se_error *err)
+                            uint64_t content_hash, se_error *err)
 {
     if (w->status != SE_OK) return w->status;
     if (w->chunk.len != 0) return fail(w, SE_INVALID, err, "store chunk open");
-    return add_entry(w, id, id_len, length, id_hash, content_hash, err);
+    return add_entry(w, id, id_len, length, content_hash, err);
 }
 
 int segw_add_store_chunk(segment_writer *w, uint32_t ndocs, uint32_t raw_len, const uint8_t *zdata,
@@ -301,8 +321,31 @@ int segw_begin_term(segment_writer *w, const char *term, size_t len, se_error *e
     w->blk_prev = UINT32_MAX;
     w->skip.len = 0;
     w->blocks.len = 0;
+    w->blk_pos_n = 0;
     w->pos_term_start = fio_writer_offset(w->files[SEG_POS]);
     return SE_OK;
+}
+
+/* Write the current block's positions: packed groups (when `packed`) and
+ * variable-byte values. */
+static int write_block_positions(segment_writer *w, int packed, se_error *err)
+{
+    size_t k = 0;
+    w->pos_out.len = 0;
+    if (packed) {
+        for (; k + SEG_BLOCK <= w->blk_pos_n; k += SEG_BLOCK) {
+            if (bytes_reserve(&w->pos_out, CODEC_PATCHED_MAX) != SE_OK)
+                return fail(w, SE_NOMEM, err, "out of memory");
+            w->pos_out.len +=
+                codec_patched_encode128(w->blk_pos + k, w->pos_out.p + w->pos_out.len);
+        }
+    }
+    if (bytes_reserve(&w->pos_out, (w->blk_pos_n - k) * CODEC_VARINT32_MAX) != SE_OK)
+        return fail(w, SE_NOMEM, err, "out of memory");
+    for (; k < w->blk_pos_n; k++)
+        w->pos_out.len += codec_varint_put32(w->pos_out.p + w->pos_out.len, w->blk_pos[k]);
+    w->blk_pos_n = 0;
+    return check_file(w, SEG_POS, fio_write(w->files[SEG_POS], w->pos_out.p, w->pos_out.len), err);
 }
 
 /* The shortest length among the open block's documents, folded into the
@@ -338,15 +381,9 @@ static int encode_full_block(segment_writer *w)
         prev = w->blk_docs[k];
         tfs[k] = w->blk_freqs[k] - 1;
     }
-    unsigned wg = codec_bits_needed(gaps, SEG_BLOCK), wt = codec_bits_needed(tfs, SEG_BLOCK);
-    size_t need = 2 + codec_block_bytes(wg) + codec_block_bytes(wt);
-    if (bytes_reserve(&w->blocks, need) != SE_OK) return SE_NOMEM;
-    uint8_t *p = w->blocks.p + w->blocks.len;
-    p[0] = (uint8_t)wg;
-    p[1] = (uint8_t)wt;
-    codec_pack128(gaps, wg, p + 2);
-    codec_pack128(tfs, wt, p + 2 + codec_block_bytes(wg));
-    w->blocks.len += need;
+    if (bytes_reserve(&w->blocks, 2 * CODEC_PATCHED_MAX) != SE_OK) return SE_NOMEM;
+    w->blocks.len += codec_patched_encode128(gaps, w->blocks.p + w->blocks.len);
+    w->blocks.len += codec_patched_encode128(tfs, w->blocks.p + w->blocks.len);
     return SE_OK;
 }
 
@@ -386,23 +423,25 @@ int segw_add_posting(segment_writer *w, uint32_t doc, uint32_t tf, const uint32_
     w->cf += tf;
     w->last_doc = doc;
     /* Positions: first absolute, then gaps. */
-    fio_writer *pf = w->files[SEG_POS];
-    uint8_t buf[64 * CODEC_VARINT32_MAX];
-    size_t used = 0;
-    uint32_t prev = 0;
+    if (w->blk_pos_cap - w->blk_pos_n < tf) {
+        size_t cap = w->blk_pos_cap ? w->blk_pos_cap : 1024;
+        while (cap - w->blk_pos_n < tf) cap *= 2;
+        uint32_t *np = realloc(w->blk_pos, cap * sizeof *np);
+        if (!np) return fail(w, SE_NOMEM, err, "out of memory");
+        w->blk_pos = np;
+        w->blk_pos_cap = cap;
+    }
+    uint32_t prev = 0, *out = w->blk_pos + w->blk_pos_n;
     for (uint32_t k = 0; k < tf; k++) {
         if (k > 0 && positions[k] <= prev)
             return fail(w, SE_INVALID, err, "positions out of order");
-        used += codec_varint_put32(buf + used, positions[k] - prev);
+        out[k] = positions[k] - prev;
         prev = positions[k];
-        if (used > sizeof buf - CODEC_VARINT32_MAX) {
-            fio_write(pf, buf, used);
-            used = 0;
-        }
     }
-    if (check_file(w, SEG_POS, fio_write(pf, buf, used), err) != SE_OK) return w->status;
+    w->blk_pos_n += tf;
     if (w->blk_n == SEG_BLOCK) {
         block_min_len(w);
+        if (write_block_positions(w, 1, err) != SE_OK) return w->status;
         if (encode_full_block(w) != SE_OK || put_skip(w) != SE_OK)
             return fail(w, SE_NOMEM, err, "out of memory");
         w->blk_prev = w->blk_docs[SEG_BLOCK - 1];
@@ -431,6 +470,7 @@ int segw_end_term(segment_writer *w, se_error *err)
     int long_list = w->df >= SEG_BLOCK;
     if (w->blk_n > 0) {
         block_min_len(w);
+        if (write_block_positions(w, 0, err) != SE_OK) return w->status;
         if (encode_tail(w) != SE_OK || (long_list && put_skip(w) != SE_OK))
             return fail(w, SE_NOMEM, err, "out of memory");
     }
@@ -492,11 +532,11 @@ int segw_end_term(segment_writer *w, se_error *err)
 static void writer_free(segment_writer *w)
 {
     free(w->lengths);
-    free(w->id_hashes);
     free(w->content_hashes);
-    free(w->id_ends);
-    bytes *all[] = {&w->chunk,      &w->chunk_index, &w->zbuf,      &w->skip, &w->blocks,
-                    &w->dict_block, &w->dict_index,  &w->dict_blob, &w->ids};
+    free(w->blk_pos);
+    bytes *all[] = {&w->chunk,     &w->chunk_index, &w->zbuf,       &w->skip,
+                    &w->blocks,    &w->dict_block,  &w->dict_index, &w->ids,
+                    &w->id_groups, &w->dict_blob,   &w->pos_out};
     for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) free(all[k]->p);
     free(w->dir);
     free(w);
@@ -524,29 +564,53 @@ static int write_trailers(segment_writer *w, se_error *err)
     fio_write_u64(f, index_off);
     fio_write_u64(f, blob_off);
     if (check_file(w, SEG_DICT, fio_write_u64(f, w->dict_blob.len), err) != SE_OK) return w->status;
-    /* .len: lengths, padding to 8, id hashes, content hashes, id ends, ids,
-     * trailer. */
+    /* .len: length blocks, id groups, padding to 4, group index, trailer. */
     f = w->files[SEG_DOCTAB];
-    fio_write(f, w->lengths, (size_t)w->ndocs * 4);
-    fio_write_align(f, 8);
-    fio_write(f, w->id_hashes, (size_t)w->ndocs * 8);
-    fio_write(f, w->content_hashes, (size_t)w->ndocs * 8);
-    fio_write(f, w->id_ends, (size_t)w->ndocs * 4);
+    for (uint32_t d = 0; d < w->ndocs; d += SEG_BLOCK) {
+        uint32_t cnt = w->ndocs - d < SEG_BLOCK ? w->ndocs - d : SEG_BLOCK;
+        uint32_t *v = w->lengths + d, base = UINT32_MAX;
+        for (uint32_t k = 0; k < cnt; k++)
+            if (v[k] < base) base = v[k];
+        uint32_t rel[SEG_BLOCK] = {0};
+        for (uint32_t k = 0; k < cnt; k++) rel[k] = v[k] - base;
+        unsigned width = codec_bits_needed(rel, SEG_BLOCK);
+        uint8_t packed[2 + CODEC_VARINT32_MAX + 16 * 32];
+        size_t used = codec_varint_put32(packed, base);
+        packed[used++] = (uint8_t)width;
+        codec_pack128(rel, width, packed + used);
+        fio_write(f, packed, used + codec_block_bytes(width));
+    }
+    uint64_t ids_off = fio_writer_offset(f);
     fio_write(f, w->ids.p, w->ids.len);
-    fio_write_align(f, 8);
+    fio_write_align(f, 4);
+    fio_write(f, w->id_groups.p, w->id_groups.len);
+    fio_write_u64(f, ids_off);
     fio_write_u32(f, w->ndocs);
     fio_write_u32(f, (uint32_t)w->ids.len);
     if (check_file(w, SEG_DOCTAB, fio_write_u64(f, w->total_len), err) != SE_OK) return w->status;
-    /* .sto: last chunk, chunk index, trailer. */
+    /* .sto: last chunk, then content hashes, chunk index and trailer, the
+     * last field an XXH3 of those (assembled in `tail` to checksum them). */
     if (w->chunk.len == 0 && w->chunk_first != w->ndocs)
         return fail(w, SE_INVALID, err, "document entries without their store chunk");
     if (flush_chunk(w, err) != SE_OK) return w->status;
     f = w->files[SEG_STORE];
-    uint64_t sidx = fio_writer_offset(f);
-    fio_write(f, w->chunk_index.p, w->chunk_index.len);
-    fio_write_u32(f, (uint32_t)(w->chunk_index.len / 16));
-    fio_write_u32(f, w->ndocs);
-    return check_file(w, SEG_STORE, fio_write_u64(f, sidx), err);
+    uint64_t sidx = fio_writer_offset(f) + (uint64_t)w->ndocs * 8;
+    bytes tail = {0};
+    if (bytes_reserve(&tail, (size_t)w->ndocs * 8 + w->chunk_index.len + 24) != SE_OK)
+        return fail(w, SE_NOMEM, err, "out of memory");
+    for (uint32_t d = 0; d < w->ndocs; d++) fio_put64(tail.p + (size_t)d * 8, w->content_hashes[d]);
+    tail.len = (size_t)w->ndocs * 8;
+    bytes_put(&tail, w->chunk_index.p, w->chunk_index.len);
+    uint8_t t[16];
+    fio_put32(t, (uint32_t)(w->chunk_index.len / 16));
+    fio_put32(t + 4, w->ndocs);
+    fio_put64(t + 8, sidx);
+    bytes_put(&tail, t, 16);
+    fio_put64(tail.p + tail.len, XXH3_64bits(tail.p, tail.len));
+    tail.len += 8;
+    int rc = check_file(w, SEG_STORE, fio_write(f, tail.p, tail.len), err);
+    free(tail.p);
+    return rc;
 }
 
 int segw_finish(segment_writer *w, seg_meta *meta, se_error *err)

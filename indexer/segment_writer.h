@@ -9,7 +9,8 @@
  * writes trailers and footers, fsyncs every file and fills in the segment's
  * manifest entry.  segw_abort removes the files of an unfinished segment.
  *
- * Memory: documents' lengths and hashes (20 bytes each), one term's postings
+ * Memory: documents' lengths and content hashes (12 bytes each), their
+ * front-coded ids, one term's postings
  * (not its positions, which stream to disk) and the dictionary block index.
  *
  * Errors are sticky: after a failure every call returns the first error and
@@ -31,8 +32,9 @@ typedef struct segment_writer segment_writer;
 int segw_create(segment_writer **out, const char *dir, uint32_t number, int store_level,
                 se_error *err);
 
-/* Add the next document: its stored fields, length in tokens and hashes. */
-int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length, uint64_t id_hash,
+/* Add the next document: its stored fields, length in tokens and content
+ * hash.  The id must be 1 ... SEG_MAX_ID_LEN bytes (else SE_INVALID). */
+int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length,
                       uint64_t content_hash, se_error *err);
 
 /* The store is cut into chunks in document order: a document's record
@@ -53,7 +55,7 @@ int segw_store_chunk_empty(const segment_writer *w);
  * this writer's store level (the caller's promise: the bytes are taken as
  * they are). */
 int segw_add_document_entry(segment_writer *w, const char *id, size_t id_len, uint32_t length,
-                            uint64_t id_hash, uint64_t content_hash, se_error *err);
+                            uint64_t content_hash, se_error *err);
 int segw_add_store_chunk(segment_writer *w, uint32_t ndocs, uint32_t raw_len, const uint8_t *zdata,
                          uint32_t zlen, se_error *err);
 

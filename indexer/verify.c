@@ -149,21 +149,18 @@ static int verify_documents(const segment *s, const char *dir, se_error *err)
     const uint64_t *deleted = segment_deleted_bits(s);
     uint64_t total = 0, deleted_len = 0;
     int rc = SE_OK;
+    seg_id_iter ids;
+    seg_id_iter_init(&ids, s);
     for (uint32_t d = 0; d < segment_ndocs(s) && rc == SE_OK; d++) {
+        seg_id_iter_next(&ids);
         if (deleted && dels_is_deleted(deleted, d)) deleted_len += lengths[d];
         seg_document doc;
         rc = segment_document(s, d, &buf, &doc, err);
         if (rc != SE_OK) break;
         uint64_t content =
             XXH3_64bits_withSeed(doc.text, doc.text_len, XXH3_64bits(doc.title, doc.title_len));
-        const char *tid;
-        size_t tid_len;
-        segment_doc_id(s, d, &tid, &tid_len);
-        if (tid_len != doc.id_len || memcmp(tid, doc.id, tid_len) != 0)
+        if (ids.len != doc.id_len || memcmp(ids.id, doc.id, ids.len) != 0)
             rc = bad(err, s, SEG_DOCTAB, dir, NULL, "document %llu: id differs from the stored one",
-                     (unsigned long long)d);
-        else if (XXH3_64bits(doc.id, doc.id_len) != segment_id_hash(s, d))
-            rc = bad(err, s, SEG_STORE, dir, NULL, "document %llu: id does not match its hash",
                      (unsigned long long)d);
         else if (content != segment_content_hash(s, d))
             rc = bad(err, s, SEG_STORE, dir, NULL, "document %llu: content does not match its hash",

@@ -158,9 +158,8 @@ static int print_hits(cli *c, FILE *out, const char *qid, const char *query, con
     for (size_t i = 0; i < r->nhits; i++) {
         const search_hit *h = &r->hits[i];
         if (c->fmt == FMT_TREC) { /* the id only: from the document table, no decompression */
-            const char *id;
-            size_t id_len;
-            segment_doc_id(c->ix->segments[h->segment], h->doc, &id, &id_len);
+            char id[SEG_MAX_ID_LEN];
+            size_t id_len = segment_doc_id(c->ix->segments[h->segment], h->doc, id);
             fprintf(out, "%s Q0 ", qid ? qid : "1");
             safe_text(out, id, id_len, 0);
             fprintf(out, " %zu %.6f %s\n", i + 1, (double)h->score, c->tag);

@@ -35,9 +35,8 @@ static int same_id(const docmap *m, uint32_t g, uint64_t hash, const char *id, s
     locate(m, g, &s, &d);
     const segment *seg = m->ix->segments[s];
     if (segment_id_hash(seg, d) != hash) return 0;
-    const char *have;
-    size_t have_len;
-    segment_doc_id(seg, d, &have, &have_len);
+    char have[SEG_MAX_ID_LEN];
+    size_t have_len = segment_doc_id(seg, d, have);
     return have_len == len && memcmp(have, id, len) == 0;
 }
 
@@ -74,9 +73,8 @@ int docmap_build(docmap *m, const index_reader *ix, se_error *err)
             if (m->count >= ix->ndocs) break;
             uint64_t h = segment_id_hash(seg, d);
             uint32_t g = (uint32_t)(m->first[s] + d);
-            const char *id;
-            size_t len;
-            segment_doc_id(seg, d, &id, &len);
+            char id[SEG_MAX_ID_LEN];
+            size_t len = segment_doc_id(seg, d, id);
             uint64_t i = h & m->mask;
             while (m->slots[i] != DOCMAP_EMPTY && !same_id(m, m->slots[i], h, id, len))
                 i = (i + 1) & m->mask;

@@ -421,7 +421,7 @@ static char *listing_lost(const char *a, const char *b)
  * leave every file as it was: the damage may be repairable (one flipped
  * byte, a file restored from a backup), and readers keep reporting it.
  * The damage: MANIFEST with a flipped magic byte, a flipped body byte
- * (checksum mismatch), or from a newer format version (version 3, framed
+ * (checksum mismatch), or from a newer format version (version 4, framed
  * correctly, as a later release would write it); the deletions file
  * flipped or missing; and, for --optimize (which reads everything to
  * merge), a flipped byte in a postings file.
@@ -451,7 +451,7 @@ Test(verify, writers_leave_a_damaged_index_as_it_is, .timeout = 300)
     } damage[] = {
         {"MANIFEST", FLIP_MAGIC, 0, 0, "MANIFEST with a bad magic"},
         {"MANIFEST", FLIP_BODY, 0, 0, "MANIFEST with a checksum mismatch"},
-        {"MANIFEST", NEWER_VERSION, 0, 0, "MANIFEST of format version 3"},
+        {"MANIFEST", NEWER_VERSION, 0, 0, "MANIFEST of format version 4"},
         {NULL, FLIP, 0, 0, "a flipped byte in the deletions file"},
         {NULL, REMOVE, 0, 0, "a missing deletions file"},
         {"s00000000.doc", FLIP, 0, 1, "a flipped byte in a postings file"},
@@ -486,7 +486,7 @@ Test(verify, writers_leave_a_damaged_index_as_it_is, .timeout = 300)
                 data[16] ^= 0x5a;
                 break;
             case NEWER_VERSION:
-                data[8] = 3;
+                data[8] = 4;
                 reframe(data, len);
                 break;
             case FLIP:
@@ -533,4 +533,233 @@ Test(verify, writers_leave_a_damaged_index_as_it_is, .timeout = 300)
     cr_assert_eq(r.exit_code, 0, "the undamaged index: %s\n%s", run_describe(&r), r.err);
     run_result_free(&r);
     if (failures) cr_log_error("%d damage/writer combination(s) failed", failures);
+}
+
+/* ------------------------------------------------- fields behind the checksum */
+
+/* Replace segment 0's file `ext` by `data` (re-framed), and make the
+ * manifest record its new checksum, so only the file's own structure
+ * (docs/FORMAT.md) can reveal the change. */
+static void write_trusted(const char *ext, char *data, size_t len)
+{
+    char path[4096], name[64];
+    snprintf(name, sizeof name, "s00000000.%s", ext);
+    fs_join(path, sizeof path, g_index, name);
+    reframe(data, len);
+    cr_assert_eq(fs_write_file(path, data, len), 0);
+    static const char *const exts[] = {"tdx", "doc", "pos", "len", "sto"};
+    int f = 0;
+    while (strcmp(exts[f], ext) != 0) f++;
+    fs_join(path, sizeof path, g_index, "MANIFEST");
+    size_t mlen;
+    char *man = fs_read_file(path, &mlen);
+    cr_assert_not_null(man);
+    cr_assert_eq(le32((const unsigned char *)man + 28), 1, "one segment");
+    /* Segment record at 32: number, documents, total length, terms, then
+     * (size, checksum) per file. */
+    for (int i = 0; i < 8; i++) man[32 + 24 + 16 * f + 8 + i] = data[len - 8 + i];
+    reframe(man, mlen);
+    cr_assert_eq(fs_write_file(path, man, mlen), 0);
+    free(man);
+}
+
+/*
+ * Every field of the document table (.len) and the store's content hashes
+ * and trailer, changed with the checksums made to match: the length block
+ * (base, width, packed values), the id entries (shared prefix, suffix
+ * length, suffix bytes), the group index, every trailer field.  --verify
+ * must refuse each (exit 3, the file named); search too, except for an id
+ * byte, which only --verify can check against the store; and a writer
+ * adding a document, which reads only the store's content hashes (checked
+ * by their own checksum), must refuse each store field.
+ */
+Test(verify, document_table_and_store_fields_are_validated, .timeout = 300)
+{
+    backup_index(0);
+    char path[4096];
+    size_t len;
+    fs_join(path, sizeof path, g_index, "s00000000.len");
+    unsigned char *lt = (unsigned char *)fs_read_file(path, &len);
+    cr_assert_not_null(lt);
+    size_t trailer = len - 16 - 24;
+    size_t ids = (size_t)le64(lt + trailer), id_bytes = le32(lt + trailer + 12);
+    uint32_t ndocs = le32(lt + trailer + 8);
+    cr_assert_eq(ndocs, 5, "corpus/ has 5 documents");
+    size_t width_at = 16;
+    while (lt[width_at] & 0x80) width_at++; /* the base, a varint */
+    width_at++;
+    cr_assert_leq(lt[width_at], 32, "the width follows the base");
+    size_t groups = (ids + id_bytes + 3) / 4 * 4;
+    cr_assert_eq(groups + 4, trailer, "one id group");
+    fs_join(path, sizeof path, g_index, "s00000000.sto");
+    size_t slen;
+    unsigned char *st = (unsigned char *)fs_read_file(path, &slen);
+    cr_assert_not_null(st);
+    /* Store trailer (24 bytes before the footer): chunk count, documents,
+     * chunk index offset, checksum of the content hashes to here. */
+    size_t sidx = (size_t)le64(st + slen - 16 - 24 + 8), hashes = sidx - 8 * (size_t)ndocs;
+    free(st);
+
+    static const struct {
+        const char *ext;
+        int where; /* 0 .len header-relative offsets below, 1 .sto */
+        int search_sees;
+        const char *what;
+    } fields[] = {
+        {"len", 0, 1, "length base"},
+        {"len", 1, 1, "length width"},
+        {"len", 2, 1, "packed lengths"},
+        {"len", 3, 1, "length padding"},
+        {"len", 4, 1, "id shared prefix"},
+        {"len", 5, 1, "id suffix length"},
+        {"len", 6, 0, "id byte"},
+        {"len", 7, 1, "id group offset"},
+        {"len", 8, 1, "id padding"},
+        {"len", 9, 1, "trailer: id area offset"},
+        {"len", 10, 1, "trailer: documents"},
+        {"len", 11, 1, "trailer: id bytes"},
+        {"len", 12, 1, "trailer: total"},
+        {"sto", 13, 1, "content hash"},
+        {"sto", 14, 1, "store trailer: chunk index offset"},
+        {"sto", 15, 1, "store trailer: content hashes checksum"},
+    };
+    /* A writer adding a document reads the content hashes only (not the
+     * chunks): it must refuse each store field too. */
+    char input[4096];
+    fs_join(input, sizeof input, g_tmp, "one.jsonl");
+    cr_assert_eq(fs_write_str(input, "{\"id\": \"one-more\", \"text\": \"Another document.\"}\n"),
+                 0);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        backup_index(1);
+        const char *ext = fields[i].ext;
+        fs_join(path, sizeof path, g_index,
+                strcmp(ext, "len") == 0 ? "s00000000.len" : "s00000000.sto");
+        size_t n;
+        char *data = fs_read_file(path, &n);
+        cr_assert_not_null(data);
+        size_t off = 0;
+        unsigned char x = 0x01;
+        switch (fields[i].where) {
+        case 0:
+            off = 16;
+            break;
+        case 1:
+            off = width_at;
+            x = 0x03;
+            break;
+        case 2:
+            off = width_at + 1;
+            x = 0x80;
+            break; /* the top value bit of a lane */
+        case 3:
+            off = width_at + 1 + 16 * (size_t)lt[width_at] - 1;
+            x = 0x80;
+            break;
+        case 4:
+            off = ids;
+            break;
+        case 5:
+            off = ids + 1;
+            x = 0x40;
+            break;
+        case 6:
+            off = ids + 2;
+            x = 0x20;
+            break;
+        case 7:
+            off = groups;
+            break;
+        case 8:
+            off = ids + id_bytes;
+            break;
+        case 9:
+            off = trailer;
+            x = 0x08;
+            break;
+        case 10:
+            off = trailer + 8;
+            break;
+        case 11:
+            off = trailer + 12;
+            break;
+        case 12:
+            off = trailer + 16;
+            break;
+        case 13:
+            off = hashes + 8;
+            break;
+        case 14:
+            off = n - 16 - 24 + 8;
+            x = 0x10;
+            break;
+        case 15:
+            off = n - 16 - 8;
+            break;
+        }
+        if (off >= n || (fields[i].where == 8 && off >= groups)) { /* no id padding here */
+            free(data);
+            continue;
+        }
+        data[off] ^= (char)x;
+        write_trusted(ext, data, n);
+        free(data);
+        char name[64];
+        snprintf(name, sizeof name, "s00000000.%s", ext);
+        run_result r;
+        e2e_run(&r, TIMEOUT, "index", "--verify", "-i", g_index, NULL);
+        cr_expect_eq(r.exit_code, 3, "%s: --verify: %s", fields[i].what, run_describe(&r));
+        cr_expect(strstr(r.err, name) != NULL, "%s: --verify does not name %s: %s", fields[i].what,
+                  name, r.err);
+        run_result_free(&r);
+        if (strcmp(ext, "sto") == 0) {
+            e2e_run(&r, TIMEOUT, "index", "-q", "--no-merge", "-i", g_index, input, NULL);
+            cr_expect_eq(r.exit_code, 3, "%s: adding a document: %s", fields[i].what,
+                         run_describe(&r));
+            cr_expect(strstr(r.err, name) != NULL, "%s: the writer does not name %s: %s",
+                      fields[i].what, name, r.err);
+            run_result_free(&r);
+        }
+        if (fields[i].search_sees) {
+            e2e_run(&r, TIMEOUT, "search", "-i", g_index, "mi5 OR the", NULL);
+            cr_expect_eq(r.exit_code, 3, "%s: search: %s", fields[i].what, run_describe(&r));
+            cr_expect(strstr(r.err, name) != NULL, "%s: search does not name %s: %s",
+                      fields[i].what, name, r.err);
+            run_result_free(&r);
+        }
+    }
+    free(lt);
+    backup_index(1);
+}
+
+/* An index of the previous format version is refused, with the way out. */
+Test(verify, previous_format_version_is_refused)
+{
+    char path[4096];
+    fs_join(path, sizeof path, g_index, "MANIFEST");
+    size_t len;
+    char *man = fs_read_file(path, &len);
+    cr_assert_not_null(man);
+    man[8] = 2;
+    reframe(man, len);
+    cr_assert_eq(fs_write_file(path, man, len), 0);
+    free(man);
+    run_result r;
+    e2e_run(&r, TIMEOUT, "search", "-i", g_index, "mi5", NULL);
+    cr_expect_eq(r.exit_code, 3, "search: %s", run_describe(&r));
+    cr_expect(strstr(r.err, "format version 2") && strstr(r.err, "re-index"), "%s", r.err);
+    run_result_free(&r);
+    /* A writer leaves it alone, saying the same. */
+    e2e_run(&r, TIMEOUT, "index", "-q", "-i", g_index, "corpus", NULL);
+    cr_expect_eq(r.exit_code, 3, "index: %s", run_describe(&r));
+    cr_expect(strstr(r.err, "re-index") != NULL, "%s", r.err);
+    run_result_free(&r);
+    /* Re-indexing into a new directory works. */
+    char fresh[4096];
+    fs_join(fresh, sizeof fresh, g_tmp, "fresh");
+    e2e_run(&r, TIMEOUT, "index", "-q", "-i", fresh, "corpus", NULL);
+    cr_expect_eq(r.exit_code, 0, "new index: %s", run_describe(&r));
+    run_result_free(&r);
+    e2e_run(&r, TIMEOUT, "search", "-i", fresh, "mi5", NULL);
+    cr_expect_eq(r.exit_code, 0, "search of the new index: %s", run_describe(&r));
+    run_result_free(&r);
 }

@@ -18,6 +18,10 @@
  *  - gaps to ids: codec_gaps_to_docs agrees with the scalar definition for
  *    every length up to the input's and any starting id.
  *  - codec_bits_needed agrees with a reference.
+ *  - patched blocks: codec_patched_decode128 accepts exactly what
+ *    codec_patched_size accepts, at every start offset; an accepted block's
+ *    values fit in the bits it reports, and encoding them again decodes to
+ *    the same values.
  */
 #include "tests/fuzz/fuzz_util.h"
 
@@ -198,15 +202,35 @@ static void cd_gaps(const uint8_t *data, size_t n)
     free(v);
 }
 
+static void cd_patched(const uint8_t *buf, size_t n)
+{
+    for (size_t at = 0; at < n && at < 64; at++) {
+        uint32_t out[128], again[128];
+        uint8_t enc[CODEC_PATCHED_MAX];
+        unsigned bits = 0, bits2 = 0;
+        size_t size = codec_patched_size(buf + at, buf + n);
+        size_t got = codec_patched_decode128(buf + at, buf + n, out, &bits);
+        /* The decoder may also refuse bad exception indexes. */
+        if (got != 0 && got != size) abort();
+        if (got == 0) continue;
+        if (bits > 32 || (bits < 32 && codec_bits_needed(out, 128) > bits)) abort();
+        size_t m = codec_patched_encode128(out, enc);
+        if (m > CODEC_PATCHED_MAX || codec_patched_decode128(enc, enc + m, again, &bits2) != m ||
+            memcmp(out, again, sizeof out) != 0)
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_bytes in = {data, size};
-    uint8_t which = fuzz_u8(&in) % 5;
+    uint8_t which = fuzz_u8(&in) % 6;
     uint8_t *buf = fuzz_dup(in.p, in.n);
     if (which == 0 || which == 4) cd_varints(buf, in.n);
     if (which == 1 || which == 4) cd_skip(buf, in.n);
     if (which == 2 || which == 4) cd_unpack(buf, in.n);
     if (which == 3 || which == 4) cd_gaps(buf, in.n);
+    if (which == 5 || which == 4) cd_patched(buf, in.n);
     free(buf);
     return 0;
 }

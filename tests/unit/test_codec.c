@@ -14,6 +14,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -580,4 +581,101 @@ Test(codec_gaps, block_tail_after_unpack)
     memcpy(tail, gaps + CODEC_BLOCK, sizeof tail);
     codec_gaps_to_docs(tail, 37, docs[CODEC_BLOCK - 1]);
     expect_u32s(tail, ids + CODEC_BLOCK, 37, "tail", 0);
+}
+
+/* ------------------------------------------------------------ patched */
+
+/* Encode in, check the size and header against the definition, decode it
+ * back (from an exactly sized copy) and check every value and the width. */
+static size_t patched_round_trip(const uint32_t *in, const char *what)
+{
+    uint8_t buf[CODEC_PATCHED_MAX + 8];
+    memset(buf, 0xee, sizeof buf);
+    size_t n = codec_patched_encode128(in, buf);
+    cr_assert_leq(n, CODEC_PATCHED_MAX, "%s", what);
+    cr_assert_eq(buf[n], 0xee, "%s: wrote past its size", what);
+    unsigned w = buf[0], e = buf[1], h = buf[2];
+    cr_assert_leq(e, CODEC_PATCHED_EXCEPTIONS, "%s", what);
+    cr_assert_eq(n, 3 + 16 * w + e + (e * h + 7) / 8, "%s: size", what);
+    unsigned maxb = codec_bits_needed(in, 128), above = 0;
+    for (int k = 0; k < 128; k++) above += w < 32 && (in[k] >> w) != 0;
+    cr_assert_eq(e, above, "%s: every value over w bits is an exception", what);
+    cr_assert_eq(e ? w + h : w, maxb > w ? maxb : w, "%s: h covers the largest", what);
+    uint8_t *base;
+    const uint8_t *p = exact_copy(buf, n, 0, &base);
+    cr_assert_eq(codec_patched_size(p, p + n), n, "%s", what);
+    cr_assert_eq(codec_patched_size(p, p + n - 1), 0, "%s: truncated", what);
+    uint32_t out[128];
+    unsigned bits = 99;
+    cr_assert_eq(codec_patched_decode128(p, p + n, out, &bits), n, "%s", what);
+    cr_assert_eq(bits, maxb > w ? maxb : w, "%s: bits", what);
+    expect_u32s(out, in, 128, what, 0);
+    free(base);
+    return n;
+}
+
+Test(codec_patched, round_trip_and_size)
+{
+    rng_seed(7);
+    uint32_t in[128];
+    /* All zeros: three header bytes only. */
+    memset(in, 0, sizeof in);
+    cr_assert_eq(patched_round_trip(in, "zeros"), 3);
+    /* Small values with a few huge ones: exceptions instead of width 32. */
+    for (int k = 0; k < 128; k++) in[k] = (uint32_t)(rng() % 4);
+    in[5] = UINT32_MAX;
+    in[77] = 1u << 31;
+    in[127] = 123456789;
+    size_t n = patched_round_trip(in, "three outliers");
+    cr_assert_lt(n, 16 * 32 / 4, "outliers did not widen the block (%zu bytes)", n);
+    /* More outliers than the encoder patches: a wider block. */
+    for (int k = 0; k < 40; k++) in[k * 3] = 1000 + (uint32_t)k;
+    patched_round_trip(in, "many outliers");
+    /* Random widths and outlier counts, index 0 and 127 included. */
+    for (int round = 0; round < 2000; round++) {
+        unsigned w = (unsigned)(rng() % 33), hi = w + (unsigned)(rng() % (33 - w));
+        for (int k = 0; k < 128; k++) in[k] = (uint32_t)rng() & width_mask(w);
+        int outliers = (int)(rng() % 12);
+        for (int k = 0; k < outliers; k++) {
+            int at = k == 0 ? 0 : k == 1 ? 127 : (int)(rng() % 128);
+            in[at] = (uint32_t)rng() & width_mask(hi);
+        }
+        char what[64];
+        snprintf(what, sizeof what, "round %d (w %u, outliers %d of %u bits)", round, w, outliers,
+                 hi);
+        patched_round_trip(in, what);
+    }
+}
+
+Test(codec_patched, malformed_headers_and_indexes_rejected)
+{
+    uint32_t in[128] = {0}, out[128];
+    in[3] = 500;
+    in[9] = 700;
+    uint8_t buf[CODEC_PATCHED_MAX];
+    size_t n = codec_patched_encode128(in, buf);
+    cr_assert_eq(buf[1], 2, "two exceptions");
+    unsigned bits;
+    uint8_t bad[CODEC_PATCHED_MAX];
+    static const struct {
+        size_t at;
+        uint8_t value;
+        const char *what;
+    } edits[] = {
+        {0, 33, "width over 32"},         {1, 129, "more than 128 exceptions"},
+        {2, 0, "exceptions without h"},   {2, 33, "w + h over 32"},
+        {3, 3, "indexes not increasing"}, /* the first index set equal to the second */
+        {3, 200, "index over 127"},
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        memcpy(bad, buf, n);
+        size_t at = edits[i].at == 3 ? 3 + 16 * (size_t)buf[0] : edits[i].at;
+        bad[at] = edits[i].at == 3 && edits[i].value == 3 ? bad[at + 1] : edits[i].value;
+        cr_assert_eq(codec_patched_decode128(bad, bad + n, out, &bits), 0, "%s", edits[i].what);
+    }
+    /* No exceptions but h set. */
+    uint8_t none[3] = {0, 0, 1};
+    cr_assert_eq(codec_patched_size(none, none + 3), 0);
+    cr_assert_eq(codec_patched_decode128(buf, buf + n - 1, out, &bits), 0, "truncated");
+    cr_assert_eq(codec_patched_decode128(buf, buf + 2, out, &bits), 0, "header truncated");
 }

@@ -23,6 +23,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "common/segment.h"
 #include "indexer/input.h"
 
 /* ------------------------------------------------------------- fixture */
@@ -1109,4 +1110,33 @@ Test(input, jsonl_lines_read_as_jansson_reads_them)
     cr_expect_eq(k, res.ndocs, "more documents than lines that make one");
     cr_expect_geq(expected, 15);
     free_result(&res);
+}
+
+/* Ids of up to SEG_MAX_ID_LEN bytes are taken; a longer JSONL id or text
+ * file path is skipped with a warning, and the documents around it are not. */
+Test(input, ids_longer_than_the_limit_skipped)
+{
+    char *s = malloc(3 * SEG_MAX_ID_LEN + 256);
+    cr_assert_not_null(s);
+    char *p = s;
+    p += sprintf(p, "{\"id\":\"");
+    memset(p, 'a', SEG_MAX_ID_LEN);
+    p += SEG_MAX_ID_LEN;
+    p += sprintf(p, "\",\"text\":\"at the limit\"}\n{\"id\":\"");
+    memset(p, 'b', SEG_MAX_ID_LEN + 1);
+    p += SEG_MAX_ID_LEN + 1;
+    p += sprintf(p, "\",\"text\":\"over it\"}\n{\"id\":\"after\",\"text\":\"z\"}\n");
+    write_bytes("ids.jsonl", s, (size_t)(p - s));
+    run_result res;
+    run1(&res, P("ids.jsonl"), 0);
+    dump_warnings(&res);
+    cr_assert_eq(res.ndocs, 2);
+    cr_expect_eq(strlen(res.docs[0].id), SEG_MAX_ID_LEN);
+    cr_expect_str_eq(res.docs[1].id, "after");
+    cr_assert_eq(res.nwarns, 1);
+    cr_expect(strstr(res.warns[0], "2|\"id\" longer than 1024 bytes, skipped") != NULL, "%s",
+              res.warns[0]);
+    cr_expect_eq(res.stats.skipped, 1);
+    free_result(&res);
+    free(s);
 }

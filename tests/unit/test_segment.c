@@ -123,10 +123,18 @@ typedef struct rseg {
     size_t nterms;
 } rseg;
 
+/* The id of document d of r into buf (plain documents are named p<d>). */
+static size_t id_of(const rseg *r, uint32_t d, char buf[SEG_MAX_ID_LEN])
+{
+    if (!r->docs) return (size_t)snprintf(buf, SEG_MAX_ID_LEN, "p%u", d);
+    memcpy(buf, r->docs[d].id, r->docs[d].id_len);
+    return r->docs[d].id_len;
+}
+
 static uint64_t id_hash_of(const rseg *r, uint32_t d)
 {
-    if (!r->docs) return 0x1234567ull * d + 1;
-    return XXH3_64bits(r->docs[d].id, r->docs[d].id_len);
+    char id[SEG_MAX_ID_LEN];
+    return XXH3_64bits(id, id_of(r, d, id));
 }
 
 static uint64_t content_hash_of(const rseg *r, uint32_t d)
@@ -253,13 +261,13 @@ static void write_segment(const rseg *r, uint32_t number, seg_meta *meta)
     se_error err = {0};
     cr_assert_eq(segw_create(&w, g_tmp, number, 1, &err), SE_OK, "%s", err.msg);
     for (uint32_t d = 0; d < r->ndocs; d++) {
-        seg_document sd = {"", 0, "", 0, "", 0};
+        char id[SEG_MAX_ID_LEN];
+        seg_document sd = {id, id_of(r, d, id), "", 0, "", 0};
         if (r->docs) {
             const rdoc *x = &r->docs[d];
             sd = (seg_document){x->id, x->id_len, x->title, x->title_len, x->text, x->text_len};
         }
-        int rc =
-            segw_add_document(w, &sd, r->lengths[d], id_hash_of(r, d), content_hash_of(r, d), &err);
+        int rc = segw_add_document(w, &sd, r->lengths[d], content_hash_of(r, d), &err);
         cr_assert_eq(rc, SE_OK, "doc %u: %s", d, err.msg);
     }
     cr_assert_eq(segw_ndocs(w), r->ndocs);
@@ -523,7 +531,7 @@ static void check_document(const segment *s, const rseg *r, uint32_t d, seg_stor
     cr_assert_eq(got.id_len, x->id_len, "doc %u", d);
     cr_assert_eq(got.title_len, x->title_len, "doc %u", d);
     cr_assert_eq(got.text_len, x->text_len, "doc %u", d);
-    cr_assert(got.id_len == 0 || memcmp(got.id, x->id, x->id_len) == 0, "doc %u id", d);
+    cr_assert(memcmp(got.id, x->id, x->id_len) == 0, "doc %u id", d);
     cr_assert(got.title_len == 0 || memcmp(got.title, x->title, x->title_len) == 0);
     cr_assert(got.text_len == 0 || memcmp(got.text, x->text, x->text_len) == 0, "doc %u text", d);
 }
@@ -538,11 +546,19 @@ Test(segment, documents_roundtrip)
     r.lengths = xmalloc(n * sizeof *r.lengths);
     for (uint32_t d = 0; d < n; d++) {
         rdoc *x = &r.docs[d];
-        char id[64];
-        int idl = snprintf(id, sizeof id, "doc-%u-%llx", d, (unsigned long long)rnd());
-        if (d == 7) idl = 0; /* an empty id is stored as given */
+        char id[SEG_MAX_ID_LEN + 1];
+        /* Ids share prefixes with their neighbours (front coding), some
+         * entirely (a prefix of the next), some not at all. */
+        int idl = snprintf(id, sizeof id, "doc-%u-%llx", d / 3, (unsigned long long)rnd());
+        if (d % 50 == 10) idl = snprintf(id, sizeof id, "doc-%u", d / 3);
+        if (d % 97 == 5) idl = snprintf(id, sizeof id, "%c", (char)('A' + d % 26));
+        if (d == 7 || d == 8 || d == 33) { /* the longest ids, with long shared prefixes */
+            memset(id, 'x', SEG_MAX_ID_LEN);
+            id[SEG_MAX_ID_LEN - 1] = (char)('0' + d % 10);
+            idl = d == 8 ? SEG_MAX_ID_LEN - 1 : SEG_MAX_ID_LEN;
+        }
         x->id = xmalloc((size_t)idl + 1);
-        memcpy(x->id, id, (size_t)idl + 1);
+        memcpy(x->id, id, (size_t)idl);
         x->id_len = (size_t)idl;
         size_t tl = below(4) == 0 ? 0 : below(120);
         size_t xl = below(5) == 0 ? 0 : below(3000);
@@ -567,14 +583,28 @@ Test(segment, documents_roundtrip)
     cr_assert_eq(segment_total_len(s), meta.total_len);
     const uint32_t *lengths = segment_lengths(s);
     cr_assert_eq((uintptr_t)lengths % 4, 0, "lengths are aligned");
+    seg_id_iter it;
+    seg_id_iter_init(&it, s);
     for (uint32_t d = 0; d < n; d++) {
         cr_assert_eq(lengths[d], r.lengths[d]);
         cr_assert_eq(segment_id_hash(s, d), id_hash_of(&r, d));
         cr_assert_eq(segment_content_hash(s, d), content_hash_of(&r, d));
+        cr_assert_eq(seg_id_iter_next(&it), 1);
+        cr_assert_eq(it.len, r.docs[d].id_len, "doc %u", d);
+        cr_assert_eq(memcmp(it.id, r.docs[d].id, it.len), 0, "doc %u", d);
     }
-    /* The store has several chunks (trailer: u32 chunk count). */
+    cr_assert_eq(seg_id_iter_next(&it), 0);
+    /* Random access, backwards (every group restart and middle). */
+    for (uint32_t d = n; d-- > 0;) {
+        char id[SEG_MAX_ID_LEN];
+        size_t len = segment_doc_id(s, d, id);
+        cr_assert_eq(len, r.docs[d].id_len, "doc %u", d);
+        cr_assert_eq(memcmp(id, r.docs[d].id, len), 0, "doc %u", d);
+    }
+    /* The store has several chunks (24-byte trailer: u32 chunk count). */
     const fio_map *sto = segment_file(s, SEG_STORE);
-    uint32_t nchunks = fio_le32(sto->data + sto->size - FIO_FOOTER_SIZE - 16);
+    uint32_t nchunks = fio_le32(sto->data + sto->size - FIO_FOOTER_SIZE - 24);
+    cr_assert_leq(nchunks, n);
     cr_assert_gt(nchunks, 10, "%u chunks", nchunks);
 
     seg_store_buffer b1, b2;
@@ -646,7 +676,10 @@ Test(segment, empty_segments)
     seg_store_buffer_init(&b);
     for (uint32_t d = 0; d < 5; d++) {
         cr_assert_eq(segment_document(s, d, &b, &doc, NULL), SE_OK);
-        cr_assert_eq(doc.id_len + doc.title_len + doc.text_len, 0);
+        cr_assert_eq(doc.title_len + doc.text_len, 0);
+        char id[SEG_MAX_ID_LEN];
+        size_t id_len = segment_doc_id(s, d, id);
+        cr_assert(id_len == doc.id_len && memcmp(id, doc.id, id_len) == 0);
         cr_assert_eq(segment_lengths(s)[d], r.lengths[d]);
     }
     seg_store_buffer_free(&b);
@@ -919,8 +952,7 @@ static void small_segment(uint32_t number, seg_meta *meta)
     cr_assert_eq(segw_create(&w, g_tmp, number, 6, &err), SE_OK);
     seg_document d = {"id", 2, "title", 5, "text", 4};
     for (int i = 0; i < 3; i++)
-        cr_assert_eq(segw_add_document(w, &d, 2 + (uint32_t)i, (uint64_t)i, (uint64_t)i, &err),
-                     SE_OK);
+        cr_assert_eq(segw_add_document(w, &d, 2 + (uint32_t)i, (uint64_t)i, &err), SE_OK);
     uint32_t pos[] = {0, 5};
     cr_assert_eq(segw_begin_term(w, "a", 1, &err), SE_OK);
     cr_assert_eq(segw_add_posting(w, 0, 2, pos, &err), SE_OK);
@@ -1058,7 +1090,7 @@ static void expect_reject(bad_fn bad, int code, const char *what)
     se_error err = {0};
     cr_assert_eq(segw_create(&w, g_tmp, number, 1, &err), SE_OK);
     seg_document d = {"i", 1, "", 0, "t", 1};
-    for (int i = 0; i < 4; i++) cr_assert_eq(segw_add_document(w, &d, 3, 0, 0, &err), SE_OK);
+    for (int i = 0; i < 4; i++) cr_assert_eq(segw_add_document(w, &d, 3, 0, &err), SE_OK);
     err.msg[0] = 0;
     cr_assert_eq(bad(w, &err), code, "%s", what);
     cr_assert_eq(err.code, code, "%s", what);
@@ -1164,13 +1196,25 @@ static int bad_document_after_terms(segment_writer *w, se_error *err)
     segw_begin_term(w, "a", 1, err);
     segw_add_posting(w, 0, 1, P012, err);
     segw_end_term(w, err);
-    return segw_add_document(w, &d, 1, 0, 0, err);
+    return segw_add_document(w, &d, 1, 0, err);
+}
+static int bad_id_empty(segment_writer *w, se_error *err)
+{
+    seg_document d = {"", 0, "", 0, "t", 1};
+    return segw_add_document(w, &d, 1, 0, err);
+}
+static int bad_id_too_long(segment_writer *w, se_error *err)
+{
+    static char id[SEG_MAX_ID_LEN + 1];
+    memset(id, 'i', sizeof id);
+    seg_document d = {id, sizeof id, "", 0, "t", 1};
+    return segw_add_document(w, &d, 1, 0, err);
 }
 static int bad_document_in_term(segment_writer *w, se_error *err)
 {
     seg_document d = {"i", 1, "", 0, "", 0};
     segw_begin_term(w, "a", 1, err);
-    return segw_add_document(w, &d, 1, 0, 0, err);
+    return segw_add_document(w, &d, 1, 0, err);
 }
 
 Test(segment, writer_rejects_bad_input)
@@ -1192,13 +1236,15 @@ Test(segment, writer_rejects_bad_input)
     expect_reject(bad_nested_term, SE_INVALID, "begin inside a term");
     expect_reject(bad_document_after_terms, SE_INVALID, "document after terms");
     expect_reject(bad_document_in_term, SE_INVALID, "document inside a term");
+    expect_reject(bad_id_empty, SE_INVALID, "empty id");
+    expect_reject(bad_id_too_long, SE_INVALID, "id over SEG_MAX_ID_LEN bytes");
 
     /* finish inside a term fails and leaves nothing. */
     segment_writer *w;
     se_error err = {0};
     cr_assert_eq(segw_create(&w, g_tmp, 50, 1, &err), SE_OK);
     seg_document d = {"i", 1, "", 0, "", 0};
-    cr_assert_eq(segw_add_document(w, &d, 1, 0, 0, &err), SE_OK);
+    cr_assert_eq(segw_add_document(w, &d, 1, 0, &err), SE_OK);
     cr_assert_eq(segw_begin_term(w, "a", 1, &err), SE_OK);
     cr_assert_eq(segw_add_posting(w, 0, 1, P012, &err), SE_OK);
     seg_meta meta;
@@ -1207,7 +1253,7 @@ Test(segment, writer_rejects_bad_input)
 
     /* abort removes the files. */
     cr_assert_eq(segw_create(&w, g_tmp, 51, 1, &err), SE_OK);
-    cr_assert_eq(segw_add_document(w, &d, 1, 0, 0, &err), SE_OK);
+    cr_assert_eq(segw_add_document(w, &d, 1, 0, &err), SE_OK);
     segw_abort(w);
     assert_no_files(51);
     segw_abort(NULL);
