@@ -46,6 +46,7 @@ help:
 	@echo "make run Q=... install, build, index corpus/ when stale, and search"
 	@echo "make test      build and run every test (unit, property, end-to-end)"
 	@echo "make asan      the same tests under AddressSanitizer + UBSan"
+	@echo "make valgrind  the end-to-end tests with every spawned binary under valgrind"
 	@echo "make install PREFIX=/usr/local"
 	@echo "make format | format-check | lint"
 
@@ -105,6 +106,44 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	$(MAKE) BUILD=build-asan BINDIR=build-asan/bin OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
+
+# ---- valgrind: `make valgrind` ----
+# The end-to-end tests, with every bin/index and bin/search they start run
+# under memcheck: tests/support/run.c puts SE_RUN_WRAPPER in front of each
+# program of SE_BIN_DIR and multiplies its time limit by
+# SE_RUN_TIMEOUT_SCALE.  Each process writes its report to
+# $(VALGRIND_OUT)/<pid>.log (empty when clean, thanks to -q), so an error is
+# found even in a run whose expected exit status is 1 (warnings, no hits),
+# which is also the status --error-exitcode gives.  The scale knobs shrink
+# the corpora of the slowest tests; every e2e binary still runs.  The test
+# binaries themselves are not under valgrind (the unit tests run in-process
+# under `make asan`).
+VALGRIND_OUT   ?= build/valgrind
+VALGRIND_SCALE ?= 0.1
+VALGRIND_CMD    = valgrind -q --error-exitcode=1 --leak-check=full \
+                  --errors-for-leak-kinds=definite,indirect --vgdb=no \
+                  --log-file=$(abspath $(VALGRIND_OUT))/%p.log
+VALGRIND_ENV    = SE_RUN_WRAPPER="$(VALGRIND_CMD)" SE_RUN_TIMEOUT_SCALE=50 \
+                  SE_E2E_SCALE=$(VALGRIND_SCALE) SE_CRASH_TRIALS=3 SE_HOSTILE_SCALE=$(VALGRIND_SCALE)
+E2E_BINS       := $(filter $(BUILD)/tests/e2e/%,$(TEST_BINS))
+
+.PHONY: valgrind
+valgrind:
+	@$(MAKE) --no-print-directory deps PKGS="$(PKGS) valgrind"
+	@$(MAKE) --no-print-directory $(BINS) $(E2E_BINS)
+	@rm -rf $(VALGRIND_OUT) && mkdir -p $(VALGRIND_OUT) && chmod 1777 $(VALGRIND_OUT)
+	@start=$$(date +%s); fail=0; pass=0; for t in $(E2E_BINS); do \
+	  echo "== valgrind: $$t"; \
+	  if $(TEST_ENV) $(VALGRIND_ENV) $$t -j1 $(TEST_ARGS); then pass=$$((pass+1)); \
+	  else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+	done; \
+	runs=$$(find $(VALGRIND_OUT) -name '*.log' | wc -l); \
+	bad=$$(find $(VALGRIND_OUT) -name '*.log' -size +0 | sort); \
+	for f in $$bad; do echo "--- $$f"; head -n 60 $$f; done; \
+	nbad=$$(echo "$$bad" | grep -c . || true); \
+	echo "valgrind: $$runs runs of bin/index and bin/search, $$nbad with errors or leaks;" \
+	     "test binaries: $$pass passed, $$fail failed; $$(( $$(date +%s) - start )) s"; \
+	[ $$fail -eq 0 ] && [ $$nbad -eq 0 ]
 
 # Index corpus/ only when an article or the indexer is newer than the index.
 INDEX_DIR ?= index
