@@ -29,6 +29,9 @@
  *     never return another word's stem.  Words longer than STEM_CACHE_KEY
  *     bytes (or with stems longer than STEM_CACHE_STEM) bypass the cache.
  *     Han/kana/Hangul tokens are not stemmed.
+ *  4. A token that would take position ANALYZER_MAX_POSITIONS or later ends
+ *     the text (the check comes after the token is scanned, so a text is
+ *     counted as cut only when a token really is past the limit).
  *
  * Hangul syllables are kept as they are (canonical decomposition would turn
  * each into two or three conjoining jamo).  Nothing here prints or exits.
@@ -500,12 +503,18 @@ int analyzer_next(analyzer *a, analyzer_token *tok)
             }
         }
 
+        if (f.len == 0 && !f.too_long) continue; /* folded to nothing (a lone sound mark) */
+        if (a->position >= ANALYZER_MAX_POSITIONS) {
+            /* A token past the last position: the rest of the text is cut. */
+            a->stats.cut_texts++;
+            a->pos = len;
+            return 0;
+        }
         if (f.too_long) {
             a->stats.skipped_long++;
             a->position++;
             continue;
         }
-        if (f.len == 0) continue; /* folded to nothing (e.g. a lone halfwidth sound mark) */
         a->fold[f.len] = '\0';
 
         const char *term = a->fold;

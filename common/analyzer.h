@@ -22,6 +22,10 @@
  *    counted, but still take a position, so a phrase never matches across them.
  *
  * Positions count tokens from the `first_position` given to analyzer_reset.
+ * A position is below ANALYZER_MAX_POSITIONS: when the next token (indexed
+ * or over-long) would reach it, the rest of the text is not analysed and
+ * stats.cut_texts counts the text as cut.  This bounds the memory one
+ * document takes while it is inverted (12 bytes per token).
  *
  * Thread-safety: an analyzer is not thread-safe (libstemmer keeps state);
  * use one per thread.  Ownership: token text is owned by the analyzer and
@@ -34,6 +38,7 @@
 #include <stdint.h>
 
 #define ANALYZER_MAX_TERM_BYTES 64
+#define ANALYZER_MAX_POSITIONS  (UINT32_C(1) << 22) /* 4,194,304 */
 
 typedef struct analyzer analyzer;
 
@@ -48,6 +53,7 @@ typedef struct analyzer_stats {
     uint64_t tokens;       /* tokens returned */
     uint64_t skipped_long; /* tokens skipped for exceeding ANALYZER_MAX_TERM_BYTES */
     uint64_t invalid_utf8; /* invalid byte sequences seen */
+    uint64_t cut_texts;    /* texts cut at ANALYZER_MAX_POSITIONS */
 } analyzer_stats;
 
 /* Create an analyzer.  Returns SE_OK, SE_NOMEM, or SE_INVALID if libstemmer

@@ -226,12 +226,25 @@ static int add_document(build_state *b, const input_doc *d, uint64_t id_hash, ui
         b->content_cap = cap;
     }
     uint32_t ntokens = 0, next = 0;
+    uint64_t cut = analyzer_get_stats(b->an).cut_texts;
     int rc = analyse_field(b, d->title, d->title_len, 0, &next, &ntokens);
     if (rc == SE_OK) rc = analyse_field(b, d->text, d->text_len, next + 1, &next, &ntokens);
     if (rc != SE_OK) {
         inverter_abandon_document(b->inv);
         return se_fail(err, rc, "%s: out of memory indexing document %.*s", d->source,
                        (int)(d->id_len > 200 ? 200 : d->id_len), d->id);
+    }
+    if (analyzer_get_stats(b->an).cut_texts != cut) {
+        b->st->cut_docs++;
+        if (b->opt->warn) {
+            char msg[512];
+            snprintf(msg, sizeof msg,
+                     "document %.*s has more than %lu positions: only the first %lu are indexed "
+                     "(it is stored whole)",
+                     (int)(d->id_len > 200 ? 200 : d->id_len), d->id,
+                     (unsigned long)ANALYZER_MAX_POSITIONS, (unsigned long)ANALYZER_MAX_POSITIONS);
+            b->opt->warn(b->opt->warn_ctx, d->source, d->line, msg);
+        }
     }
     seg_document sd = {d->id, d->id_len, d->title, d->title_len, d->text, d->text_len};
     rc = segw_add_document(b->w, &sd, ntokens, id_hash, content, err);
@@ -353,8 +366,11 @@ static int count_deleted_terms(build_state *b, const segment *seg, uint32_t doc,
     if (rc != SE_OK) return rc;
     const char *field[2] = {sd.title, sd.text};
     size_t len[2] = {sd.title_len, sd.text_len};
+    /* The same positions as add_document gave them, so that a document cut
+     * at ANALYZER_MAX_POSITIONS yields the same terms. */
+    uint32_t first = 0;
     for (int f = 0; f < 2; f++) {
-        analyzer_reset(b->an, field[f], len[f], 0);
+        analyzer_reset(b->an, field[f], len[f], first);
         analyzer_token tok;
         while (analyzer_next(b->an, &tok)) {
             rc = dels_builder_add_term(db, tok.term, tok.term_len);
@@ -362,6 +378,7 @@ static int count_deleted_terms(build_state *b, const segment *seg, uint32_t doc,
                 return se_fail(err, rc, "out of memory recording deletions in segment %u",
                                segment_number(seg));
         }
+        first = analyzer_position(b->an) + 1;
     }
     return SE_OK;
 }

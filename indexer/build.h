@@ -55,6 +55,7 @@ typedef struct build_stats {
     uint64_t tokens;      /* indexed tokens */
     uint64_t bytes;       /* bytes of title and text indexed */
     uint64_t long_terms;  /* tokens skipped for exceeding the term length limit */
+    uint64_t cut_docs;    /* documents indexed only up to ANALYZER_MAX_POSITIONS */
     uint64_t batches;     /* segments written before the final merge */
     uint64_t merges;      /* merges committed by the merge policy / optimize */
     uint64_t terms;       /* distinct terms in the new segment */
@@ -84,6 +85,10 @@ typedef struct build_options {
     /* Called for each id of delete_ids the index does not hold; may be NULL. */
     void (*not_found)(void *ctx, const char *id);
     void *not_found_ctx;
+    /* Called for each document with tokens past ANALYZER_MAX_POSITIONS (not
+     * indexed); source and line as in input_doc.  May be NULL. */
+    void (*warn)(void *ctx, const char *source, uint64_t line, const char *message);
+    void *warn_ctx;
 } build_options;
 
 /* `in` may be NULL (only deletions and merges).  Returns SE_OK or an error
