@@ -218,6 +218,9 @@ $(BUILD)/tests/unit/test_eval: TEST_EXTRA_LIBS = $(EVAL_LIB)
 # own wrappers.
 $(BUILD)/tests/unit/test_alloc_faults: TEST_EXTRA_LIBS = \
     -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=aligned_alloc
+# The I/O fault test does the same with the file system calls.
+$(BUILD)/tests/unit/test_io_faults: TEST_EXTRA_LIBS = \
+    -Wl,--wrap=read,--wrap=write,--wrap=pread,--wrap=pwrite,--wrap=fsync
 
 $(BUILD)/bench/beir_batch: $(call obj,bench/beir_batch.c) $(EVAL_LIB)
 	@mkdir -p $(dir $@)
