@@ -694,6 +694,11 @@ static int jsonl_doc(input_reader *r, const char *line, size_t len, input_doc *d
             repaired += nsur;
         }
     }
+    /* jansson reports a failed allocation with no message (or, in newer
+     * versions, json_error_out_of_memory): that is no reason to drop the
+     * line as malformed. */
+    if (!j && (jerr.text[0] == '\0' || json_error_code(&jerr) == json_error_out_of_memory))
+        return se_fail(&r->err, SE_NOMEM, "%s:%" PRIu64 ": out of memory parsing JSON", src, ln);
     if (!j) {
         warnf(r, src, ln, "malformed JSON (%s), skipped", jerr.text);
         r->stats.skipped++;
