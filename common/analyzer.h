@@ -25,7 +25,9 @@
  * A position is below ANALYZER_MAX_POSITIONS: when the next token (indexed
  * or over-long) would reach it, the rest of the text is not analysed and
  * stats.cut_texts counts the text as cut.  This bounds the memory one
- * document takes while it is inverted (12 bytes per token).
+ * document takes while it is inverted (12 bytes per token, so 192 MiB);
+ * ordinary text of the default 64 MiB document size limit (four bytes or
+ * more per token) never reaches it.
  *
  * Thread-safety: an analyzer is not thread-safe (libstemmer keeps state);
  * use one per thread.  Ownership: token text is owned by the analyzer and
@@ -38,7 +40,7 @@
 #include <stdint.h>
 
 #define ANALYZER_MAX_TERM_BYTES 64
-#define ANALYZER_MAX_POSITIONS  (UINT32_C(1) << 22) /* 4,194,304 */
+#define ANALYZER_MAX_POSITIONS  (UINT32_C(1) << 24) /* 16,777,216 */
 
 typedef struct analyzer analyzer;
 
