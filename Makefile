@@ -54,6 +54,7 @@ help:
 	@echo "               pkg-config file and man pages; make uninstall removes them"
 	@echo "make web-test  the search page in headless Chromium (tests/web/)"
 	@echo "make load-test wrk against bin/searchd while the index is updated (bench/load/)"
+	@echo "make valgrind  the end-to-end tests with every spawned binary under valgrind"
 	@echo "make format | format-check | lint"
 
 deps:
@@ -113,6 +114,46 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	$(MAKE) BUILD=build-asan BINDIR=build-asan/bin OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
+
+# ---- valgrind: `make valgrind` ----
+# The end-to-end tests, with every bin/index and bin/search they start run
+# under memcheck: tests/support/run.c puts SE_RUN_WRAPPER in front of each
+# program of SE_BIN_DIR and multiplies its time limit by
+# SE_RUN_TIMEOUT_SCALE.  Each process writes its report to
+# $(VALGRIND_OUT)/<pid>.log (empty when clean, thanks to -q), so an error is
+# found even in a run whose expected exit status is 1 (warnings, no hits),
+# which is also the status --error-exitcode gives.  The scale knobs shrink
+# the corpora of the slowest tests; every e2e binary still runs.  The test
+# binaries themselves are not under valgrind (the unit tests run in-process
+# under `make asan`).  --ignore-warnings: a test that logs a warning (say,
+# that a race it looks for could not be set up under valgrind's slow start)
+# still passes on its assertions.
+VALGRIND_OUT   ?= build/valgrind
+VALGRIND_SCALE ?= 0.1
+VALGRIND_CMD    = valgrind -q --error-exitcode=1 --leak-check=full \
+                  --errors-for-leak-kinds=definite,indirect --vgdb=no \
+                  --log-file=$(abspath $(VALGRIND_OUT))/%p.log
+VALGRIND_ENV    = SE_RUN_WRAPPER="$(VALGRIND_CMD)" SE_RUN_TIMEOUT_SCALE=50 \
+                  SE_E2E_SCALE=$(VALGRIND_SCALE) SE_CRASH_TRIALS=3 SE_HOSTILE_SCALE=$(VALGRIND_SCALE)
+E2E_BINS       := $(filter $(BUILD)/tests/e2e/%,$(TEST_BINS))
+
+.PHONY: valgrind
+valgrind:
+	@$(MAKE) --no-print-directory deps PKGS="$(PKGS) valgrind"
+	@$(MAKE) --no-print-directory $(BINS) $(E2E_BINS)
+	@rm -rf $(VALGRIND_OUT) && mkdir -p $(VALGRIND_OUT) && chmod 1777 $(VALGRIND_OUT)
+	@start=$$(date +%s); fail=0; pass=0; for t in $(E2E_BINS); do \
+	  echo "== valgrind: $$t"; \
+	  if $(TEST_ENV) $(VALGRIND_ENV) $$t -j1 --ignore-warnings $(TEST_ARGS); then pass=$$((pass+1)); \
+	  else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+	done; \
+	runs=$$(find $(VALGRIND_OUT) -name '*.log' | wc -l); \
+	bad=$$(find $(VALGRIND_OUT) -name '*.log' -size +0 | sort); \
+	for f in $$bad; do echo "--- $$f"; head -n 60 $$f; done; \
+	nbad=$$(echo "$$bad" | grep -c . || true); \
+	echo "valgrind: $$runs runs of bin/index and bin/search, $$nbad with errors or leaks;" \
+	     "test binaries: $$pass passed, $$fail failed; $$(( $$(date +%s) - start )) s"; \
+	[ $$fail -eq 0 ] && [ $$nbad -eq 0 ]
 
 # Index corpus/ only when an article or the indexer is newer than the index.
 INDEX_DIR ?= index
@@ -259,6 +300,9 @@ $(BUILD)/tests/unit/test_eval: TEST_EXTRA_LIBS = $(EVAL_LIB)
 # own wrappers.
 $(BUILD)/tests/unit/test_alloc_faults: TEST_EXTRA_LIBS += \
     -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=aligned_alloc
+# The I/O fault test does the same with the file system calls.
+$(BUILD)/tests/unit/test_io_faults: TEST_EXTRA_LIBS = \
+    -Wl,--wrap=read,--wrap=write,--wrap=pread,--wrap=pwrite,--wrap=fsync
 
 $(BUILD)/bench/beir_batch: $(call obj,bench/beir_batch.c) $(EVAL_LIB)
 	@mkdir -p $(dir $@)

@@ -36,6 +36,9 @@
  *     Counters of skipped and invalid input therefore run up to
  *     ANALYZER_QUEUE tokens ahead of the tokens returned; at the end of the
  *     text they are exact.
+ *  4. A token that would take position ANALYZER_MAX_POSITIONS or later ends
+ *     the text (the check comes after the token is scanned, so a text is
+ *     counted as cut only when a token really is past the limit).
  *
  * Settings (analyzer.h): with ANALYZER_STOPWORDS a folded token found in
  * stop_words[] (binary search; only tokens of at most STOP_MAX_BYTES
@@ -602,12 +605,18 @@ static int scan_token(analyzer *a, queued_token *q)
             }
         }
 
+        if (f.len == 0 && !f.too_long) continue; /* folded to nothing (a lone sound mark) */
+        if (a->position >= ANALYZER_MAX_POSITIONS) {
+            /* A token past the last position: the rest of the text is cut. */
+            a->stats.cut_texts++;
+            a->pos = len;
+            return 0;
+        }
         if (f.too_long) {
             a->stats.skipped_long++;
             a->position++;
             continue;
         }
-        if (f.len == 0) continue; /* folded to nothing (e.g. a lone halfwidth sound mark) */
         memcpy(q->fold, a->fold, f.len);
         q->fold[f.len] = '\0';
         q->len = (uint8_t)f.len;

@@ -32,6 +32,12 @@
  *    counted, but still take a position, so a phrase never matches across them.
  *
  * Positions count tokens from the `first_position` given to analyzer_reset.
+ * A position is below ANALYZER_MAX_POSITIONS: when the next token (indexed
+ * or over-long) would reach it, the rest of the text is not analysed and
+ * stats.cut_texts counts the text as cut.  This bounds the memory one
+ * document takes while it is inverted (12 bytes per token, so 192 MiB);
+ * ordinary text of the default 64 MiB document size limit (four bytes or
+ * more per token) never reaches it.
  *
  * Thread-safety: an analyzer is not thread-safe (libstemmer keeps state);
  * use one per thread.  Ownership: token text is owned by the analyzer and
@@ -44,6 +50,7 @@
 #include <stdint.h>
 
 #define ANALYZER_MAX_TERM_BYTES 64
+#define ANALYZER_MAX_POSITIONS  (UINT32_C(1) << 24) /* 16,777,216 */
 
 typedef struct analyzer analyzer;
 
@@ -58,6 +65,7 @@ typedef struct analyzer_stats {
     uint64_t tokens;       /* tokens returned */
     uint64_t skipped_long; /* tokens skipped for exceeding ANALYZER_MAX_TERM_BYTES */
     uint64_t invalid_utf8; /* invalid byte sequences seen */
+    uint64_t cut_texts;    /* texts cut at ANALYZER_MAX_POSITIONS */
 } analyzer_stats;
 
 #define ANALYZER_DEFAULT   0u

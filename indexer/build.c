@@ -132,6 +132,7 @@ typedef struct build_state {
     build_stats *st;
     analyzer *an;
     uint32_t analysis; /* the settings of b->an, recorded in the manifest */
+    analyzer *scan_an; /* for scan_for_cut, made on first use */
     inverter *inv;
     segment_writer *w; /* the open batch segment, or NULL */
     uint32_t w_target; /* its target */
@@ -189,9 +190,11 @@ static int analyse_field(analyzer *an, inverter *inv, const char *text, size_t l
 /* One document through the analyzer into the inverter (title positions
  * first, one position left empty, then the text) and into the segment. */
 static int index_document(analyzer *an, inverter *inv, segment_writer *w, const seg_document *sd,
-                          uint32_t doc, uint64_t content, uint32_t *ntokens, se_error *err)
+                          uint32_t doc, uint64_t content, uint32_t *ntokens, int *cut,
+                          se_error *err)
 {
     uint32_t next = 0;
+    uint64_t cut_before = analyzer_get_stats(an).cut_texts;
     *ntokens = 0;
     int rc = analyse_field(an, inv, sd->title, sd->title_len, 0, &next, ntokens);
     if (rc == SE_OK) rc = analyse_field(an, inv, sd->text, sd->text_len, next + 1, &next, ntokens);
@@ -200,6 +203,7 @@ static int index_document(analyzer *an, inverter *inv, segment_writer *w, const 
         return se_fail(err, rc, "out of memory indexing document %.*s",
                        (int)(sd->id_len > 200 ? 200 : sd->id_len), sd->id);
     }
+    *cut = analyzer_get_stats(an).cut_texts != cut_before;
     rc = segw_add_document(w, sd, *ntokens, content, err);
     if (rc == SE_OK) rc = inverter_end_document(inv, doc);
     if (rc != SE_OK) return se_fail(err, rc, "indexing document failed: %s", se_status_name(rc));
@@ -228,6 +232,21 @@ static int flush_batch(build_state *b, se_error *err)
     return SE_OK;
 }
 
+/* A document with tokens past ANALYZER_MAX_POSITIONS: counted, and named
+ * through opt->warn. */
+static void report_cut(build_state *b, const input_doc *d)
+{
+    b->st->cut_docs++;
+    if (!b->opt->warn) return;
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "document %.*s has more than %lu positions: only the first %lu are indexed "
+             "(it is stored whole)",
+             (int)(d->id_len > 200 ? 200 : d->id_len), d->id, (unsigned long)ANALYZER_MAX_POSITIONS,
+             (unsigned long)ANALYZER_MAX_POSITIONS);
+    b->opt->warn(b->opt->warn_ctx, d->source, d->line, msg);
+}
+
 static int add_document(build_state *b, const input_doc *d, uint64_t content, uint32_t *tgt,
                         uint32_t *docno, se_error *err)
 {
@@ -252,8 +271,10 @@ static int add_document(build_state *b, const input_doc *d, uint64_t content, ui
     }
     uint32_t ntokens = 0;
     seg_document sd = {d->id, d->id_len, d->title, d->title_len, d->text, d->text_len};
-    int rc = index_document(b->an, b->inv, b->w, &sd, doc, content, &ntokens, err);
+    int cut = 0;
+    int rc = index_document(b->an, b->inv, b->w, &sd, doc, content, &ntokens, &cut, err);
     if (rc != SE_OK) return rc;
+    if (cut) report_cut(b, d);
     t->content[doc] = content;
     t->ndocs_written = doc + 1;
     *tgt = b->w_target;
@@ -356,7 +377,9 @@ static int run_range(index_worker *wk, range_job *j)
                            base + rd->id_len + rd->title_len,
                            rd->text_len};
         uint32_t ntokens;
-        rc = index_document(wk->an, wk->inv, w, &sd, (uint32_t)i, rd->content, &ntokens, &j->err);
+        int cut; /* reported by the main thread when it took the document */
+        rc = index_document(wk->an, wk->inv, w, &sd, (uint32_t)i, rd->content, &ntokens, &cut,
+                            &j->err);
         j->tokens += ntokens;
     }
     if (rc == SE_OK) rc = inverter_write(wk->inv, w, &j->err);
@@ -567,10 +590,37 @@ static int job_reserve(range_job *j, size_t bytes)
 }
 
 /* The threaded add_document: the document joins the range being filled. */
+/* Whether the analyzer will cut a document at ANALYZER_MAX_POSITIONS, found
+ * by analysing it once more with an analyzer of the main thread's own (only
+ * a text of that many bytes can be cut), so that the warning comes in input
+ * order while a worker indexes the document. */
+static int scan_for_cut(build_state *b, const input_doc *d, int *cut, se_error *err)
+{
+    if (!b->scan_an && analyzer_new_with(&b->scan_an, b->analysis) != SE_OK)
+        return se_fail(err, SE_NOMEM, "out of memory");
+    analyzer *an = b->scan_an;
+    uint64_t before = analyzer_get_stats(an).cut_texts;
+    analyzer_token tok;
+    analyzer_reset(an, d->title, d->title_len, 0);
+    while (analyzer_next(an, &tok)) {
+    }
+    analyzer_reset(an, d->text, d->text_len, analyzer_position(an) + 1);
+    while (analyzer_next(an, &tok)) {
+    }
+    *cut = analyzer_get_stats(an).cut_texts != before;
+    return SE_OK;
+}
+
 static int add_document_parallel(build_state *b, const input_doc *d, uint64_t content,
                                  uint32_t *tgt, uint32_t *docno, se_error *err)
 {
     index_pool *p = b->pool;
+    if ((uint64_t)d->title_len + d->text_len + 1 >= ANALYZER_MAX_POSITIONS) {
+        int cut = 0;
+        int rc = scan_for_cut(b, d, &cut, err);
+        if (rc != SE_OK) return rc;
+        if (cut) report_cut(b, d);
+    }
     if (!p->filling) {
         range_job *j = NULL;
         int rc = pool_wait(b, 0, &j, err);
@@ -728,8 +778,11 @@ static int count_deleted_terms(build_state *b, const segment *seg, uint32_t doc,
     if (rc != SE_OK) return rc;
     const char *field[2] = {sd.title, sd.text};
     size_t len[2] = {sd.title_len, sd.text_len};
+    /* The same positions as add_document gave them, so that a document cut
+     * at ANALYZER_MAX_POSITIONS yields the same terms. */
+    uint32_t first = 0;
     for (int f = 0; f < 2; f++) {
-        analyzer_reset(b->an, field[f], len[f], 0);
+        analyzer_reset(b->an, field[f], len[f], first);
         analyzer_token tok;
         while (analyzer_next(b->an, &tok)) {
             rc = dels_builder_add_term(db, tok.term, tok.term_len);
@@ -737,6 +790,7 @@ static int count_deleted_terms(build_state *b, const segment *seg, uint32_t doc,
                 return se_fail(err, rc, "out of memory recording deletions in segment %u",
                                segment_number(seg));
         }
+        first = analyzer_position(b->an) + 1;
     }
     return SE_OK;
 }
@@ -845,6 +899,7 @@ static void free_state(build_state *b)
     free(b->targets);
     free(b->ids.slots);
     analyzer_free(b->an);
+    analyzer_free(b->scan_an);
     inverter_free(b->inv);
 }
 

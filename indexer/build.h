@@ -64,6 +64,7 @@ typedef struct build_stats {
     uint64_t tokens;      /* indexed tokens */
     uint64_t bytes;       /* bytes of title and text indexed */
     uint64_t long_terms;  /* tokens skipped for exceeding the term length limit */
+    uint64_t cut_docs;    /* documents indexed only up to ANALYZER_MAX_POSITIONS */
     uint64_t batches;     /* segments written before the final merge */
     uint64_t merges;      /* merges committed by the merge policy / optimize */
     uint64_t terms;       /* distinct terms in the new segment */
@@ -109,6 +110,10 @@ typedef struct build_options {
     /* The caller already holds dir's writer lock (index_lock_acquire) and
      * releases it itself; build_index neither takes nor releases it. */
     int lock_held;
+    /* Called for each document with tokens past ANALYZER_MAX_POSITIONS (not
+     * indexed); source and line as in input_doc.  May be NULL. */
+    void (*warn)(void *ctx, const char *source, uint64_t line, const char *message);
+    void *warn_ctx;
 } build_options;
 
 /* `in` may be NULL (documents from opt->next_document, or only deletions

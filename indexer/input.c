@@ -979,6 +979,11 @@ static int jsonl_doc(input_reader *r, const char *line, size_t len, input_doc *d
             repaired += nsur;
         }
     }
+    /* jansson reports a failed allocation with no message (or, in newer
+     * versions, json_error_out_of_memory): that is no reason to drop the
+     * line as malformed. */
+    if (!j && (jerr.text[0] == '\0' || json_error_code(&jerr) == json_error_out_of_memory))
+        return se_fail(&r->err, SE_NOMEM, "%s:%" PRIu64 ": out of memory parsing JSON", src, ln);
     if (!j) {
         warnf(r, src, ln, "malformed JSON (%s), skipped", jerr.text);
         r->stats.skipped++;
@@ -1132,12 +1137,27 @@ static int text_doc(input_reader *r, size_t id_off, input_doc *doc)
         r->stats.skipped++;
         return 0;
     }
-    if (bad > 0) {
-        warnf(r, src, 0, "%lld invalid UTF-8 sequences replaced", bad);
-        r->stats.repaired_utf8++;
-    }
+    if (bad > 0) warnf(r, src, 0, "%lld invalid UTF-8 sequences replaced", bad);
     doc->id = src + id_off;
     doc->id_len = strlen(doc->id);
+    /* File names are bytes: the id must be valid UTF-8 like everything else
+     * handed out (it is printed as JSON by the searcher). */
+    size_t id_first = utf8_valid_prefix((const unsigned char *)doc->id, doc->id_len);
+    bool id_repaired = id_first < doc->id_len;
+    if (id_repaired) {
+        size_t id_bad;
+        size_t nbad =
+            utf8_count_invalid((const unsigned char *)doc->id, doc->id_len, id_first, 0, &id_bad);
+        int rc = buf_reserve(r, &r->id_buf, doc->id_len + 2 * nbad + 1);
+        if (rc) return rc;
+        r->id_buf.len = utf8_repair((const unsigned char *)doc->id, doc->id_len, id_first,
+                                    (unsigned char *)r->id_buf.p);
+        r->id_buf.p[r->id_buf.len] = '\0';
+        doc->id = r->id_buf.p;
+        doc->id_len = r->id_buf.len;
+        warnf(r, src, 0, "file name is not valid UTF-8: id %s", doc->id);
+    }
+    if (bad > 0 || id_repaired) r->stats.repaired_utf8++;
     doc->title = ts;
     doc->title_len = (size_t)(te - ts);
     doc->text = text;

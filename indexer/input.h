@@ -24,7 +24,8 @@
  * ignored.  Blank lines are skipped silently.
  *
  * Every document handed out is valid UTF-8: invalid sequences are replaced
- * by U+FFFD and reported as a warning.  Documents that cannot be used are
+ * by U+FFFD and reported as a warning (also in a text file's id, which comes
+ * from its file name).  Documents that cannot be used are
  * skipped with a warning naming the file (and line) and the reason:
  *   binary (a NUL byte, or mostly invalid UTF-8), empty (no title and no
  *   text), larger than opts.max_doc_bytes, malformed JSON, not an object,

@@ -372,7 +372,9 @@ int main(int argc, char **argv)
                         .progress = progress,
                         .progress_ctx = &c,
                         .not_found = not_found,
-                        .not_found_ctx = &c};
+                        .not_found_ctx = &c,
+                        .warn = warn,
+                        .warn_ctx = &c};
     if (deleting) {
         bo.delete_ids = (const char *const *)argv + optind;
         bo.ndelete_ids = (size_t)(argc - optind);
@@ -434,6 +436,13 @@ int main(int argc, char **argv)
                     "token(s) not indexed\n",
                     progname, (unsigned long long)is.skipped, (unsigned long long)is.repaired_utf8,
                     (unsigned long long)st.long_terms);
+        if (st.cut_docs)
+            fprintf(stderr,
+                    "%s: %llu document(s) cut at %lu positions (the rest of their text is not "
+                    "indexed)\n",
+                    progname, (unsigned long long)st.cut_docs,
+                    (unsigned long)ANALYZER_MAX_POSITIONS);
     }
-    return (is.skipped || is.repaired_utf8 || st.not_found) ? EXIT_WARNINGS : EXIT_OK;
+    return (is.skipped || is.repaired_utf8 || st.not_found || st.cut_docs) ? EXIT_WARNINGS
+                                                                           : EXIT_OK;
 }

@@ -470,8 +470,13 @@ Test(live_search, second_writer_on_an_existing_index_is_refused)
                                       : "a writer while another is merging";
         EXPECT_EXIT(&ra, 0, "the first writer");
         if (rb.exit_code == 0) {
-            /* Only acceptable if the first had ended before. */
-            cr_assert(!a_running, "%s: both writers succeeded:\n%s", what, rb.err);
+            /* Only acceptable if the first had ended before the second took
+             * the lock.  When the second starts slowly (under valgrind, see
+             * make valgrind) the first may end while it is starting, so
+             * what can be checked then is that the first was no longer
+             * running when the second had finished. */
+            cr_assert(getenv("SE_RUN_WRAPPER") ? !a_still : !a_running,
+                      "%s: both writers succeeded:\n%s", what, rb.err);
             cr_log_warn("%s: the first writer finished too early; not checked", what);
             p.after.version[victim] = 0;
         } else {

@@ -17,6 +17,15 @@
  *     ... r.exit_code, r.out, r.err ...
  *     run_result_free(&r);
  *
+ * Wrapper: when the environment variable SE_RUN_WRAPPER is set (e.g.
+ * "valgrind -q --leak-check=full"), a child whose program lies in the
+ * directory $SE_BIN_DIR (default "bin": the engine's own binaries, not
+ * system tools) is started as that command followed by its argv; the
+ * words are separated by blanks (no quoting).  The time limit of such a
+ * child is multiplied by SE_RUN_TIMEOUT_SCALE (a number >= 1, default 1),
+ * since wrappers such as valgrind run programs many times slower.  Both
+ * variables are read at each start.  run_options.unwrapped exempts a child.
+ *
  * Thread-safety: run_describe returns a thread-local buffer; everything else
  * keeps its state in the caller's structures.  Children are reaped with
  * waitpid on their pid, so the caller must not ignore SIGCHLD or reap
@@ -66,9 +75,10 @@ typedef struct run_options {
     long long fsize_limit; /* RLIMIT_FSIZE in bytes (soft and hard); <= 0: unchanged */
     int ignore_sigxfsz;    /* SIGXFSZ ignored, so an over-limit write fails with EFBIG */
     long uid, gid;         /* setgid/setuid (supplementary groups dropped); < 0: unchanged */
+    int unwrapped;         /* start the program itself even when SE_RUN_WRAPPER is set */
 } run_options;
 
-#define RUN_OPTIONS_NONE ((run_options){0, 0, -1, -1})
+#define RUN_OPTIONS_NONE ((run_options){0, 0, -1, -1, 0})
 
 /* run_start with options (NULL: none).  The child is forked, the options
  * applied, then argv[0] executed; an error applying them or executing the

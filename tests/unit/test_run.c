@@ -226,3 +226,57 @@ Test(run, options_run_as_another_user_and_report_exec_errors)
     cr_assert_str_eq(r.out, "65534\n65534\n65534\n");
     run_result_free(&r);
 }
+
+/* SE_RUN_WRAPPER goes in front of programs in $SE_BIN_DIR only, through
+ * both ways of starting a child, and not when the options say unwrapped. */
+Test(run, wrapper_prefixes_programs_of_the_bin_dir)
+{
+    cr_assert_eq(setenv("SE_BIN_DIR", "/bin/", 1), 0);
+    cr_assert_eq(setenv("SE_RUN_WRAPPER", "  /usr/bin/env\tSE_WRAPPED=yes  SE_TWICE=2 ", 1), 0);
+    char *in_dir[] = {"/bin/sh", "-c", "printf '%s %s' \"$SE_WRAPPED\" \"$SE_TWICE\"", NULL};
+    char *elsewhere[] = {"/usr/bin/env", "sh", "-c", "printf '[%s]' \"$SE_WRAPPED\"", NULL};
+    run_result r;
+
+    cr_assert_eq(run_argv(in_dir, 10, &r), 0, "%s", r.err);
+    cr_assert_eq(r.exit_code, 0, "%s: %s", run_describe(&r), r.err);
+    cr_assert_str_eq(r.out, "yes 2");
+    run_result_free(&r);
+
+    run_options o = RUN_OPTIONS_NONE;
+    cr_assert_eq(run_argv_opts(in_dir, NULL, &o, 10, &r), 0, "%s", r.err);
+    cr_assert_str_eq(r.out, "yes 2");
+    run_result_free(&r);
+
+    o.unwrapped = 1;
+    cr_assert_eq(run_argv_opts(in_dir, NULL, &o, 10, &r), 0, "%s", r.err);
+    cr_assert_str_eq(r.out, " ");
+    run_result_free(&r);
+
+    cr_assert_eq(run_argv(elsewhere, 10, &r), 0, "%s", r.err);
+    cr_assert_str_eq(r.out, "[]");
+    run_result_free(&r);
+
+    /* A blank wrapper changes nothing. */
+    cr_assert_eq(setenv("SE_RUN_WRAPPER", " ", 1), 0);
+    cr_assert_eq(run_argv(in_dir, 10, &r), 0, "%s", r.err);
+    cr_assert_str_eq(r.out, " ");
+    run_result_free(&r);
+}
+
+/* The time limit of a wrapped child is scaled by SE_RUN_TIMEOUT_SCALE. */
+Test(run, wrapped_child_gets_a_scaled_time_limit)
+{
+    cr_assert_eq(setenv("SE_BIN_DIR", "/bin", 1), 0);
+    cr_assert_eq(setenv("SE_RUN_WRAPPER", "/usr/bin/env", 1), 0);
+    cr_assert_eq(setenv("SE_RUN_TIMEOUT_SCALE", "200", 1), 0);
+    char *argv[] = {"/bin/sh", "-c", "sleep 0.5; echo done", NULL};
+    run_result r;
+    cr_assert_eq(run_argv(argv, 0.05, &r), 0, "%s", r.err);
+    cr_assert_eq(r.timed_out, 0, "a limit of 0.05 s x 200 = 10 s: %s", run_describe(&r));
+    cr_assert_str_eq(r.out, "done\n");
+    run_result_free(&r);
+    cr_assert_eq(unsetenv("SE_RUN_WRAPPER"), 0);
+    cr_assert_eq(run_argv(argv, 0.05, &r), 0, "%s", r.err);
+    cr_assert_eq(r.timed_out, 1, "not wrapped: no scaling, %s", run_describe(&r));
+    run_result_free(&r);
+}
