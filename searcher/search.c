@@ -1111,7 +1111,9 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
             for (size_t i = 0; i < nmust; i++) {
                 uint32_t tf = UINT32_MAX;
                 for (size_t j = 0; j < must[i].ncur; j++) {
-                    uint32_t f = postings_cursor_freq(must[i].cur[j]);
+                    const postings_cursor *c = must[i].cur[j];
+                    if (!c) continue; /* cannot be: build_iter opened every cursor */
+                    uint32_t f = postings_cursor_freq(c);
                     if (f < tf) tf = f;
                 }
                 bound += bm25_score(&must[i].it->bt, tf, norm);
