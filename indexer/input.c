@@ -1108,6 +1108,16 @@ static int text_doc(input_reader *r, size_t id_off, input_doc *doc)
     if (bad > 0) {
         int rc = repair_into_fixed(r, s, n, first, (size_t)bad, &s, &n);
         if (rc) return rc;
+        /* Each invalid byte becomes a 3-byte U+FFFD: the repaired text must
+         * still be within the limit, as a JSONL document's is. */
+        if (n > r->max_doc) {
+            warnf(r, src, 0,
+                  "larger than %zu bytes once %lld invalid UTF-8 sequences are replaced, "
+                  "skipped",
+                  r->max_doc, bad);
+            r->stats.skipped++;
+            return 0;
+        }
     }
     const char *p = (const char *)s, *end = p + n;
     if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
