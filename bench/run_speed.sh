@@ -62,6 +62,7 @@ die() {
 
 mkdir -p "$OUT/q" || die "cannot create $OUT"
 START_TIME=$(date -u '+%Y-%m-%d %H:%M UTC')
+START_SECS=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Processes using at least 5% of a CPU over one second, other than this run.
@@ -155,6 +156,21 @@ index_fts5() {
 
 say "indexing: ours"
 index_ours || die "bin/index failed: $(tail -n 5 "$OUT/ours.index.log")"
+# The same input on 2 threads: the speed-up over one thread, and whether the
+# files are byte-identical (they must be: the merge restores input order).
+index_ours_2t() {
+    reuse ours-2t "$OUT/ours-2t/MANIFEST" && return
+    rm -rf "$OUT/ours-2t"
+    timed ours-2t "$BINDIR/index" -q --threads 2 -i "$OUT/ours-2t" "$OURS_INPUT" || [ $? -eq 1 ]
+}
+say "indexing: ours, 2 threads"
+index_ours_2t || die "bin/index --threads 2 failed: $(tail -n 5 "$OUT/ours-2t.index.log")"
+# (Segment numbers differ: the threaded run merges its workers' segments.)
+SAME_2T=yes
+for x in tdx doc pos len sto; do
+    a=("$OUT"/ours/*."$x") b=("$OUT"/ours-2t/*."$x")
+    [ ${#a[@]} = 1 ] && [ ${#b[@]} = 1 ] && cmp -s "${a[0]}" "${b[0]}" || SAME_2T=no
+done
 # A peer that fails to index is reported and left out.
 OK_PEERS=()
 for e in "${PEERS[@]}"; do
@@ -211,6 +227,25 @@ if [ "$FTS5_MAX" != 0 ]; then
     "$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" --engine ours-fts5-subset "${SUBARGS[@]}" \
         >> "$OUT/latency.tsv" 2>> "$OUT/ours.search.log"
 fi
+# Batch throughput of bin/search on 1 and 2 threads: every query of the
+# union, intersection, phrase and trec files, top K, no snippets, after one
+# untimed pass.
+cat "$OUT/q/union.txt" "$OUT/q/intersection.txt" "$OUT/q/phrase.txt" "$OUT/q/trec.txt" \
+    > "$OUT/q-batch.txt"
+NBATCH=$(grep -c . "$OUT/q-batch.txt")
+batch() {
+    "$BINDIR/search" -i "$OUT/ours" --batch "$OUT/q-batch.txt" --format trec -k "$K" \
+        --threads "$1" > "$OUT/batch-$1.trec" 2> "$OUT/batch-$1.log"
+}
+say "queries: ours, batch on 1 and 2 threads"
+batch 1
+declare -A BATCH_S
+for n in 1 2; do
+    t0=$(date +%s.%N)
+    batch "$n" || echo "run_speed: bin/search --batch --threads $n failed" >&2
+    BATCH_S[$n]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+done
+SAME_BATCH=$(cmp -s "$OUT/batch-1.trec" "$OUT/batch-2.trec" && echo yes || echo no)
 for e in "${PEERS[@]}"; do
     say "queries: $e"
     case $e in
@@ -260,7 +295,7 @@ section=$(mktemp)
     echo
     echo "## $START_TIME — $MODE: $(fmt_int "$NDOCS") paragraphs, commit $COMMIT$DIRTY"
     echo
-    echo "- Command: \`$COMMAND\`"
+    echo "- Command: \`$COMMAND\` ($(( $(date +%s) - START_SECS )) s from start to this report, building excluded)"
     echo "- Machine: $CPU_MODEL, $CORES cores; $(uname -sr); $CC_VER"
     echo "- Load average (1, 5, 15 min): $LOAD_START at the start, $LOAD_END at the end"
     echo "- Other processes busy at the start: ${BUSY_START:-none}"
@@ -344,7 +379,25 @@ section=$(mktemp)
         echo "| $label | $wall | $cpu | $rss | $mbs | $(fmt_int "$size") | $pct | $(fmt_int "${post:-0}") | $(fmt_int "${pos:-0}") | $bpp | $pfb | $(ratio "$wall" "$wall_ours") | $(ratio "$size" "${SIZE[ours]}") |"
     done
     echo
+    wall_2t=$(tv ours-2t 'Elapsed (wall clock)')
+    cpu_2t=$(awk -v u="$(tv ours-2t 'User time')" -v s="$(tv ours-2t 'System time')" 'BEGIN { printf "%.1f", u + s }')
+    rss_2t=$(awk -v k="$(tv ours-2t 'Maximum resident set size')" 'BEGIN { printf "%.0f", k / 1024 }')
+    echo "Indexing on 2 threads (\`bin/index --threads 2\`, same input): $wall_2t s wall, $cpu_2t s CPU, peak RSS $rss_2t MiB; **$(ratio "$wall_ours" "$wall_2t")× the single-thread rate**; segment files (.tdx .doc .pos .len .sto) byte-identical to the single-thread index's: $SAME_2T."
+    echo
     echo "With its document store (zlib level 1 copies of every title and text, for snippets) this engine's index is $(fmt_int "$SIZE_ours_all") bytes, $(awk -v s="$SIZE_ours_all" -v r="$RAW" 'BEGIN { printf "%.1f", 100 * s / r }')% of the raw text."
+    echo
+    echo "### Batch throughput (bin/search --batch --threads N)"
+    echo
+    echo "All $NBATCH union, intersection, phrase and TREC queries in one batch, top $K, trec output, no snippets, after one untimed pass; wall time of the whole command, including opening the index."
+    echo
+    echo "| threads | wall s | queries / s | ÷ 1 thread | output identical to 1 thread |"
+    echo "|---:|---:|---:|---:|---|"
+    for n in 1 2; do
+        qps=$(awk -v q="$NBATCH" -v s="${BATCH_S[$n]}" 'BEGIN { if (s > 0) printf "%.0f", q / s; else printf "–" }')
+        same=yes
+        [ "$n" = 2 ] && same=$SAME_BATCH
+        echo "| $n | ${BATCH_S[$n]} | $qps | $(ratio "${BATCH_S[1]}" "${BATCH_S[$n]}") | $same |"
+    done
     echo
     echo "### Hot loop (bench/bench_codec.c)"
     echo
