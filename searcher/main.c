@@ -375,15 +375,18 @@ static void *batch_work(void *arg)
 
 static void batch_workers_free(batch_worker *w, size_t n)
 {
-    for (size_t i = 1; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         seg_store_buffer_free(&w[i].c.store);
+        if (i == 0) continue;
         analyzer_free(w[i].c.an);
         searcher_free(w[i].c.s);
     }
     free(w);
 }
 
-/* Worker 0 uses the main thread's searcher; the others get their own. */
+/* Worker 0 uses the main thread's searcher and analyzer; the others get
+ * their own.  Every worker, 0 included, has its own store buffer: a copy of
+ * the main thread's would be grown behind its back and leak. */
 static batch_worker *batch_workers_new(cli *c, size_t n, se_error *err)
 {
     batch_worker *w = calloc(n, sizeof *w);
@@ -393,10 +396,10 @@ static batch_worker *batch_workers_new(cli *c, size_t n, se_error *err)
     }
     for (size_t i = 0; i < n; i++) {
         w[i].c = *c;
+        seg_store_buffer_init(&w[i].c.store);
         if (i == 0) continue;
         w[i].c.s = NULL;
         w[i].c.an = NULL;
-        seg_store_buffer_init(&w[i].c.store);
         int rc = searcher_new(&w[i].c.s, c->ix, err);
         if (rc == SE_OK && analyzer_new_with(&w[i].c.an, c->ix->man.analysis) != SE_OK)
             rc = se_fail(err, SE_NOMEM, "out of memory");
