@@ -41,6 +41,7 @@
 #include "indexer/build.h"
 #include "indexer/input.h"
 #include "indexer/segment_writer.h"
+#include "indexer/verify.h"
 #include "searcher/search.h"
 #include "tests/support/fsutil.h"
 
@@ -871,5 +872,77 @@ Test(bm25, bm25f_off_and_explained)
     o.title_b = 1.5f;
     cr_assert_eq(searcher_run(s, "cat", 3, &o, &res, &err), SE_INVALID);
     searcher_free(s);
+    index_close(ix);
+}
+
+/* ------------------------------------------------------------- BM25F, damaged */
+
+/* A one-segment index in g_tmp/<name> of two documents: "f0" (title "fish",
+ * no text: length 1) and "f1" (text "fish fish": length 2).  The document
+ * table records title lengths t0 and t1, and the title-field term "\1fish"
+ * has a posting in f0 with tf ttf (0: none): a consistent index has t0 = 1,
+ * t1 = 0, ttf = 1. */
+static void fielded_segment(const char *name, uint32_t t0, uint32_t t1, uint32_t ttf)
+{
+    const char *dir = P(name);
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    segment_writer *w;
+    se_error err = {0};
+    seg_meta meta;
+    cr_assert_eq(segw_create(&w, dir, 0, 1, &err), SE_OK, "%s", err.msg);
+    seg_document d0 = {"f0", 2, "fish", 4, "", 0}, d1 = {"f1", 2, "", 0, "fish fish", 9};
+    /* the content hash --verify recomputes: the text's, seeded with the title's */
+    uint64_t h0 = XXH3_64bits_withSeed(d0.text, d0.text_len, XXH3_64bits(d0.title, d0.title_len));
+    uint64_t h1 = XXH3_64bits_withSeed(d1.text, d1.text_len, XXH3_64bits(d1.title, d1.title_len));
+    cr_assert_eq(segw_add_document(w, &d0, 1, t0, h0, &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(segw_add_document(w, &d1, 2, t1, h1, &err), SE_OK, "%s", err.msg);
+    uint32_t pos[2] = {0, 1}, text_pos[2] = {2, 3};
+    if (ttf) {
+        cr_assert_eq(segw_begin_term(w, "\1fish", 5, &err), SE_OK);
+        cr_assert_eq(segw_add_posting(w, 0, ttf, pos, &err), SE_OK);
+        cr_assert_eq(segw_end_term(w, &err), SE_OK);
+    }
+    cr_assert_eq(segw_begin_term(w, "fish", 4, &err), SE_OK);
+    cr_assert_eq(segw_add_posting(w, 0, 1, pos, &err), SE_OK);
+    cr_assert_eq(segw_add_posting(w, 1, 2, text_pos, &err), SE_OK);
+    cr_assert_eq(segw_end_term(w, &err), SE_OK);
+    cr_assert_eq(segw_finish(w, &meta, &err), SE_OK, "%s", err.msg);
+    manifest m = {.generation = 1, .next_segment = 1, .nsegments = 1, .segments = &meta};
+    uint8_t *buf;
+    size_t len;
+    cr_assert_eq(manifest_encode(&m, &buf, &len, &err), SE_OK);
+    cr_assert_eq(fio_replace_file(dir, MANIFEST_NAME, buf, len, &err), SE_OK, "%s", err.msg);
+    free(buf);
+}
+
+/* --verify checks that each document's title-field terms hold exactly its
+ * title length; a title tf above the document's tf (which only a damaged
+ * index can have) scores as no body occurrence, never a wrapped count. */
+Test(bm25, bm25f_damaged_title_fields)
+{
+    se_error err = {0};
+    index_description d;
+    fielded_segment("good", 1, 0, 1);
+    cr_assert_eq(index_verify(P("good"), &d, &err), SE_OK, "%s", err.msg);
+    fielded_segment("missing", 1, 1, 1); /* f1 claims a title token it does not have */
+    cr_assert_eq(index_verify(P("missing"), &d, &err), SE_CORRUPT);
+    cr_assert_not_null(strstr(err.msg, "title"), "%s", err.msg);
+    fielded_segment("extra", 0, 0, 1); /* f0's title-field posting, with no title length */
+    cr_assert_eq(index_verify(P("extra"), &d, &err), SE_CORRUPT);
+    cr_assert_not_null(strstr(err.msg, "title"), "%s", err.msg);
+    fielded_segment("over", 1, 0, 2); /* title tf 2, the document's tf 1 */
+    cr_assert_eq(index_verify(P("over"), &d, &err), SE_CORRUPT);
+    index_reader *ix;
+    cr_assert_eq(index_open(&ix, P("over"), &err), SE_OK, "%s", err.msg);
+    search_options o = {.k1 = 1.2f, .b = 0.75f, .title_weight = 2, .title_b = 0.5f};
+    /* N = 2, total 3, titles 1: avg_t = 0.5, avg_b = 1.  idf("fish", df 2) =
+     * ln(1 + 0.5 / 2.5) = 0.182322.
+     *   f0: title tf 2 (body tf 1 - 2 -> 0), lt 1: tf' = 2 * 2 / (0.5 + 0.5 *
+     *       1 / 0.5) = 2.666667; 0.182322 * 2.666667 / 3.866667 = 0.125739
+     *   f1: body tf 2, lb 2: tf' = 2 / (0.25 + 0.75 * 2) = 1.142857;
+     *       0.182322 * 1.142857 / 2.342857 = 0.088937 */
+    const char *ids[] = {"f0", "f1"};
+    const double scores[] = {0.125739, 0.088937};
+    expect_opt(ix, "fish", o, 2, ids, scores);
     index_close(ix);
 }
