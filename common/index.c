@@ -38,6 +38,7 @@ static int open_generation(index_reader *ix, se_error *err)
     ix->ndocs = 0;
     ix->ndeleted = 0;
     ix->total_len = 0;
+    ix->total_title_len = 0;
     for (uint32_t i = 0; i < n; i++) {
         rc = segment_open(&ix->segments[i], ix->dir, &ix->man.segments[i], 1, err);
         if (rc != SE_OK) return rc;
@@ -45,6 +46,8 @@ static int open_generation(index_reader *ix, se_error *err)
         ix->ndocs += segment_ndocs(ix->segments[i]) - segment_ndeleted(ix->segments[i]);
         ix->ndeleted += segment_ndeleted(ix->segments[i]);
         ix->total_len += segment_total_len(ix->segments[i]) - segment_deleted_len(ix->segments[i]);
+        ix->total_title_len +=
+            segment_total_title_len(ix->segments[i]) - segment_deleted_title_len(ix->segments[i]);
     }
     return SE_OK;
 }

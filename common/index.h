@@ -23,9 +23,10 @@ typedef struct index_reader {
     manifest man;
     uint32_t nsegments;
     segment **segments;
-    uint64_t ndocs;     /* live (not deleted) documents in all segments */
-    uint64_t ndeleted;  /* deleted documents still in segments */
-    uint64_t total_len; /* sum of the live documents' lengths */
+    uint64_t ndocs;           /* live (not deleted) documents in all segments */
+    uint64_t ndeleted;        /* deleted documents still in segments */
+    uint64_t total_len;       /* sum of the live documents' lengths */
+    uint64_t total_title_len; /* ... and of their title lengths (part of total_len) */
 } index_reader;
 
 /* Open the index in dir.  SE_NOTFOUND (no index there: message says so),

@@ -7,9 +7,10 @@
 #include "common/analyzer.h"
 #include "common/fileio.h"
 
-#define SEG_RECORD (4 + 4 + 8 + 8 + SEG_NFILES * 16 + 32)
-#define DEL_FIELDS (24 + SEG_NFILES * 16)
-#define FIXED      (8 + 4 + 4)
+#define SEG_RECORD  (4 + 4 + 8 + 8 + SEG_NFILES * 16 + 32 + 8)
+#define TITLE_FIELD (DEL_FIELDS + 32) /* u64 total title length (version 4) */
+#define DEL_FIELDS  (24 + SEG_NFILES * 16)
+#define FIXED       (8 + 4 + 4)
 
 int manifest_encode(const manifest *m, uint8_t **buf, size_t *len, se_error *err)
 {
@@ -39,6 +40,7 @@ int manifest_encode(const manifest *m, uint8_t **buf, size_t *len, se_error *err
         fio_put32(p + DEL_FIELDS + 8, s->ndeleted);
         fio_put64(p + DEL_FIELDS + 16, s->del.size);
         fio_put64(p + DEL_FIELDS + 24, s->del.checksum);
+        fio_put64(p + TITLE_FIELD, s->total_title_len);
         p += SEG_RECORD;
     }
     fio_put64(p, size);
@@ -107,13 +109,14 @@ static int decode(const uint8_t *buf, size_t len, const char *what, manifest *m,
         uint32_t reserved = fio_le32(p + DEL_FIELDS + 12);
         s->del.size = fio_le64(p + DEL_FIELDS + 16);
         s->del.checksum = fio_le64(p + DEL_FIELDS + 24);
+        s->total_title_len = fio_le64(p + TITLE_FIELD);
         p += SEG_RECORD;
         total_docs += s->ndocs;
         int del_ok =
             s->del_gen ? (s->ndeleted > 0 && s->ndeleted <= s->ndocs && s->del_gen <= m->generation)
                        : (s->ndeleted == 0 && s->del.size == 0 && s->del.checksum == 0);
         if (s->number >= m->next_segment || s->ndocs > SEG_MAX_DOCS || total_docs > SEG_MAX_DOCS ||
-            !del_ok || reserved != 0) {
+            !del_ok || reserved != 0 || s->total_title_len > s->total_len) {
             manifest_free(m);
             return se_fail(err, SE_CORRUPT, "%s: invalid segment entry %u", what, i);
         }

@@ -7,10 +7,11 @@
  *   u64 generation        increases by one with every commit
  *   u32 next segment      number the next new segment will take
  *   u32 segment count
- *   per segment (136 bytes): u32 number, u32 documents, u64 total length,
+ *   per segment (144 bytes): u32 number, u32 documents, u64 total length,
  *     u64 terms, then for .tdx .doc .pos .len .sto: u64 size, u64 checksum;
  *     then the deletions file: u64 generation (0: none), u32 deleted
- *     documents, u32 reserved (0), u64 size, u64 checksum
+ *     documents, u32 reserved (0), u64 size, u64 checksum; then u64 total
+ *     title length (the title tokens among the total length, <= it)
  * A commit writes a new MANIFEST under a temporary name, fsyncs it and
  * renames it over the old one (indexer/commit.c), so a reader sees either
  * the old generation or the new one, never a mixture.

@@ -35,6 +35,7 @@ struct segment {
     uint32_t number;
     uint32_t ndocs;
     uint64_t total_len;
+    uint64_t total_title_len, deleted_title_len;
     fio_map files[SEG_NFILES];
     /* dictionary */
     uint64_t nterms, nblocks;
@@ -44,6 +45,7 @@ struct segment {
     uint64_t dict_blocks_end; /* file offset where blocks end (index offset) */
     /* document table */
     uint32_t *lengths;           /* decoded at open, ndocs entries */
+    uint32_t *title_lengths;     /* decoded at open, ndocs entries */
     uint64_t *id_hashes;         /* computed at open (not for doctab_only), ndocs entries */
     const uint8_t *ids;          /* id area: front-coded groups */
     const uint8_t *id_group_off; /* u32 per group, relative to ids */
@@ -105,12 +107,15 @@ static int open_dict(segment *s, se_error *err)
 
 /* Lengths: ceil(D/128) blocks of {varint base, u8 width, 128 values
  * length - base packed at that width}; values past D must be 0.  Decoded
- * into s->lengths; their sum must be the segment's total length. */
-static int decode_lengths(segment *s, const uint8_t *p, const uint8_t *end, se_error *err)
+ * into *out (allocated here); *p advances past them and their sum is
+ * returned in *sum. */
+static int decode_length_blocks(segment *s, const uint8_t **pp, const uint8_t *end, uint32_t **outp,
+                                uint64_t *sump, se_error *err)
 {
     uint32_t n = s->ndocs;
-    s->lengths = malloc(((size_t)n + SEG_BLOCK) * sizeof *s->lengths);
-    if (!s->lengths) return se_fail(err, SE_NOMEM, "out of memory opening segment %u", s->number);
+    const uint8_t *p = *pp;
+    *outp = malloc(((size_t)n + SEG_BLOCK) * sizeof **outp);
+    if (!*outp) return se_fail(err, SE_NOMEM, "out of memory opening segment %u", s->number);
     uint64_t sum = 0;
     for (uint32_t d = 0; d < n; d += SEG_BLOCK) {
         uint32_t base;
@@ -118,7 +123,7 @@ static int decode_lengths(segment *s, const uint8_t *p, const uint8_t *end, se_e
         if (!p || p == end || *p > 32 || codec_block_bytes(*p) > (size_t)(end - p - 1))
             return corrupt(err, s, SEG_DOCTAB, "malformed length block");
         unsigned width = *p++;
-        uint32_t *out = s->lengths + d;
+        uint32_t *out = *outp + d;
         codec_unpack128(p, width, out);
         p += codec_block_bytes(width);
         uint32_t cnt = n - d < SEG_BLOCK ? n - d : SEG_BLOCK;
@@ -131,8 +136,27 @@ static int decode_lengths(segment *s, const uint8_t *p, const uint8_t *end, se_e
             sum += out[k];
         }
     }
+    *pp = p;
+    *sump = sum;
+    return SE_OK;
+}
+
+/* The lengths, then the title lengths (version 4), filling [p, end)
+ * exactly; each title is at most its document, and the sums are the
+ * totals the manifest records. */
+static int decode_lengths(segment *s, const uint8_t *p, const uint8_t *end, se_error *err)
+{
+    uint64_t sum = 0, title_sum = 0;
+    int rc = decode_length_blocks(s, &p, end, &s->lengths, &sum, err);
+    if (rc == SE_OK) rc = decode_length_blocks(s, &p, end, &s->title_lengths, &title_sum, err);
+    if (rc != SE_OK) return rc;
     if (p != end) return corrupt(err, s, SEG_DOCTAB, "length blocks do not fill their area");
     if (sum != s->total_len) return corrupt(err, s, SEG_DOCTAB, "lengths do not sum to the total");
+    if (title_sum != s->total_title_len)
+        return corrupt(err, s, SEG_DOCTAB, "title lengths do not sum to the manifest's total");
+    for (uint32_t d = 0; d < s->ndocs; d++)
+        if (s->title_lengths[d] > s->lengths[d])
+            return corrupt(err, s, SEG_DOCTAB, "a title is longer than its document");
     return SE_OK;
 }
 
@@ -266,6 +290,7 @@ static int open_files(segment **out, const char *dir, const seg_meta *meta, int 
     s->number = meta->number;
     s->ndocs = meta->ndocs;
     s->total_len = meta->total_len;
+    s->total_title_len = meta->total_title_len;
     int rc = SE_OK;
     for (int f = 0; f < SEG_NFILES && rc == SE_OK; f++) {
         if (doctab_only && f != SEG_DOCTAB && f != SEG_STORE) continue;
@@ -308,6 +333,13 @@ static int open_files(segment **out, const char *dir, const seg_meta *meta, int 
             else if (s->dels.deleted_len > s->total_len)
                 rc = se_fail(err, SE_CORRUPT, "%s: deleted length exceeds the segment's", path);
         }
+        /* The deleted documents' title lengths are not in the deletions
+         * file: summed here from the bitmap (the lengths are decoded). */
+        for (uint32_t w = 0; rc == SE_OK && w < (s->ndocs + 63) / 64; w++)
+            for (uint64_t bits = s->dels.bits[w]; bits; bits &= bits - 1) {
+                uint32_t d = w * 64 + (uint32_t)__builtin_ctzll(bits);
+                if (d < s->ndocs) s->deleted_title_len += s->title_lengths[d];
+            }
     }
     if (rc != SE_OK) {
         segment_close(s);
@@ -339,6 +371,7 @@ void segment_close(segment *s)
     for (int f = 0; f < SEG_NFILES; f++) fio_map_close(&s->files[f]);
     if (s->has_dels) dels_close(&s->dels);
     free(s->lengths);
+    free(s->title_lengths);
     free(s->id_hashes);
     free(s);
 }
@@ -362,6 +395,18 @@ uint64_t segment_nterms(const segment *s)
 const uint32_t *segment_lengths(const segment *s)
 {
     return s->lengths;
+}
+const uint32_t *segment_title_lengths(const segment *s)
+{
+    return s->title_lengths;
+}
+uint64_t segment_total_title_len(const segment *s)
+{
+    return s->total_title_len;
+}
+uint64_t segment_deleted_title_len(const segment *s)
+{
+    return s->deleted_title_len;
 }
 size_t segment_doc_id(const segment *s, uint32_t doc, char buf[SEG_MAX_ID_LEN])
 {

@@ -17,7 +17,8 @@
  *         bit-packed in patched groups of 128 values for full blocks,
  *         variable-byte otherwise;
  *   .len  document table: lengths (tokens) bit-packed per SEG_BLOCK
- *         documents, and the ids front-coded in groups of SEG_ID_GROUP;
+ *         documents, then the title lengths the same way, and the ids
+ *         front-coded in groups of SEG_ID_GROUP;
  *   .sto  document store: zlib-compressed chunks of (id, title, text), and
  *         each document's u64 content hash.
  *
@@ -51,6 +52,16 @@
 #define SEG_ID_GROUP         16          /* ids per front-coding group (restart point) */
 #define SEG_MAX_ID_LEN       1024        /* bytes of a document id, at most */
 
+/* Title field terms.  A document's title and text are indexed together as
+ * one field (title positions first); each title term is also indexed a
+ * second time, as SEG_TITLE_PREFIX followed by the term, with the document's
+ * title tf and title positions.  The analyzer never emits a control byte
+ * (tokens are letters and digits, folded), so no query can reach these
+ * terms: only the fielded scoring (searcher/bm25.h) looks them up, and
+ * they sort before every analysed term. */
+#define SEG_TITLE_PREFIX '\x01'
+#define SEG_MAX_TERM_LEN 255
+
 enum seg_file { SEG_DICT, SEG_POST, SEG_POS, SEG_DOCTAB, SEG_STORE, SEG_NFILES };
 
 extern const char *const seg_file_ext[SEG_NFILES];   /* "tdx", "doc", "pos", "len", "sto" */
@@ -66,7 +77,8 @@ typedef struct seg_file_meta {
 typedef struct seg_meta {
     uint32_t number;
     uint32_t ndocs;
-    uint64_t total_len; /* sum of document lengths */
+    uint64_t total_len;       /* sum of document lengths */
+    uint64_t total_title_len; /* sum of their title lengths (tokens, <= total_len) */
     uint64_t nterms;
     seg_file_meta files[SEG_NFILES];
     uint64_t del_gen;  /* deletions file s<number>_<del_gen>.del; 0: none */
@@ -119,6 +131,12 @@ uint64_t segment_nterms(const segment *s);
 /* Document lengths in tokens: ndocs entries, decoded when the segment was
  * opened and owned by it. */
 const uint32_t *segment_lengths(const segment *s);
+/* Title lengths in tokens (each at most the document's length), decoded
+ * and checked at open like the lengths; their sum, and the sum over the
+ * deleted documents (computed from the bitmap at open). */
+const uint32_t *segment_title_lengths(const segment *s);
+uint64_t segment_total_title_len(const segment *s);
+uint64_t segment_deleted_title_len(const segment *s);
 /* Copy the id of document doc (< ndocs) into buf (not NUL-terminated) and
  * return its length, 1 ... SEG_MAX_ID_LEN.  Decodes at most SEG_ID_GROUP
  * entries. */

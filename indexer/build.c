@@ -5,7 +5,11 @@
  *
  * Positions: a document's title tokens come first, then one position is
  * left empty, then the text's tokens, so no phrase matches across the
- * boundary.  A document's length is its number of indexed tokens.
+ * boundary.  A document's length is its number of indexed tokens.  Each
+ * title token is also added as a title-field term (SEG_TITLE_PREFIX and
+ * the term, same position), and the title's number of tokens is the
+ * document's title length, so that fielded scoring (BM25F) can tell title
+ * occurrences from body ones at query time.
  *
  * Identity: documents are found by the XXH3-64 of their id, kept in an
  * in-memory table of every live document (16-byte slots, at most 3/4 full:
@@ -173,13 +177,21 @@ static int push_pending(target *t, uint32_t doc)
     return SE_OK;
 }
 
+/* Analyse one field into the inverter; a title's tokens also go in as
+ * title-field terms. */
 static int analyse_field(analyzer *an, inverter *inv, const char *text, size_t len, uint32_t first,
-                         uint32_t *next, uint32_t *ntokens)
+                         int title, uint32_t *next, uint32_t *ntokens)
 {
     analyzer_reset(an, text, len, first);
     analyzer_token tok;
+    char fielded[SEG_MAX_TERM_LEN + 1];
+    fielded[0] = SEG_TITLE_PREFIX;
     while (analyzer_next(an, &tok)) {
         int rc = inverter_add_token(inv, tok.term, tok.term_len, tok.position);
+        if (rc == SE_OK && title && tok.term_len < SEG_MAX_TERM_LEN) {
+            memcpy(fielded + 1, tok.term, tok.term_len);
+            rc = inverter_add_token(inv, fielded, tok.term_len + 1, tok.position);
+        }
         if (rc != SE_OK) return rc;
         (*ntokens)++;
     }
@@ -193,18 +205,20 @@ static int index_document(analyzer *an, inverter *inv, segment_writer *w, const 
                           uint32_t doc, uint64_t content, uint32_t *ntokens, int *cut,
                           se_error *err)
 {
-    uint32_t next = 0;
+    uint32_t next = 0, title_tokens;
     uint64_t cut_before = analyzer_get_stats(an).cut_texts;
     *ntokens = 0;
-    int rc = analyse_field(an, inv, sd->title, sd->title_len, 0, &next, ntokens);
-    if (rc == SE_OK) rc = analyse_field(an, inv, sd->text, sd->text_len, next + 1, &next, ntokens);
+    int rc = analyse_field(an, inv, sd->title, sd->title_len, 0, 1, &next, ntokens);
+    title_tokens = *ntokens;
+    if (rc == SE_OK)
+        rc = analyse_field(an, inv, sd->text, sd->text_len, next + 1, 0, &next, ntokens);
     if (rc != SE_OK) {
         inverter_abandon_document(inv);
         return se_fail(err, rc, "out of memory indexing document %.*s",
                        (int)(sd->id_len > 200 ? 200 : sd->id_len), sd->id);
     }
     *cut = analyzer_get_stats(an).cut_texts != cut_before;
-    rc = segw_add_document(w, sd, *ntokens, content, err);
+    rc = segw_add_document(w, sd, *ntokens, title_tokens, content, err);
     if (rc == SE_OK) rc = inverter_end_document(inv, doc);
     if (rc != SE_OK) return se_fail(err, rc, "indexing document failed: %s", se_status_name(rc));
     return SE_OK;
@@ -784,8 +798,15 @@ static int count_deleted_terms(build_state *b, const segment *seg, uint32_t doc,
     for (int f = 0; f < 2; f++) {
         analyzer_reset(b->an, field[f], len[f], first);
         analyzer_token tok;
+        char fielded[SEG_MAX_TERM_LEN + 1];
+        fielded[0] = SEG_TITLE_PREFIX;
         while (analyzer_next(b->an, &tok)) {
             rc = dels_builder_add_term(db, tok.term, tok.term_len);
+            if (rc == SE_OK && f == 0 && tok.term_len < SEG_MAX_TERM_LEN) {
+                /* the title-field term too (analyse_field) */
+                memcpy(fielded + 1, tok.term, tok.term_len);
+                rc = dels_builder_add_term(db, fielded, tok.term_len + 1);
+            }
             if (rc != SE_OK)
                 return se_fail(err, rc, "out of memory recording deletions in segment %u",
                                segment_number(seg));

@@ -45,13 +45,15 @@ static int copy_records(segment_writer *w, const source *s, uint32_t first, uint
                         seg_store_buffer *buf, se_error *err)
 {
     const uint32_t *lengths = segment_lengths(s->seg);
+    const uint32_t *title_lengths = segment_title_lengths(s->seg);
     int rc = SE_OK;
     for (uint32_t d = first; d < first + n && rc == SE_OK; d++) {
         if (s->deleted && dels_is_deleted(s->deleted, d)) continue;
         seg_document doc;
         rc = segment_document(s->seg, d, buf, &doc, err);
         if (rc == SE_OK)
-            rc = segw_add_document(w, &doc, lengths[d], segment_content_hash(s->seg, d), err);
+            rc = segw_add_document(w, &doc, lengths[d], title_lengths[d],
+                                   segment_content_hash(s->seg, d), err);
     }
     return rc;
 }
@@ -70,6 +72,7 @@ static int copy_store(segment_writer *w, const source *s, int reuse_chunks, seg_
     uint32_t ndocs = segment_ndocs(seg);
     if (!reuse_chunks || ndocs == 0) return copy_records(w, s, 0, ndocs, buf, err);
     const uint32_t *lengths = segment_lengths(seg);
+    const uint32_t *title_lengths = segment_title_lengths(seg);
     uint32_t nchunks = segment_store_nchunks(seg);
     int rc = SE_OK;
     for (uint32_t c = 0; c < nchunks && rc == SE_OK; c++) {
@@ -83,8 +86,8 @@ static int copy_store(segment_writer *w, const source *s, int reuse_chunks, seg_
         for (uint32_t d = first; d < first + n && rc == SE_OK; d++) {
             char id[SEG_MAX_ID_LEN];
             size_t id_len = segment_doc_id(seg, d, id);
-            rc = segw_add_document_entry(w, id, id_len, lengths[d], segment_content_hash(seg, d),
-                                         err);
+            rc = segw_add_document_entry(w, id, id_len, lengths[d], title_lengths[d],
+                                         segment_content_hash(seg, d), err);
         }
         if (rc == SE_OK) rc = segw_add_store_chunk(w, n, raw, zdata, zlen, err);
     }

@@ -75,8 +75,8 @@ struct segment_writer {
     fio_writer *files[SEG_NFILES];
     /* documents */
     uint32_t ndocs;
-    uint64_t total_len;
-    uint32_t *lengths;
+    uint64_t total_len, total_title_len;
+    uint32_t *lengths, *title_lengths;
     uint64_t *content_hashes;
     bytes ids;       /* front-coded id groups, as written to .len */
     bytes id_groups; /* u32 offset in `ids` of each group */
@@ -194,18 +194,21 @@ static int flush_chunk(segment_writer *w, se_error *err)
 
 /* The document table entry of the next document (no store record). */
 static int add_entry(segment_writer *w, const char *id, size_t id_len, uint32_t length,
-                     uint64_t content_hash, se_error *err)
+                     uint32_t title_length, uint64_t content_hash, se_error *err)
 {
     if (w->in_term || w->nterms > 0) return fail(w, SE_INVALID, err, "document after terms");
     if (w->ndocs >= SEG_MAX_DOCS) return fail(w, SE_LIMIT, err, "too many documents");
     if (id_len == 0 || id_len > SEG_MAX_ID_LEN)
         return fail(w, SE_INVALID, err, "document id empty or too long");
+    if (title_length > length) return fail(w, SE_INVALID, err, "title longer than its document");
     if (w->ndocs == w->docs_cap) {
         size_t cap = w->docs_cap ? w->docs_cap * 2 : 1024;
         /* Room for the padding of the last length block, too. */
         uint32_t *l = realloc(w->lengths, (cap + SEG_BLOCK) * sizeof *l);
         if (l) w->lengths = l;
-        uint64_t *c = l ? realloc(w->content_hashes, cap * sizeof *c) : NULL;
+        uint32_t *tl = l ? realloc(w->title_lengths, (cap + SEG_BLOCK) * sizeof *tl) : NULL;
+        if (tl) w->title_lengths = tl;
+        uint64_t *c = tl ? realloc(w->content_hashes, cap * sizeof *c) : NULL;
         if (!c) return fail(w, SE_NOMEM, err, "out of memory");
         w->content_hashes = c;
         w->docs_cap = cap;
@@ -227,9 +230,11 @@ static int add_entry(segment_writer *w, const char *id, size_t id_len, uint32_t 
     memcpy(w->prev_id, id, id_len);
     w->prev_id_len = id_len;
     w->lengths[w->ndocs] = length;
+    w->title_lengths[w->ndocs] = title_length;
     w->content_hashes[w->ndocs] = content_hash;
     w->ndocs++;
     w->total_len += length;
+    w->total_title_len += title_length;
     return SE_OK;
 }
 
@@ -255,14 +260,14 @@ int segw_store_chunk_empty(const segment_writer *w)
 }
 
 int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length,
-                      uint64_t content_hash, se_error *err)
+                      uint32_t title_length, uint64_t content_hash, se_error *err)
 {
     if (w->status != SE_OK) return w->status;
     if (w->chunk.len == 0 && w->chunk_first != w->ndocs)
         return fail(w, SE_INVALID, err, "document entries without their store chunk");
     if (doc->id_len + doc->title_len + doc->text_len > SEG_MAX_STORE_RECORD / 2)
         return fail(w, SE_LIMIT, err, "document too large to store");
-    int rc = add_entry(w, doc->id, doc->id_len, length, content_hash, err);
+    int rc = add_entry(w, doc->id, doc->id_len, length, title_length, content_hash, err);
     if (rc != SE_OK) return rc;
     if (bytes_varint(&w->chunk, doc->id_len) || bytes_put(&w->chunk, doc->id, doc->id_len) ||
         bytes_varint(&w->chunk, doc->title_len) ||
@@ -274,11 +279,11 @@ int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t lengt
 }
 
 int segw_add_document_entry(segment_writer *w, const char *id, size_t id_len, uint32_t length,
-                            uint64_t content_hash, se_error *err)
+                            uint32_t title_length, uint64_t content_hash, se_error *err)
 {
     if (w->status != SE_OK) return w->status;
     if (w->chunk.len != 0) return fail(w, SE_INVALID, err, "store chunk open");
-    return add_entry(w, id, id_len, length, content_hash, err);
+    return add_entry(w, id, id_len, length, title_length, content_hash, err);
 }
 
 int segw_add_store_chunk(segment_writer *w, uint32_t ndocs, uint32_t raw_len, const uint8_t *zdata,
@@ -532,6 +537,7 @@ int segw_end_term(segment_writer *w, se_error *err)
 static void writer_free(segment_writer *w)
 {
     free(w->lengths);
+    free(w->title_lengths);
     free(w->content_hashes);
     free(w->blk_pos);
     bytes *all[] = {&w->chunk,     &w->chunk_index, &w->zbuf,       &w->skip,
@@ -564,22 +570,26 @@ static int write_trailers(segment_writer *w, se_error *err)
     fio_write_u64(f, index_off);
     fio_write_u64(f, blob_off);
     if (check_file(w, SEG_DICT, fio_write_u64(f, w->dict_blob.len), err) != SE_OK) return w->status;
-    /* .len: length blocks, id groups, padding to 4, group index, trailer. */
+    /* .len: length blocks, title length blocks, id groups, padding to 4,
+     * group index, trailer. */
     f = w->files[SEG_DOCTAB];
-    for (uint32_t d = 0; d < w->ndocs; d += SEG_BLOCK) {
-        uint32_t cnt = w->ndocs - d < SEG_BLOCK ? w->ndocs - d : SEG_BLOCK;
-        uint32_t *v = w->lengths + d, base = UINT32_MAX;
-        for (uint32_t k = 0; k < cnt; k++)
-            if (v[k] < base) base = v[k];
-        uint32_t rel[SEG_BLOCK] = {0};
-        for (uint32_t k = 0; k < cnt; k++) rel[k] = v[k] - base;
-        unsigned width = codec_bits_needed(rel, SEG_BLOCK);
-        uint8_t packed[2 + CODEC_VARINT32_MAX + 16 * 32];
-        size_t used = codec_varint_put32(packed, base);
-        packed[used++] = (uint8_t)width;
-        codec_pack128(rel, width, packed + used);
-        fio_write(f, packed, used + codec_block_bytes(width));
-    }
+    const uint32_t *arrays[2] = {w->lengths, w->title_lengths};
+    for (int a = 0; a < 2; a++)
+        for (uint32_t d = 0; d < w->ndocs; d += SEG_BLOCK) {
+            uint32_t cnt = w->ndocs - d < SEG_BLOCK ? w->ndocs - d : SEG_BLOCK;
+            const uint32_t *v = arrays[a] + d;
+            uint32_t base = UINT32_MAX;
+            for (uint32_t k = 0; k < cnt; k++)
+                if (v[k] < base) base = v[k];
+            uint32_t rel[SEG_BLOCK] = {0};
+            for (uint32_t k = 0; k < cnt; k++) rel[k] = v[k] - base;
+            unsigned width = codec_bits_needed(rel, SEG_BLOCK);
+            uint8_t packed[2 + CODEC_VARINT32_MAX + 16 * 32];
+            size_t used = codec_varint_put32(packed, base);
+            packed[used++] = (uint8_t)width;
+            codec_pack128(rel, width, packed + used);
+            fio_write(f, packed, used + codec_block_bytes(width));
+        }
     uint64_t ids_off = fio_writer_offset(f);
     fio_write(f, w->ids.p, w->ids.len);
     fio_write_align(f, 4);
@@ -624,6 +634,7 @@ int segw_finish(segment_writer *w, seg_meta *meta, se_error *err)
     meta->number = w->number;
     meta->ndocs = w->ndocs;
     meta->total_len = w->total_len;
+    meta->total_title_len = w->total_title_len;
     meta->nterms = w->nterms;
     for (int f = 0; f < SEG_NFILES; f++) {
         if (rc == SE_OK)

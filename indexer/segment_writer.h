@@ -9,7 +9,8 @@
  * writes trailers and footers, fsyncs every file and fills in the segment's
  * manifest entry.  segw_abort removes the files of an unfinished segment.
  *
- * Memory: documents' lengths and content hashes (12 bytes each), their
+ * Memory: documents' lengths, title lengths and content hashes (16 bytes
+ * each), their
  * front-coded ids, one term's postings
  * (not its positions, which stream to disk) and the dictionary block index.
  *
@@ -32,10 +33,11 @@ typedef struct segment_writer segment_writer;
 int segw_create(segment_writer **out, const char *dir, uint32_t number, int store_level,
                 se_error *err);
 
-/* Add the next document: its stored fields, length in tokens and content
- * hash.  The id must be 1 ... SEG_MAX_ID_LEN bytes (else SE_INVALID). */
+/* Add the next document: its stored fields, length in tokens, the title's
+ * length in tokens (at most the length) and content hash.  The id must be
+ * 1 ... SEG_MAX_ID_LEN bytes (else SE_INVALID). */
 int segw_add_document(segment_writer *w, const seg_document *doc, uint32_t length,
-                      uint64_t content_hash, se_error *err);
+                      uint32_t title_length, uint64_t content_hash, se_error *err);
 
 /* The store is cut into chunks in document order: a document's record
  * (segw_store_record_bytes) joins the open chunk, and the chunk is closed
@@ -55,7 +57,7 @@ int segw_store_chunk_empty(const segment_writer *w);
  * this writer's store level (the caller's promise: the bytes are taken as
  * they are). */
 int segw_add_document_entry(segment_writer *w, const char *id, size_t id_len, uint32_t length,
-                            uint64_t content_hash, se_error *err);
+                            uint32_t title_length, uint64_t content_hash, se_error *err);
 int segw_add_store_chunk(segment_writer *w, uint32_t ndocs, uint32_t raw_len, const uint8_t *zdata,
                          uint32_t zlen, se_error *err);
 

@@ -14,6 +14,8 @@
  *               term's positions end exactly at its extent;
  *   documents   every record decodes; XXH3 of the id and of the content
  *               equal the document table's hashes; lengths sum to the total;
+ *               each document's title-field terms' tfs sum to its title
+ *               length;
  *   deletions   (opening checked the bitmap against its count) each term's
  *               count of deleted documents equals the deleted postings
  *               found in its list, the table lists no other term, and the
@@ -60,11 +62,15 @@ static int bad_dels(se_error *err, const segment *s, const char *dir, const char
                    (unsigned long long)segment_del_gen(s), what);
 }
 
+/* title_tf: per document, the tfs of the title-field terms seen so far
+ * (they must add up to the document's title length). */
 static int verify_term(const segment *s, const char *dir, const char *term,
                        const seg_term_info *info, postings_cursor *c, uint32_t **pos,
-                       size_t *pos_cap, uint64_t *del_terms, se_error *err)
+                       size_t *pos_cap, uint64_t *del_terms, uint32_t *title_tf, se_error *err)
 {
     const uint32_t *lengths = segment_lengths(s);
+    const uint32_t *title_lengths = segment_title_lengths(s);
+    int title_term = term[0] == SEG_TITLE_PREFIX;
     const uint64_t *deleted = segment_deleted_bits(s);
     uint32_t ndel = 0;
     if (!*pos || info->max_tf > *pos_cap) {
@@ -106,6 +112,14 @@ static int verify_term(const segment *s, const char *dir, const char *term,
                 return bad(err, s, SEG_POST, dir, term,
                            "skip entry of block %llu has a wrong impact",
                            (unsigned long long)c->block);
+        }
+        if (title_term) {
+            if (tf > title_lengths[d] - title_tf[d])
+                return bad(err, s, SEG_POST, dir, term,
+                           "document %llu: title-field terms hold more than its title length "
+                           "%llu",
+                           (unsigned long long)d, (unsigned long long)title_lengths[d]);
+            title_tf[d] += tf;
         }
         df++;
         cf += tf;
@@ -189,7 +203,12 @@ static int verify_segment(const segment *s, const char *dir, index_description *
     uint32_t *pos = NULL;
     size_t pos_cap = 0;
     uint64_t del_terms = 0;
-    if (!c) return se_fail(err, SE_NOMEM, "out of memory");
+    uint32_t *title_tf = deep ? calloc((size_t)segment_ndocs(s) + 1, sizeof *title_tf) : NULL;
+    if (!c || (deep && !title_tf)) {
+        free(c);
+        free(title_tf);
+        return se_fail(err, SE_NOMEM, "out of memory");
+    }
     int rc;
     while ((rc = seg_term_iter_next(&it, &info, err)) == 1) {
         if (nterms > 0 && seg_term_cmp(prev, prev_len, it.term, it.term_len) >= 0) {
@@ -207,12 +226,21 @@ static int verify_segment(const segment *s, const char *dir, index_description *
         nterms++;
         d->postings += info.df;
         d->positions += info.cf;
-        if (deep &&
-            (rc = verify_term(s, dir, it.term, &info, c, &pos, &pos_cap, &del_terms, err)) != SE_OK)
+        if (deep && (rc = verify_term(s, dir, it.term, &info, c, &pos, &pos_cap, &del_terms,
+                                      title_tf, err)) != SE_OK)
             break;
     }
     free(c);
     free(pos);
+    /* Every title token is a title-field term occurrence. */
+    const uint32_t *title_lengths = segment_title_lengths(s);
+    for (uint32_t doc = 0; rc == 0 && deep && doc < segment_ndocs(s); doc++)
+        if (title_tf[doc] != title_lengths[doc])
+            rc = bad(err, s, SEG_POST, dir, NULL,
+                     "document %llu: title-field terms hold %llu tokens, its title length is %llu",
+                     (unsigned long long)doc, (unsigned long long)title_tf[doc],
+                     (unsigned long long)title_lengths[doc]);
+    free(title_tf);
     if (rc < 0) return rc;
     if (nterms != segment_nterms(s))
         return bad(err, s, SEG_DICT, dir, NULL, "holds %llu terms, the trailer says %llu",

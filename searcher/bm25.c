@@ -70,6 +70,31 @@ int bm25_model_init(bm25_model *m, const bm25_params *p, uint64_t ndocs, uint64_
     return SE_OK;
 }
 
+int bm25f_model_init(bm25f_model *f, float weight, float title_b, float b, int lucene_norms,
+                     uint64_t ndocs, uint64_t total_len, uint64_t total_title_len, se_error *err)
+{
+    memset(f, 0, sizeof *f);
+    if (!(weight > 0 && weight <= 1000))
+        return se_fail(err, SE_INVALID, "title weight out of range ((0, 1000])");
+    if (!(title_b >= 0 && title_b <= 1) || !(b >= 0 && b <= 1))
+        return se_fail(err, SE_INVALID, "BM25F b out of range ([0, 1])");
+    if (total_title_len > total_len) total_title_len = total_len; /* damaged: keep it sane */
+    double n = ndocs ? (double)ndocs : 1.0;
+    double avg_t = (double)total_title_len / n, avg_b = (double)(total_len - total_title_len) / n;
+    /* An average of 0 means no document has that field: its tf is 0. */
+    if (avg_t <= 0) avg_t = 1.0;
+    if (avg_b <= 0) avg_b = 1.0;
+    f->weight = weight;
+    f->avg_title = avg_t;
+    f->avg_body = avg_b;
+    f->lucene_norms = lucene_norms != 0;
+    f->title_base = 1.0f - title_b;
+    f->title_per = (float)(title_b / avg_t);
+    f->body_base = 1.0f - b;
+    f->body_per = (float)(b / avg_b);
+    return SE_OK;
+}
+
 double bm25_idf(const bm25_model *m, uint64_t df)
 {
     if (df == 0) return 0;

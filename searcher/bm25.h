@@ -25,6 +25,32 @@
  * have a < 0 (a term in more than half of the documents), and then the
  * caller must not use (max tf, min length) as an upper bound.
  *
+ * BM25F (fielded scoring, Robertson, Zaragoza and Taylor 2004, in the
+ * "simple BM25F" form): a document is a title and a body, the body being
+ * the indexed text minus the title (title tokens are part of the one
+ * combined field the index keeps).  With W the title's weight, b_t its b,
+ * lt / avg_t the title's length and average length, lb / avg_b the body's
+ * (avg_b = (total length - total title length) / N), tf_t the term's
+ * occurrences in the title and tf_b = tf - tf_t those in the body:
+ *
+ *   tf' = W tf_t / (1 - b_t + b_t lt / avg_t) + tf_b / (1 - b + b lb / avg_b)
+ *
+ * (a field whose tf is 0 adds nothing), and the term scores as its
+ * variant's formula with tf / L replaced by tf', i.e. with tf = tf' and
+ * L = 1 in the unified formula:
+ *
+ *   lucene, robertson  idf * tf' / (tf' + k1)
+ *   atire              idf * (k1 + 1) tf' / (tf' + k1)
+ *   bm25l              idf * (k1 + 1)(tf' + delta) / (k1 + tf' + delta)
+ *   bm25plus           idf * ((k1 + 1) tf' / (tf' + k1) + delta)
+ *
+ * so every variant has a BM25F form, with its own idf from the combined
+ * field's df as without fields.  W = 0 is no fielded scoring at all (the
+ * formula above is not used, so scores are exactly the single-field ones).
+ * As tf' grows the score rises towards a + c (bm25f_bound), which bounds
+ * any document's contribution.  Phrases are scored on the combined field
+ * in either case.
+ *
  * Lengths: dl is the exact token count, or with lucene_norms the length
  * Lucene's one-byte norm gives back (exact below 24, then 4 significant
  * bits: 100 -> 96); avgdl is always exact, as in Lucene.
@@ -107,6 +133,55 @@ static inline float bm25_doc_norm(const bm25_model *m, uint32_t dl)
 {
     float len = (float)(m->lucene_norms ? bm25_lucene_length(dl) : dl);
     return m->len_base + m->len_per_token * len;
+}
+
+/* BM25F: the weight and length normalisation of the two fields. */
+typedef struct bm25f_model {
+    float weight;                /* W > 0 */
+    float title_base, title_per; /* 1 - b_t + b_t * lt / avg_t = base + per * lt */
+    float body_base, body_per;   /* 1 - b + b * lb / avg_b */
+    int lucene_norms;
+    double avg_title, avg_body;
+} bm25f_model;
+
+/* Set up *f for title weight `weight` (> 0, at most 1000), the title's b
+ * `title_b` and the body's b (both in [0, 1]), over ndocs live documents
+ * totalling total_len tokens of which total_title_len are title tokens.
+ * SE_INVALID (message in err) for parameters out of range. */
+int bm25f_model_init(bm25f_model *f, float weight, float title_b, float b, int lucene_norms,
+                     uint64_t ndocs, uint64_t total_len, uint64_t total_title_len, se_error *err);
+
+/* tf' of a term with tf_title occurrences in a title of title_len tokens
+ * and tf_body in a body of body_len tokens. */
+static inline float bm25f_tf(const bm25f_model *f, uint32_t tf_title, uint32_t title_len,
+                             uint32_t tf_body, uint32_t body_len)
+{
+    float x = 0;
+    if (f->lucene_norms) {
+        title_len = bm25_lucene_length(title_len);
+        body_len = bm25_lucene_length(body_len);
+    }
+    /* A norm of 0 (b = 1, an empty field) goes with a tf of 0 except in a
+     * damaged index; either way the field adds nothing rather than a
+     * division by zero. */
+    float nt = f->title_base + f->title_per * (float)title_len;
+    float nb = f->body_base + f->body_per * (float)body_len;
+    if (tf_title && nt > 0) x += f->weight * (float)tf_title / nt;
+    if (tf_body && nb > 0) x += (float)tf_body / nb;
+    return x;
+}
+
+/* A term's BM25F contribution for tf' (bm25f_tf). */
+static inline float bm25f_score(const bm25_term *t, float tfp)
+{
+    return t->a * (tfp + t->d) / (tfp + t->k) + t->c;
+}
+
+/* Above every bm25f_score of the term when t->a >= 0 (k >= d in every
+ * variant, so the fraction stays at or below 1, in float as well). */
+static inline float bm25f_bound(const bm25_term *t)
+{
+    return t->a + t->c;
 }
 
 /* A term's contribution to a document where it occurs tf times (tf >= 1),

@@ -53,6 +53,9 @@ static void usage(FILE *out)
             "      --delta X      delta of bm25l (default %.1f) and bm25plus (default %.1f)\n"
             "      --lucene-norms score with document lengths rounded as Lucene's one-byte\n"
             "                     norms\n"
+            "      --title-weight W  BM25F: weight of a term's title occurrences (default 0:\n"
+            "                     title and text scored as one field)\n"
+            "      --title-b X    BM25F: b of the title (default %.2f; the text keeps --b)\n"
             "      --and          every word is required (default: any word)\n"
             "      --literal      the query is plain words: no operators, quotes, parentheses\n"
             "      --exhaustive   score every match (exact match count; no pruning)\n"
@@ -73,7 +76,8 @@ static void usage(FILE *out)
             "2 usage error or invalid query; 3 no index, or the index is damaged;\n"
             "4 out of memory or I/O error.\n",
             progname, progname, SEARCH_MAX_K, (double)SEARCH_DEFAULT_K1, (double)SEARCH_DEFAULT_B,
-            (double)BM25_DEFAULT_DELTA_L, (double)BM25_DEFAULT_DELTA_PLUS);
+            (double)BM25_DEFAULT_DELTA_L, (double)BM25_DEFAULT_DELTA_PLUS,
+            (double)SEARCH_DEFAULT_TITLE_B);
 }
 
 #define EXPLAIN_MAX 1024 /* contributions shown per hit */
@@ -207,11 +211,16 @@ static int print_hits(cli *c, FILE *out, const char *qid, const char *query, con
                     const search_explain_term *t = &c->why[e];
                     fprintf(out, "%s{\"%s\":", e ? "," : "", t->phrase ? "phrase" : "term");
                     json_string(out, t->text, strlen(t->text));
-                    fprintf(out,
-                            ",\"idf\":%.6f,\"weight\":%g,\"tf\":%u,\"dl\":%u,\"avgdl\":%.4f,"
-                            "\"contribution\":%.6f}",
-                            (double)t->idf, (double)t->weight, t->tf, t->dl, t->avgdl,
-                            (double)t->contribution);
+                    fprintf(out, ",\"idf\":%.6f,\"weight\":%g,\"tf\":%u,\"dl\":%u,\"avgdl\":%.4f,",
+                            (double)t->idf, (double)t->weight, t->tf, t->dl, t->avgdl);
+                    if (t->fielded)
+                        fprintf(out,
+                                "\"title_tf\":%u,\"title_len\":%u,\"title_avg\":%.4f,"
+                                "\"body_tf\":%u,\"body_len\":%u,\"body_avg\":%.4f,"
+                                "\"tf_fielded\":%.6f,",
+                                t->title_tf, t->title_len, t->title_avg, t->body_tf, t->body_len,
+                                t->body_avg, (double)t->tf_fielded);
+                    fprintf(out, "\"contribution\":%.6f}", (double)t->contribution);
                 }
                 fprintf(out, "]");
             }
@@ -245,6 +254,13 @@ static int print_hits(cli *c, FILE *out, const char *qid, const char *query, con
                     safe_text(out, t->text, strlen(t->text), 0);
                     fprintf(out, ": idf %.4f, tf %u, dl %u, avgdl %.2f", (double)t->idf, t->tf,
                             t->dl, t->avgdl);
+                    if (t->fielded)
+                        fprintf(out,
+                                "; title tf %u, len %u, avg %.2f (weight %g, b %.2f); body tf %u, "
+                                "len %u, avg %.2f; BM25F tf %.4f",
+                                t->title_tf, t->title_len, t->title_avg, (double)c->so.title_weight,
+                                (double)c->so.title_b, t->body_tf, t->body_len, t->body_avg,
+                                (double)t->tf_fielded);
                     fprintf(out, ", k1 %.2f, b %.2f, %s", (double)c->so.k1, (double)c->so.b,
                             bm25_variant_name(c->so.variant));
                     if (c->so.variant == BM25_L || c->so.variant == BM25_PLUS)
@@ -549,22 +565,24 @@ int main(int argc, char **argv)
     c.so.k = 10;
     c.so.k1 = SEARCH_DEFAULT_K1;
     c.so.b = SEARCH_DEFAULT_B;
+    c.so.title_b = SEARCH_DEFAULT_TITLE_B;
     c.tag = "se";
     c.snippets = 1;
     const char *batch = NULL, *color = "auto";
     size_t threads = 1;
-    int delta_given = 0;
+    int delta_given = 0, title_b_given = 0;
     static const struct option opts[] = {
-        {"index", required_argument, 0, 'i'},  {"k1", required_argument, 0, '1'},
-        {"b", required_argument, 0, 'b'},      {"and", no_argument, 0, 'a'},
-        {"literal", no_argument, 0, 'l'},      {"json", no_argument, 0, 'j'},
-        {"exhaustive", no_argument, 0, 'E'},   {"explain", no_argument, 0, 'X'},
-        {"format", required_argument, 0, 'f'}, {"batch", required_argument, 0, 'B'},
-        {"tag", required_argument, 0, 't'},    {"no-snippets", no_argument, 0, 'n'},
-        {"color", required_argument, 0, 'c'},  {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},      {"threads", required_argument, 0, 'T'},
-        {"bm25", required_argument, 0, 'M'},   {"delta", required_argument, 0, 'D'},
-        {"lucene-norms", no_argument, 0, 'N'}, {0, 0, 0, 0}};
+        {"index", required_argument, 0, 'i'},   {"k1", required_argument, 0, '1'},
+        {"b", required_argument, 0, 'b'},       {"and", no_argument, 0, 'a'},
+        {"literal", no_argument, 0, 'l'},       {"json", no_argument, 0, 'j'},
+        {"exhaustive", no_argument, 0, 'E'},    {"explain", no_argument, 0, 'X'},
+        {"format", required_argument, 0, 'f'},  {"batch", required_argument, 0, 'B'},
+        {"tag", required_argument, 0, 't'},     {"no-snippets", no_argument, 0, 'n'},
+        {"color", required_argument, 0, 'c'},   {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},       {"threads", required_argument, 0, 'T'},
+        {"bm25", required_argument, 0, 'M'},    {"delta", required_argument, 0, 'D'},
+        {"lucene-norms", no_argument, 0, 'N'},  {"title-weight", required_argument, 0, 'W'},
+        {"title-b", required_argument, 0, 'U'}, {0, 0, 0, 0}};
     int ch;
     argv[0] = (char *)progname; /* getopt's own messages: "search: ..." like ours */
     while ((ch = getopt_long(argc, argv, "i:k:hV", opts, NULL)) != -1) {
@@ -617,6 +635,26 @@ int main(int argc, char **argv)
         case 'N':
             c.so.lucene_norms = 1;
             break;
+        case 'W': {
+            double v = strtod(optarg, &end);
+            if (*optarg == 0 || *end || !(v >= 0 && v <= SEARCH_MAX_TITLE_WEIGHT)) {
+                fprintf(stderr, "%s: --title-weight takes a number in [0, %g]\n", progname,
+                        (double)SEARCH_MAX_TITLE_WEIGHT);
+                return EXIT_USAGE;
+            }
+            c.so.title_weight = (float)v;
+            break;
+        }
+        case 'U': {
+            double v = strtod(optarg, &end);
+            if (*optarg == 0 || *end || !(v >= 0 && v <= 1)) {
+                fprintf(stderr, "%s: --title-b takes a number in [0, 1]\n", progname);
+                return EXIT_USAGE;
+            }
+            c.so.title_b = (float)v;
+            title_b_given = 1;
+            break;
+        }
         case 'a':
             c.so.default_and = 1;
             break;
@@ -683,6 +721,10 @@ int main(int argc, char **argv)
     }
     if (delta_given && c.so.variant != BM25_L && c.so.variant != BM25_PLUS) {
         fprintf(stderr, "%s: --delta applies to --bm25 bm25l and bm25plus only\n", progname);
+        return EXIT_USAGE;
+    }
+    if (title_b_given && !(c.so.title_weight > 0)) {
+        fprintf(stderr, "%s: --title-b applies only with --title-weight above 0\n", progname);
         return EXIT_USAGE;
     }
     if (!delta_given)

@@ -113,6 +113,8 @@ typedef struct iter {
     uint64_t cost;            /* estimated documents: orders conjunctions */
     bm25_term bt;             /* IT_TERM, IT_PHRASE: scoring constants */
     postings_cursor *pc;      /* IT_TERM */
+    postings_cursor *tc;      /* IT_TERM with BM25F: its title-field term, NULL when no
+                                 title of the segment has it */
     uint32_t max_tf, min_len; /* IT_TERM: the term's impact in this segment */
     /* IT_PHRASE */
     size_t n;
@@ -144,6 +146,11 @@ struct searcher {
     const pnode *plan;
     search_options opt;
     bm25_model model;
+    /* BM25F (opt.title_weight > 0), and the lengths of the segment being
+     * evaluated or explained */
+    int fielded;
+    bm25f_model fmodel;
+    const uint32_t *lengths, *title_lengths;
 };
 
 int searcher_new(searcher **out, const index_reader *ix, se_error *err)
@@ -477,6 +484,18 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
         if (!it) goto oom;
         it->kind = IT_TERM;
         it->pc = c;
+        if (s->fielded) {
+            /* The title-field term: SEG_TITLE_PREFIX and the term. */
+            char fielded[SEG_MAX_TERM_LEN + 1];
+            size_t len = strlen(n->terms[0]);
+            if (len < SEG_MAX_TERM_LEN) {
+                fielded[0] = SEG_TITLE_PREFIX;
+                memcpy(fielded + 1, n->terms[0], len + 1);
+                uint64_t tdf;
+                it->tc = open_cursor(ec, fielded, &tdf, NULL);
+                if (!it->tc && ec->rc != SE_OK) return NULL;
+            }
+        }
         it->max_tf = info.max_tf;
         it->min_len = info.min_len;
         it->bt = bm25_term_make(&s->model, n->idf, n->weight);
@@ -688,27 +707,65 @@ static uint32_t iter_next(iter *it)
     }
 }
 
+/* The title tf of term iterator t in document d (its title cursor moves
+ * forward to d). */
+static inline uint32_t title_tf(iter *t, uint32_t d)
+{
+    if (!t->tc || postings_cursor_advance(t->tc, d) != d) return 0;
+    return postings_cursor_freq(t->tc);
+}
+
+/* tf' of term iterator t in document d of the current segment, where the
+ * term occurs tf times in all (BM25F). */
+static inline float fielded_tf(const searcher *s, iter *t, uint32_t d, uint32_t tf)
+{
+    uint32_t ttf = title_tf(t, d), tl = s->title_lengths[d];
+    /* ttf <= tf and tl <= the length unless the index is damaged: the
+     * body's counts are then 0, never a wrapped value. */
+    return bm25f_tf(&s->fmodel, ttf, tl, tf > ttf ? tf - ttf : 0,
+                    s->lengths[d] > tl ? s->lengths[d] - tl : 0);
+}
+
+/* A term's contribution to document d of the current segment, where it
+ * occurs tf times; norm is the document's bm25_doc_norm.  Every path
+ * (exhaustive, pruned, explain) scores a term through this one function,
+ * so they agree to the bit. */
+static inline float term_score(const searcher *s, iter *t, uint32_t d, uint32_t tf, float norm)
+{
+    if (!s->fielded) return bm25_score(&t->bt, tf, norm);
+    return bm25f_score(&t->bt, fielded_tf(s, t, d, tf));
+}
+
+/* An upper bound of a term's contribution in any document whose tf and
+ * length are within (max_tf, min_len); with BM25F the variant's limit
+ * (bm25f_bound), since the title tf and length are not in the impacts. */
+static inline float term_bound(const searcher *s, const iter *t, uint32_t max_tf, uint32_t min_len)
+{
+    if (s->fielded) return bm25f_bound(&t->bt);
+    return bm25_score(&t->bt, max_tf, bm25_doc_norm(&s->model, min_len));
+}
+
 /* BM25 of the current document for this subtree; `norm` is its
  * bm25_doc_norm. */
-static float iter_score(iter *it, uint32_t doc, float norm)
+static float iter_score(const searcher *s, iter *it, uint32_t doc, float norm)
 {
     switch (it->kind) {
     case IT_TERM:
-        return bm25_score(&it->bt, postings_cursor_freq(it->pc), norm);
+        return term_score(s, it, doc, postings_cursor_freq(it->pc), norm);
     case IT_PHRASE:
         return bm25_score(&it->bt, it->freq, norm);
     case IT_AND: {
         float sum = 0;
-        for (size_t i = 0; i < it->nmust; i++) sum += iter_score(it->must[i], doc, norm);
+        for (size_t i = 0; i < it->nmust; i++) sum += iter_score(s, it->must[i], doc, norm);
         for (size_t i = 0; i < it->nshould; i++)
             if (iter_advance(it->should[i], doc) == doc)
-                sum += iter_score(it->should[i], doc, norm);
+                sum += iter_score(s, it->should[i], doc, norm);
         return sum;
     }
     case IT_OR: {
         float sum = 0;
         for (size_t i = 0; i < it->nshould; i++)
-            if (it->should[i]->doc == doc) sum += iter_score(it->should[i], doc, norm);
+            if (it->should[i]->doc == doc) sum += iter_score(s, it->should[i], doc, norm);
         return sum;
     }
     default:
@@ -846,7 +903,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
     float ub[PRUNE_MAX_TERMS], contrib[PRUNE_MAX_TERMS];
     double prefix[PRUNE_MAX_TERMS + 1];
     for (size_t i = 0; i < n; i++) {
-        ub[i] = bm25_score(&terms[i]->bt, terms[i]->max_tf, bm25_doc_norm(m, terms[i]->min_len));
+        ub[i] = term_bound(s, terms[i], terms[i]->max_tf, terms[i]->min_len);
         contrib[i] = 0;
         size_t j = i;
         while (j > 0 && ub[order[j - 1]] > ub[i]) {
@@ -868,7 +925,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
         while (c->doc != POSTINGS_END) {
             postings_block_info bi;
             if (threshold >= 0 && c->skip && postings_block(c, c->block, &bi) == SE_OK &&
-                below(bm25_score(&t->bt, bi.max_tf, bm25_doc_norm(m, bi.min_len)), threshold)) {
+                below(term_bound(s, t, bi.max_tf, bi.min_len), threshold)) {
                 postings_cursor_advance(c, bi.last_doc + 1);
                 s->stats.blocks_skipped++;
                 s->stats.pruned = 1;
@@ -877,7 +934,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
             for (uint32_t i = c->i; i < c->count; i++) {
                 uint32_t d = c->docs[i];
                 if (deleted && dels_is_deleted(deleted, d)) continue;
-                float score = bm25_score(&t->bt, c->freqs[i], bm25_doc_norm(m, lengths[d]));
+                float score = term_score(s, t, d, c->freqs[i], bm25_doc_norm(m, lengths[d]));
                 (*matches)++;
                 s->stats.documents_scored++;
                 s->stats.postings_scored++;
@@ -915,7 +972,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
                 postings_block_info bi;
                 if (t->doc == POSTINGS_END) continue;
                 if (c->skip && postings_block(c, c->block, &bi) == SE_OK) {
-                    bb += bm25_score(&t->bt, bi.max_tf, bm25_doc_norm(m, bi.min_len));
+                    bb += term_bound(s, t, bi.max_tf, bi.min_len);
                     if (bi.last_doc < last) last = bi.last_doc;
                 } else {
                     bb += ub[order[j]];
@@ -942,7 +999,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
             iter *t = terms[order[j]];
             if (t->doc != d) continue;
             contrib[order[j]] =
-                bm25_score(&t->bt, postings_cursor_freq(t->pc), bm25_doc_norm(m, lengths[d]));
+                term_score(s, t, d, postings_cursor_freq(t->pc), bm25_doc_norm(m, lengths[d]));
             bound += contrib[order[j]];
             s->stats.postings_scored++;
         }
@@ -956,7 +1013,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
             bound -= ub[order[j]];
             if ((t->doc = postings_cursor_advance(t->pc, d)) == d) {
                 contrib[order[j]] =
-                    bm25_score(&t->bt, postings_cursor_freq(t->pc), bm25_doc_norm(m, lengths[d]));
+                    term_score(s, t, d, postings_cursor_freq(t->pc), bm25_doc_norm(m, lengths[d]));
                 bound += contrib[order[j]];
                 s->stats.postings_scored++;
             }
@@ -1116,7 +1173,9 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
                     uint32_t f = postings_cursor_freq(c);
                     if (f < tf) tf = f;
                 }
-                bound += bm25_score(&must[i].it->bt, tf, norm);
+                /* a term's tf is its own: its exact score */
+                bound += must[i].it->kind == IT_TERM ? term_score(s, must[i].it, d, tf, norm)
+                                                     : bm25_score(&must[i].it->bt, tf, norm);
             }
             if (below(bound, threshold)) {
                 s->stats.pruned = 1;
@@ -1142,8 +1201,9 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
             float score = 0;
             for (size_t i = 0; i < nmust; i++) {
                 iter *it = must[i].it;
-                score += bm25_score(
-                    &it->bt, it->kind == IT_TERM ? postings_cursor_freq(it->pc) : it->freq, norm);
+                score += it->kind == IT_TERM
+                             ? term_score(s, it, d, postings_cursor_freq(it->pc), norm)
+                             : bm25_score(&it->bt, it->freq, norm);
                 s->stats.postings_scored += must[i].ncur;
             }
             (*matches)++;
@@ -1164,6 +1224,8 @@ static int eval_segment(searcher *s, uint32_t si, const pnode *plan, const searc
     const segment *seg = s->ix->segments[si];
     eval_ctx ec = {.s = s, .seg = seg, .err = err, .rc = SE_OK};
     s->ncursors = 0;
+    s->lengths = segment_lengths(seg);
+    s->title_lengths = segment_title_lengths(seg);
     iter *root = build_iter(&ec, plan);
     if (!root) return ec.rc != SE_OK ? ec.rc : se_fail(err, SE_NOMEM, "out of memory");
     for (size_t i = 0; i < s->ncursors; i++) s->stats.postings_total += s->cursors[i]->df;
@@ -1183,7 +1245,7 @@ static int eval_segment(searcher *s, uint32_t si, const pnode *plan, const searc
         if (deleted && dels_is_deleted(deleted, doc)) continue;
         (*matches)++;
         s->stats.documents_scored++;
-        float score = iter_score(root, doc, bm25_doc_norm(&s->model, lengths[doc]));
+        float score = iter_score(s, root, doc, bm25_doc_norm(&s->model, lengths[doc]));
         heap_offer(s, &n, k, (search_hit){si, doc, 0, score}, seg);
     }
     *nheap = n;
@@ -1201,6 +1263,16 @@ int searcher_run(searcher *s, const char *query, size_t len, const search_option
     bm25_params bp = {opt->variant, opt->k1, opt->b, opt->delta, opt->lucene_norms};
     int rc = bm25_model_init(&s->model, &bp, s->ix->ndocs, s->ix->total_len, err);
     if (rc != SE_OK) return rc;
+    if (!(opt->title_weight >= 0 && opt->title_weight <= SEARCH_MAX_TITLE_WEIGHT))
+        return se_fail(err, SE_INVALID, "title weight out of range ([0, %g])",
+                       (double)SEARCH_MAX_TITLE_WEIGHT);
+    s->fielded = opt->title_weight > 0;
+    if (s->fielded) {
+        rc =
+            bm25f_model_init(&s->fmodel, opt->title_weight, opt->title_b, opt->b, opt->lucene_norms,
+                             s->ix->ndocs, s->ix->total_len, s->ix->total_title_len, err);
+        if (rc != SE_OK) return rc;
+    }
     query_options qo = {.default_and = opt->default_and, .literal = opt->literal};
     query_node *q;
     rc = query_parse(query, len, &qo, &q, err);
@@ -1298,7 +1370,22 @@ static int explain_node(explain_ctx *x, const pnode *n)
             e->tf = it->kind == IT_TERM ? postings_cursor_freq(it->pc) : it->freq;
             e->dl = x->dl;
             e->avgdl = x->avgdl;
-            e->contribution = iter_score(it, x->doc, x->norm);
+            e->fielded = 0;
+            const searcher *s = x->ec.s;
+            if (it->kind == IT_TERM && s->fielded) {
+                uint32_t d = x->doc, tl = s->title_lengths[d], ttf = title_tf(it, d);
+                const bm25f_model *f = &s->fmodel;
+                e->fielded = 1;
+                e->title_tf = ttf;
+                e->body_tf = e->tf > ttf ? e->tf - ttf : 0;
+                e->title_len = f->lucene_norms ? bm25_lucene_length(tl) : tl;
+                e->body_len = s->lengths[d] > tl ? s->lengths[d] - tl : 0;
+                if (f->lucene_norms) e->body_len = bm25_lucene_length(e->body_len);
+                e->title_avg = f->avg_title;
+                e->body_avg = f->avg_body;
+                e->tf_fielded = fielded_tf(s, it, d, e->tf);
+            }
+            e->contribution = iter_score(s, it, x->doc, x->norm);
         }
         x->n++;
         return 1;
@@ -1334,6 +1421,8 @@ int searcher_explain(searcher *s, const search_hit *hit, search_explain_term *ou
     const segment *seg = s->ix->segments[hit->segment];
     if (hit->doc >= segment_ndocs(seg)) return se_fail(err, SE_INVALID, "no such document");
     uint32_t dl = segment_lengths(seg)[hit->doc];
+    s->lengths = segment_lengths(seg);
+    s->title_lengths = segment_title_lengths(seg);
     explain_ctx x = {.ec = {.s = s, .seg = seg, .err = err, .rc = SE_OK},
                      .doc = hit->doc,
                      .norm = bm25_doc_norm(&s->model, dl),

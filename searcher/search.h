@@ -20,6 +20,11 @@
  *     its contribution multiplied by its count, so "to be or not to be"
  *     reads four postings lists, not six, and scores as before up to float
  *     rounding (2 x instead of x + x added in another order);
+ *   - with title_weight > 0, terms (not phrases) are scored with BM25F
+ *     (bm25.h): the title's occurrences (the index's title-field terms) and
+ *     length with weight title_weight and b title_b, the rest of the
+ *     document as the body with b; title_weight 0 (the default) scores the
+ *     one combined field as above;
  *   - MUST_NOT clauses filter and never score.
  * A single term or a disjunction of terms is evaluated with block-max
  * MaxScore (search.c), which returns exactly the exhaustive top k but counts
@@ -40,9 +45,11 @@
 #include "common/status.h"
 #include "searcher/bm25.h"
 
-#define SEARCH_DEFAULT_K1 1.2f
-#define SEARCH_DEFAULT_B  0.75f
-#define SEARCH_MAX_K      100000
+#define SEARCH_DEFAULT_K1       1.2f
+#define SEARCH_DEFAULT_B        0.75f
+#define SEARCH_DEFAULT_TITLE_B  0.75f /* bin/search's --title-b */
+#define SEARCH_MAX_TITLE_WEIGHT 1000.0f
+#define SEARCH_MAX_K            100000
 
 typedef struct search_options {
     uint32_t k;           /* hits wanted (1..SEARCH_MAX_K) */
@@ -56,6 +63,10 @@ typedef struct search_options {
                              instead of a phrase */
     int exhaustive;       /* score every match (exact `matches`); otherwise dynamic pruning
                              may skip documents that cannot reach the top k */
+    float title_weight;   /* BM25F title weight W in [0, SEARCH_MAX_TITLE_WEIGHT]; 0 (the
+                             zero of the struct) scores one combined field */
+    float title_b;        /* the title's b in [0, 1] when title_weight > 0 (the body keeps b);
+                             SEARCH_DEFAULT_TITLE_B is bin/search's default */
 } search_options;
 
 typedef struct search_hit {
@@ -124,6 +135,12 @@ typedef struct search_explain_term {
     uint32_t dl;  /* document length in tokens, as scored (lucene_norms: rounded) */
     double avgdl;
     float contribution;
+    /* BM25F (a term with title_weight > 0): the title's and the body's tf,
+     * length (as scored) and average length, and tf' (bm25.h). */
+    int fielded;
+    uint32_t title_tf, title_len, body_tf, body_len;
+    double title_avg, body_avg;
+    float tf_fielded;
 } search_explain_term;
 
 /* Explain a hit of the last searcher_run (strings valid until the next

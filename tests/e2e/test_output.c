@@ -395,40 +395,129 @@ Test(output, color_always_uses_bold)
     run_result_free(&r);
 }
 
-/* --explain: under each hit, "score S = sum of:" and one line per
- * contribution "C  term|phrase T: idf ..."; the contributions add up to the
- * hit's score (4 decimals each). */
-Test(output, explain_adds_up_to_the_score)
+/* The explanations of bin/search's text output: under each hit "score S =
+ * sum of:" and one line per contribution "C  term|phrase T: idf ..."; the
+ * contributions must add up to the hit's score (4 decimals each).  With
+ * `fielded`, every term line shows its title and body parts.  Returns the
+ * number of hits. */
+static size_t check_explanations(const run_result *r, int fielded)
 {
-    run_result r;
-    e2e_run(&r, TIMEOUT, "search", "-i", g_index, "--explain", "--no-snippets", "-k", "5",
-            "ethical responsibility OR \"social media\" -facebook", NULL);
-    EXPECT_EXIT(&r, 0, "search --explain");
     size_t hits = 0;
-    const char *p = r.out;
+    const char *p = r->out;
     while ((p = strstr(p, "(score ")) != NULL) {
         double score = strtod(p + 7, NULL);
         const char *sum = strstr(p, "= sum of:\n");
-        cr_assert_not_null(sum, "no explanation after a hit:\n%s", r.out);
+        cr_assert_not_null(sum, "no explanation after a hit:\n%s", r->out);
         const char *line = sum + strlen("= sum of:\n");
         double total = 0;
         size_t n = 0;
         while (strncmp(line, "      ", 6) == 0) {
             char *end;
             total += strtod(line + 6, &end);
-            cr_assert(strncmp(end, "  term ", 7) == 0 || strncmp(end, "  phrase ", 9) == 0,
-                      "explanation line: %.80s", line);
+            int term = strncmp(end, "  term ", 7) == 0;
+            cr_assert(term || strncmp(end, "  phrase ", 9) == 0, "explanation line: %.80s", line);
             cr_assert_not_null(strstr(line, "idf "));
+            const char *eol = strchr(line, '\n');
+            cr_assert_not_null(eol);
+            const char *title = strstr(line, "; title tf "), *body = strstr(line, "; body tf ");
+            if (fielded && term)
+                cr_assert(title && body && title < eol && body < eol,
+                          "no title and body parts: %.200s", line);
+            else
+                cr_assert(!title || title > eol, "title part where none is scored: %.200s", line);
             n++;
-            line = strchr(line, '\n') + 1;
+            line = eol + 1;
         }
         cr_assert_gt(n, 0);
         cr_assert(fabs(total - score) <= 0.0001 * (double)n + 1e-9, "%.4f != %.4f:\n%s", total,
-                  score, r.out);
+                  score, r->out);
         hits++;
         p = line;
     }
-    cr_assert_gt(hits, 0, "%s", r.out);
+    return hits;
+}
+
+/* --explain: the contributions add up to the score, exclusions never
+ * score; with --title-weight the terms show their title and body parts and
+ * still add up. */
+Test(output, explain_adds_up_to_the_score)
+{
+    run_result r;
+    e2e_run(&r, TIMEOUT, "search", "-i", g_index, "--explain", "--no-snippets", "-k", "5",
+            "ethical responsibility OR \"social media\" -facebook", NULL);
+    EXPECT_EXIT(&r, 0, "search --explain");
+    cr_assert_gt(check_explanations(&r, 0), 0, "%s", r.out);
     cr_assert_null(strstr(r.out, "facebook:"), "exclusions never score:\n%s", r.out);
+    run_result_free(&r);
+    e2e_run(&r, TIMEOUT, "search", "-i", g_index, "--explain", "--no-snippets", "-k", "5",
+            "--title-weight", "2.5", "--title-b", "0.3", "mi5 threat OR \"social media\" -facebook",
+            NULL);
+    EXPECT_EXIT(&r, 0, "search --explain --title-weight");
+    cr_assert_gt(check_explanations(&r, 1), 0, "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "title tf 1,"), "some hit has a title match:\n%s", r.out);
+    run_result_free(&r);
+}
+
+/* --title-weight: a document with the query word in its headline (and
+ * nowhere else) outranks one with the word five times in a long text, which
+ * wins without the title weight.  Out-of-range values are usage errors. */
+Test(output, title_weight_ranks_headlines_up)
+{
+    char src[4096], ix[4096];
+    cr_assert_eq(fs_join(src, sizeof src, g_tmp, "docs.jsonl"), 0);
+    cr_assert_eq(fs_join(ix, sizeof ix, g_tmp, "titles"), 0);
+    const char *filler =
+        "\"text\":\"The town held its usual events this week with many visitors and good "
+        "weather.\"}\n";
+    char docs[4096];
+    snprintf(docs, sizeof docs,
+             "{\"id\":\"headline\",\"title\":\"Volcano erupts\",\"text\":\"Ash fell on the town "
+             "and the roads were closed for the day.\"}\n"
+             "{\"id\":\"minutes\",\"title\":\"Council meeting minutes\",\"text\":\"The committee "
+             "met on Tuesday to discuss the budget for the coming year, the state of the roads, a "
+             "volcano tour for schools, the library hours and the new bus timetable. Members asked "
+             "about the volcano museum, the swimming pool, the parking fees and the market square. "
+             "The volcano exhibition was postponed until the spring, and the meeting closed after "
+             "the reports on the harbour, the volcano trail and the volcano hut.\"}\n"
+             "{\"id\":\"f1\",\"title\":\"Harbour news\",%s"
+             "{\"id\":\"f2\",\"title\":\"Market day\",%s"
+             "{\"id\":\"f3\",\"title\":\"Library hours\",%s",
+             filler, filler, filler);
+    cr_assert_eq(fs_write_str(src, docs), 0);
+    run_result r;
+    e2e_run(&r, TIMEOUT, "index", "-q", "-i", ix, src, NULL);
+    EXPECT_EXIT(&r, 0, "index");
+    run_result_free(&r);
+    const char *weights[] = {NULL, "0", "3"};
+    const char *first[] = {"minutes", "minutes", "headline"};
+    for (size_t i = 0; i < 3; i++) {
+        if (weights[i])
+            e2e_run(&r, TIMEOUT, "search", "-i", ix, "--format", "trec", "--title-weight",
+                    weights[i], "volcano", NULL);
+        else
+            e2e_run(&r, TIMEOUT, "search", "-i", ix, "--format", "trec", "volcano", NULL);
+        EXPECT_EXIT(&r, 0, "search volcano");
+        char want1[64], want2[64];
+        snprintf(want1, sizeof want1, "1 Q0 %s 1 ", first[i]);
+        snprintf(want2, sizeof want2, "1 Q0 %s 2 ",
+                 strcmp(first[i], "minutes") == 0 ? "headline" : "minutes");
+        cr_assert(strncmp(r.out, want1, strlen(want1)) == 0 && strstr(r.out, want2),
+                  "--title-weight %s:\n%s", weights[i] ? weights[i] : "(none)", r.out);
+        run_result_free(&r);
+    }
+    const char *bad[][2] = {{"--title-weight", "-1"},
+                            {"--title-weight", "1001"},
+                            {"--title-weight", "x"},
+                            {"--title-b", "1.5"}};
+    for (size_t i = 0; i < 4; i++) {
+        e2e_run(&r, TIMEOUT, "search", "-i", ix, "--title-weight", "1", bad[i][0], bad[i][1],
+                "volcano", NULL);
+        EXPECT_EXIT(&r, 2, bad[i][0]);
+        run_result_free(&r);
+    }
+    /* --title-b without a title weight would be silently ignored: refused. */
+    e2e_run(&r, TIMEOUT, "search", "-i", ix, "--title-b", "0.5", "volcano", NULL);
+    EXPECT_EXIT(&r, 2, "--title-b alone");
+    cr_assert_not_null(strstr(r.err, "--title-weight"), "%s", r.err);
     run_result_free(&r);
 }

@@ -310,15 +310,16 @@ Test(verify, deletions_file_and_manifest_detect_damage, .timeout = 300)
         flip_and_check(del_path, del, del_offs[k]);
     free(data);
 
-    /* MANIFEST: header, generation, segment count, then in each 136-byte
-     * segment record its number, document count and deletion fields
-     * (generation, count, reserved, size, checksum), and the footer. */
+    /* MANIFEST: header, generation, segment count, then in each 144-byte
+     * segment record its number, document count, deletion fields
+     * (generation, count, reserved, size, checksum) and title length
+     * total, and the footer. */
     data = (unsigned char *)fs_read_file(man_path, &len);
     cr_assert_not_null(data);
     uint32_t nseg = le32(data + 28);
     cr_assert_eq(nseg, 2);
-    cr_assert_eq(len, 32 + 136 * (size_t)nseg + 16, "unexpected MANIFEST layout");
-    size_t man_offs[2 + 4 + 2 * 7 + 3], n = 0;
+    cr_assert_eq(len, 32 + 144 * (size_t)nseg + 16, "unexpected MANIFEST layout");
+    size_t man_offs[2 + 4 + 2 * 8 + 3], n = 0;
     man_offs[n++] = 0;
     man_offs[n++] = 8;
     man_offs[n++] = 16;
@@ -326,9 +327,9 @@ Test(verify, deletions_file_and_manifest_detect_damage, .timeout = 300)
     man_offs[n++] = 28;
     man_offs[n++] = 31;
     for (uint32_t s = 0; s < nseg; s++) {
-        size_t rec = 32 + 136 * (size_t)s;
-        size_t fields[] = {0, 4, 104, 112, 116, 120, 128};
-        for (size_t f = 0; f < 7; f++) man_offs[n++] = rec + fields[f];
+        size_t rec = 32 + 144 * (size_t)s;
+        size_t fields[] = {0, 4, 104, 112, 116, 120, 128, 136};
+        for (size_t f = 0; f < 8; f++) man_offs[n++] = rec + fields[f];
     }
     man_offs[n++] = len - 16;
     man_offs[n++] = len - 8;
@@ -431,7 +432,7 @@ static char *listing_lost(const char *a, const char *b)
  * leave every file as it was: the damage may be repairable (one flipped
  * byte, a file restored from a backup), and readers keep reporting it.
  * The damage: MANIFEST with a flipped magic byte, a flipped body byte
- * (checksum mismatch), or from a newer format version (version 4, framed
+ * (checksum mismatch), or from a newer format version (version 5, framed
  * correctly, as a later release would write it); the deletions file
  * flipped or missing; and, for --optimize (which reads everything to
  * merge), a flipped byte in a postings file.
@@ -461,7 +462,7 @@ Test(verify, writers_leave_a_damaged_index_as_it_is, .timeout = 300)
     } damage[] = {
         {"MANIFEST", FLIP_MAGIC, 0, 0, "MANIFEST with a bad magic"},
         {"MANIFEST", FLIP_BODY, 0, 0, "MANIFEST with a checksum mismatch"},
-        {"MANIFEST", NEWER_VERSION, 0, 0, "MANIFEST of format version 4"},
+        {"MANIFEST", NEWER_VERSION, 0, 0, "MANIFEST of format version 5"},
         {NULL, FLIP, 0, 0, "a flipped byte in the deletions file"},
         {NULL, REMOVE, 0, 0, "a missing deletions file"},
         {"s00000000.doc", FLIP, 0, 1, "a flipped byte in a postings file"},
@@ -496,7 +497,7 @@ Test(verify, writers_leave_a_damaged_index_as_it_is, .timeout = 300)
                 data[16] ^= 0x5a;
                 break;
             case NEWER_VERSION:
-                data[8] = 4;
+                data[8] = 5;
                 reframe(data, len);
                 break;
             case FLIP:
@@ -741,7 +742,8 @@ Test(verify, document_table_and_store_fields_are_validated, .timeout = 300)
     backup_index(1);
 }
 
-/* An index of the previous format version is refused, with the way out. */
+/* An index of the previous format version (3: no title-field terms or
+ * title lengths) is refused, with the way out. */
 Test(verify, previous_format_version_is_refused)
 {
     char path[4096];
@@ -749,14 +751,14 @@ Test(verify, previous_format_version_is_refused)
     size_t len;
     char *man = fs_read_file(path, &len);
     cr_assert_not_null(man);
-    man[8] = 2;
+    man[8] = 3;
     reframe(man, len);
     cr_assert_eq(fs_write_file(path, man, len), 0);
     free(man);
     run_result r;
     e2e_run(&r, TIMEOUT, "search", "-i", g_index, "mi5", NULL);
     cr_expect_eq(r.exit_code, 3, "search: %s", run_describe(&r));
-    cr_expect(strstr(r.err, "format version 2") && strstr(r.err, "re-index"), "%s", r.err);
+    cr_expect(strstr(r.err, "format version 3") && strstr(r.err, "re-index"), "%s", r.err);
     run_result_free(&r);
     /* A writer leaves it alone, saying the same. */
     e2e_run(&r, TIMEOUT, "index", "-q", "-i", g_index, "corpus", NULL);

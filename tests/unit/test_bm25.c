@@ -41,6 +41,7 @@
 #include "indexer/build.h"
 #include "indexer/input.h"
 #include "indexer/segment_writer.h"
+#include "indexer/verify.h"
 #include "searcher/search.h"
 #include "tests/support/fsutil.h"
 
@@ -624,7 +625,7 @@ static void tie_segment(const char *dir, uint32_t number, const char *const *ids
         const char *id = i < n ? ids[i] : "other";
         const char *text = i < n ? "fish" : "cat";
         seg_document d = {id, strlen(id), "", 0, text, strlen(text)};
-        cr_assert_eq(segw_add_document(w, &d, 1, 0, &err), SE_OK);
+        cr_assert_eq(segw_add_document(w, &d, 1, 0, 0, &err), SE_OK);
     }
     uint32_t pos = 0;
     cr_assert_eq(segw_begin_term(w, "cat", 3, &err), SE_OK);
@@ -742,5 +743,206 @@ Test(bm25, index_analysis)
     cr_assert_eq(build_with("e", docs, &keep, &err), SE_OK, "%s", err.msg);
     cr_assert_eq(index_open(&ix, P("e"), &err), SE_OK, "%s", err.msg);
     cr_assert_eq(ix->man.analysis, BUILD_DEFAULT_ANALYSIS);
+    index_close(ix);
+}
+
+/* ------------------------------------------------------------- BM25F */
+
+/* Titles and texts of stems that Porter leaves alone:
+ *   f1 title "cat",      text "dog dog"              length 3, title 1
+ *   f2 title "dog bird", text "fish"                 length 3, title 2
+ *   f3 title "fish",     text "cat bird fish bird"   length 5, title 1
+ *   f4 no title,         text "bird bird fish dog"   length 4, title 0
+ * N = 4, total length 15 of which 4 title tokens: avg_t = 1, avg_b = 11/4. */
+static const char *corpus_f = "{\"id\":\"f1\",\"title\":\"cat\",\"text\":\"dog dog\"}\n"
+                              "{\"id\":\"f2\",\"title\":\"dog bird\",\"text\":\"fish\"}\n"
+                              "{\"id\":\"f3\",\"title\":\"fish\",\"text\":\"cat bird fish bird\"}\n"
+                              "{\"id\":\"f4\",\"text\":\"bird bird fish dog\"}\n";
+
+Test(bm25, bm25f_title_weight)
+{
+    index_reader *ix = build("f", corpus_f);
+    cr_assert_eq(ix->ndocs, 4);
+    cr_assert_eq(ix->total_len, 15);
+    cr_assert_eq(ix->total_title_len, 4);
+    search_options o = {.k1 = 1.2f, .b = 0.75f, .title_weight = 2, .title_b = 0.5f};
+    /*
+     * W = 2, b_t = 0.5, b = 0.75, k1 = 1.2:
+     *   title norm 0.5 + 0.5 * lt / 1,  body norm 0.25 + 0.75 * lb / 2.75
+     * "cat": df 2, idf = ln(1 + 2.5 / 2.5) = 0.693147
+     *   f1, title only: tf' = 2 * 1 / (0.5 + 0.5) = 2
+     *       0.693147 * 2 / (2 + 1.2) = 0.433217
+     *   f3, body only (lb = 4): tf' = 1 / (0.25 + 1.090909) = 0.745763
+     *       0.693147 * 0.745763 / 1.945763 = 0.265666
+     * Without the title weight f1 and f3 score 0.343142 and 0.277259: the
+     * title match moves up by a quarter, the body match down.
+     */
+    const char *cat_ids[] = {"f1", "f3"};
+    const double cat[] = {0.433217, 0.265666};
+    expect_opt(ix, "cat", o, 2, cat_ids, cat);
+    /*
+     * "fish": df 3, idf = ln(1 + 1.5 / 3.5) = 0.356675
+     *   f3, both: tf' = 2 + 0.745763 = 2.745763
+     *       0.356675 * 2.745763 / 3.945763 = 0.248202
+     *   f2, body (lb = 1): tf' = 1 / (0.25 + 0.272727) = 1.913043
+     *       0.356675 * 1.913043 / 3.113043 = 0.219186
+     *   f4, body (lb = 4): tf' = 0.745763 -> 0.136705
+     */
+    const char *fish_ids[] = {"f3", "f2", "f4"};
+    const double fish[] = {0.248202, 0.219186, 0.136705};
+    expect_opt(ix, "fish", o, 3, fish_ids, fish);
+    /* Both words: f3 = 0.265666 + 0.248202 = 0.513868 leads. */
+    const char *or_ids[] = {"f3", "f1", "f2", "f4"};
+    const double or_scores[] = {0.513868, 0.433217, 0.219186, 0.136705};
+    expect_opt(ix, "cat fish", o, 4, or_ids, or_scores);
+    /* Other variants, same tf': atire f1 "cat" = ln 2 * 2.2 * 2 / 3.2 =
+     * 0.953077; bm25plus f3 "fish" = ln(5/3) * (2.2 * 2.745763 / 3.945763 +
+     * 1) = 1.292863; bm25l (delta 0.5) f3 "fish" = ln(5/3.5) * 2.2 *
+     * 3.245763 / 4.445763 = 0.572883. */
+    search_options v = o;
+    v.variant = BM25_ATIRE;
+    const char *f1[] = {"f1"};
+    const double atire[] = {0.953077};
+    expect_opt(ix, "+cat -fish", v, 1, f1, atire);
+    v.variant = BM25_PLUS;
+    v.delta = 1;
+    const char *f3[] = {"f3"};
+    const double plus[] = {1.292863};
+    expect_opt(ix, "+fish -dog", v, 1, f3, plus);
+    v.variant = BM25_L;
+    v.delta = 0.5f;
+    const double bm25l[] = {0.572883};
+    expect_opt(ix, "+fish -dog", v, 1, f3, bm25l);
+    /* A phrase keeps the combined field's score: "cat bird" occurs in f3's
+     * text once, idf 0.693147 + ln(1 + 1.5 / 3.5) = 1.049822, dl 5, avgdl
+     * 3.75: 1.049822 / (1 + 1.2 * (0.25 + 0.75 * 5 / 3.75)) = 0.419929. */
+    const double phrase[] = {0.419929};
+    expect_opt(ix, "\"cat bird\"", o, 1, f3, phrase);
+    index_close(ix);
+}
+
+/* The title weight 0 is the single-field score exactly, and the explanation
+ * of a BM25F term shows the title and body parts it was computed from. */
+Test(bm25, bm25f_off_and_explained)
+{
+    index_reader *ix = build("f", corpus_f);
+    const char *q = "cat fish dog";
+    search_options plain = {.k = 10, .k1 = 1.2f, .b = 0.75f};
+    search_options off = plain;
+    off.title_b = 0.3f; /* ignored while the weight is 0 */
+    hit a[16], b[16];
+    size_t na = run_opt(ix, q, &plain, a, NULL), nb = run_opt(ix, q, &off, b, NULL);
+    cr_assert_eq(na, 4);
+    cr_assert_eq(nb, na);
+    for (size_t i = 0; i < na; i++) {
+        cr_assert_str_eq(a[i].id, b[i].id);
+        cr_assert_eq(a[i].score, b[i].score, "%s: %.9g != %.9g", a[i].id, a[i].score, b[i].score);
+    }
+    searcher *s;
+    se_error err = {0};
+    cr_assert_eq(searcher_new(&s, ix, &err), SE_OK);
+    search_options o = {.k = 1, .k1 = 1.2f, .b = 0.75f, .title_weight = 2, .title_b = 0.5f};
+    search_result res;
+    cr_assert_eq(searcher_run(s, "+fish +cat", 10, &o, &res, &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(res.nhits, 1);
+    search_explain_term e[4];
+    size_t n;
+    cr_assert_eq(searcher_explain(s, &res.hits[0], e, 4, &n, &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(n, 2);
+    /* f3: fish in the title once and the text once, cat in the text once. */
+    cr_assert_str_eq(e[0].text, "fish");
+    cr_assert(e[0].fielded);
+    cr_assert_eq(e[0].tf, 2);
+    cr_assert_eq(e[0].title_tf, 1);
+    cr_assert_eq(e[0].title_len, 1);
+    cr_assert_eq(e[0].body_tf, 1);
+    cr_assert_eq(e[0].body_len, 4);
+    cr_assert(fabs(e[0].title_avg - 1.0) < 1e-9 && fabs(e[0].body_avg - 2.75) < 1e-9);
+    cr_assert(fabs(e[0].tf_fielded - 2.745763) < 1e-5, "%.7f", e[0].tf_fielded);
+    cr_assert(fabs(e[0].contribution - 0.248202) < TOL, "%.7f", e[0].contribution);
+    cr_assert_str_eq(e[1].text, "cat");
+    cr_assert_eq(e[1].title_tf, 0);
+    cr_assert_eq(e[1].body_tf, 1);
+    cr_assert(fabs(e[1].contribution - 0.265666) < TOL, "%.7f", e[1].contribution);
+    cr_assert(fabs(e[0].contribution + e[1].contribution - res.hits[0].score) < 1e-6);
+    /* Out of range: refused. */
+    o.title_weight = -1;
+    cr_assert_eq(searcher_run(s, "cat", 3, &o, &res, &err), SE_INVALID);
+    o.title_weight = 2;
+    o.title_b = 1.5f;
+    cr_assert_eq(searcher_run(s, "cat", 3, &o, &res, &err), SE_INVALID);
+    searcher_free(s);
+    index_close(ix);
+}
+
+/* ------------------------------------------------------------- BM25F, damaged */
+
+/* A one-segment index in g_tmp/<name> of two documents: "f0" (title "fish",
+ * no text: length 1) and "f1" (text "fish fish": length 2).  The document
+ * table records title lengths t0 and t1, and the title-field term "\1fish"
+ * has a posting in f0 with tf ttf (0: none): a consistent index has t0 = 1,
+ * t1 = 0, ttf = 1. */
+static void fielded_segment(const char *name, uint32_t t0, uint32_t t1, uint32_t ttf)
+{
+    const char *dir = P(name);
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    segment_writer *w;
+    se_error err = {0};
+    seg_meta meta;
+    cr_assert_eq(segw_create(&w, dir, 0, 1, &err), SE_OK, "%s", err.msg);
+    seg_document d0 = {"f0", 2, "fish", 4, "", 0}, d1 = {"f1", 2, "", 0, "fish fish", 9};
+    /* the content hash --verify recomputes: the text's, seeded with the title's */
+    uint64_t h0 = XXH3_64bits_withSeed(d0.text, d0.text_len, XXH3_64bits(d0.title, d0.title_len));
+    uint64_t h1 = XXH3_64bits_withSeed(d1.text, d1.text_len, XXH3_64bits(d1.title, d1.title_len));
+    cr_assert_eq(segw_add_document(w, &d0, 1, t0, h0, &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(segw_add_document(w, &d1, 2, t1, h1, &err), SE_OK, "%s", err.msg);
+    uint32_t pos[2] = {0, 1}, text_pos[2] = {2, 3};
+    if (ttf) {
+        cr_assert_eq(segw_begin_term(w, "\1fish", 5, &err), SE_OK);
+        cr_assert_eq(segw_add_posting(w, 0, ttf, pos, &err), SE_OK);
+        cr_assert_eq(segw_end_term(w, &err), SE_OK);
+    }
+    cr_assert_eq(segw_begin_term(w, "fish", 4, &err), SE_OK);
+    cr_assert_eq(segw_add_posting(w, 0, 1, pos, &err), SE_OK);
+    cr_assert_eq(segw_add_posting(w, 1, 2, text_pos, &err), SE_OK);
+    cr_assert_eq(segw_end_term(w, &err), SE_OK);
+    cr_assert_eq(segw_finish(w, &meta, &err), SE_OK, "%s", err.msg);
+    manifest m = {.generation = 1, .next_segment = 1, .nsegments = 1, .segments = &meta};
+    uint8_t *buf;
+    size_t len;
+    cr_assert_eq(manifest_encode(&m, &buf, &len, &err), SE_OK);
+    cr_assert_eq(fio_replace_file(dir, MANIFEST_NAME, buf, len, &err), SE_OK, "%s", err.msg);
+    free(buf);
+}
+
+/* --verify checks that each document's title-field terms hold exactly its
+ * title length; a title tf above the document's tf (which only a damaged
+ * index can have) scores as no body occurrence, never a wrapped count. */
+Test(bm25, bm25f_damaged_title_fields)
+{
+    se_error err = {0};
+    index_description d;
+    fielded_segment("good", 1, 0, 1);
+    cr_assert_eq(index_verify(P("good"), &d, &err), SE_OK, "%s", err.msg);
+    fielded_segment("missing", 1, 1, 1); /* f1 claims a title token it does not have */
+    cr_assert_eq(index_verify(P("missing"), &d, &err), SE_CORRUPT);
+    cr_assert_not_null(strstr(err.msg, "title"), "%s", err.msg);
+    fielded_segment("extra", 0, 0, 1); /* f0's title-field posting, with no title length */
+    cr_assert_eq(index_verify(P("extra"), &d, &err), SE_CORRUPT);
+    cr_assert_not_null(strstr(err.msg, "title"), "%s", err.msg);
+    fielded_segment("over", 1, 0, 2); /* title tf 2, the document's tf 1 */
+    cr_assert_eq(index_verify(P("over"), &d, &err), SE_CORRUPT);
+    index_reader *ix;
+    cr_assert_eq(index_open(&ix, P("over"), &err), SE_OK, "%s", err.msg);
+    search_options o = {.k1 = 1.2f, .b = 0.75f, .title_weight = 2, .title_b = 0.5f};
+    /* N = 2, total 3, titles 1: avg_t = 0.5, avg_b = 1.  idf("fish", df 2) =
+     * ln(1 + 0.5 / 2.5) = 0.182322.
+     *   f0: title tf 2 (body tf 1 - 2 -> 0), lt 1: tf' = 2 * 2 / (0.5 + 0.5 *
+     *       1 / 0.5) = 2.666667; 0.182322 * 2.666667 / 3.866667 = 0.125739
+     *   f1: body tf 2, lb 2: tf' = 2 / (0.25 + 0.75 * 2) = 1.142857;
+     *       0.182322 * 1.142857 / 2.342857 = 0.088937 */
+    const char *ids[] = {"f0", "f1"};
+    const double scores[] = {0.125739, 0.088937};
+    expect_opt(ix, "fish", o, 2, ids, scores);
     index_close(ix);
 }

@@ -273,7 +273,7 @@ static void build_segment(inverter *inv, const corpus *c, uint32_t lo, uint32_t 
             cr_assert_eq(inverter_add_token(inv, v->s, v->len, x->pos[k]), SE_OK);
         }
         seg_document sd = {x->id, x->id_len, x->title, x->title_len, x->text, x->text_len};
-        cr_assert_eq(segw_add_document(w, &sd, x->ntok, content_hash(x), &err), SE_OK, "%s",
+        cr_assert_eq(segw_add_document(w, &sd, x->ntok, 0, content_hash(x), &err), SE_OK, "%s",
                      err.msg);
         cr_assert_eq(inverter_end_document(inv, d - lo), SE_OK);
     }
@@ -485,7 +485,7 @@ Test(inverter, abandoned_document)
     cr_assert_eq(inverter_add_token(inv, "banana", 6, 1), SE_OK);
     cr_assert_eq(inverter_add_token(inv, "apple", 5, 2), SE_OK);
     cr_assert_eq(inverter_end_document(inv, 0), SE_OK);
-    cr_assert_eq(segw_add_document(w, &sd, 3, 0, &err), SE_OK);
+    cr_assert_eq(segw_add_document(w, &sd, 3, 0, 0, &err), SE_OK);
     /* abandoned: "apple cherry" */
     cr_assert_eq(inverter_add_token(inv, "apple", 5, 0), SE_OK);
     cr_assert_eq(inverter_add_token(inv, "cherry", 6, 1), SE_OK);
@@ -494,7 +494,7 @@ Test(inverter, abandoned_document)
     cr_assert_eq(inverter_add_token(inv, "banana", 6, 0), SE_OK);
     cr_assert_eq(inverter_add_token(inv, "apple", 5, 1), SE_OK);
     cr_assert_eq(inverter_end_document(inv, 1), SE_OK);
-    cr_assert_eq(segw_add_document(w, &sd, 2, 0, &err), SE_OK);
+    cr_assert_eq(segw_add_document(w, &sd, 2, 0, 0, &err), SE_OK);
     cr_assert_eq(inverter_write(inv, w, &err), SE_OK, "%s", err.msg);
     seg_meta meta;
     cr_assert_eq(segw_finish(w, &meta, &err), SE_OK, "%s", err.msg);
@@ -537,7 +537,7 @@ Test(inverter, shared_positions)
     cr_assert_eq(inverter_add_token(inv, "c", 1, 5), SE_OK);
     cr_assert_eq(inverter_add_token(inv, "b", 1, 5), SE_OK);
     cr_assert_eq(inverter_end_document(inv, 0), SE_OK);
-    cr_assert_eq(segw_add_document(w, &sd, 5, 0, &err), SE_OK);
+    cr_assert_eq(segw_add_document(w, &sd, 5, 0, 0, &err), SE_OK);
     cr_assert_eq(inverter_write(inv, w, &err), SE_OK, "%s", err.msg);
     seg_meta meta;
     cr_assert_eq(segw_finish(w, &meta, &err), SE_OK, "%s", err.msg);
@@ -676,7 +676,7 @@ Test(inverter, positions_respect_capacity)
     segment_writer *w;
     cr_assert_eq(segw_create(&w, dir, 0, 1, NULL), SE_OK);
     seg_document d = {"d", 1, "", 0, "x x x", 5};
-    cr_assert_eq(segw_add_document(w, &d, 3, 2, NULL), SE_OK);
+    cr_assert_eq(segw_add_document(w, &d, 3, 0, 2, NULL), SE_OK);
     for (uint32_t p = 0; p < 3; p++) cr_assert_eq(inverter_add_token(inv, "x", 1, p), SE_OK);
     cr_assert_eq(inverter_end_document(inv, 0), SE_OK);
     cr_assert_eq(inverter_write(inv, w, NULL), SE_OK);

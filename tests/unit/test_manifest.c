@@ -83,6 +83,7 @@ static void make_manifest(manifest *m, uint32_t n)
         s->number = 2 + 3 * i;
         s->ndocs = (uint32_t)(rnd() % 1000);
         s->total_len = rnd();
+        s->total_title_len = s->total_len / (2 + rnd() % 7);
         s->nterms = rnd();
         for (int f = 0; f < SEG_NFILES; f++) {
             s->files[f].size = rnd();
@@ -110,6 +111,7 @@ static void assert_same(const manifest *a, const manifest *b)
         cr_assert_eq(x->number, y->number, "segment %u", i);
         cr_assert_eq(x->ndocs, y->ndocs);
         cr_assert_eq(x->total_len, y->total_len);
+        cr_assert_eq(x->total_title_len, y->total_title_len);
         cr_assert_eq(x->nterms, y->nterms);
         for (int f = 0; f < SEG_NFILES; f++) {
             cr_assert_eq(x->files[f].size, y->files[f].size);
@@ -159,7 +161,7 @@ Test(manifest, roundtrip)
         uint8_t *buf;
         size_t len;
         encode(&m, &buf, &len);
-        cr_assert_eq(len, 16 + 16 + 136 * (size_t)counts[k] + 16);
+        cr_assert_eq(len, 16 + 16 + 144 * (size_t)counts[k] + 16);
         se_error err = {0};
         cr_assert_eq(manifest_decode(buf, len, "x", &back, &err), SE_OK, "%s", err.msg);
         assert_same(&m, &back);
@@ -191,7 +193,7 @@ Test(manifest, layout)
     cr_assert_eq(fio_le64(b + 16), 0x0102030405060708ull);
     cr_assert_eq(fio_le32(b + 24), 9);
     cr_assert_eq(fio_le32(b + 28), 2);
-    const uint8_t *r = b + 32 + 136;
+    const uint8_t *r = b + 32 + 144;
     cr_assert_eq(fio_le32(r), 8);
     cr_assert_eq(fio_le32(r + 4), 0x11223344u);
     cr_assert_eq(fio_le64(r + 8), m.segments[1].total_len);
@@ -205,6 +207,7 @@ Test(manifest, layout)
     cr_assert_eq(fio_le32(r + 116), 0);
     cr_assert_eq(fio_le64(r + 120), 0xabcdef);
     cr_assert_eq(fio_le64(r + 128), 0x1234567890abcdefull);
+    cr_assert_eq(fio_le64(r + 136), m.segments[1].total_title_len);
     cr_assert_eq(fio_le64(b + len - 16), len);
     cr_assert_eq(fio_le64(b + len - 8), XXH3_64bits(b, len - 8));
     free(b);
@@ -340,6 +343,19 @@ Test(manifest, invalid_contents)
     make_manifest(&m, 1);
     m.segments[0].number = 0;
     m.next_segment = 0;
+    encode(&m, &b, &len);
+    cr_assert_eq(decode_code(b, len), SE_CORRUPT);
+    free(b);
+    free(m.segments);
+
+    /* A title total above the segment's total length (version 4). */
+    make_manifest(&m, 1);
+    m.segments[0].total_len = 100;
+    m.segments[0].total_title_len = 100;
+    encode(&m, &b, &len);
+    cr_assert_eq(decode_code(b, len), SE_OK);
+    free(b);
+    m.segments[0].total_title_len = 101;
     encode(&m, &b, &len);
     cr_assert_eq(decode_code(b, len), SE_CORRUPT);
     free(b);
@@ -502,7 +518,7 @@ static void write_segment(const char *dir, uint32_t number, const char *const *d
         seg_document sd = {"id", 2, "", 0, docs[d], strlen(docs[d])};
         uint32_t length = docs[d][0] ? 1 : 0;
         for (const char *p = docs[d]; *p; p++) length += *p == ' ';
-        cr_assert_eq(segw_add_document(w, &sd, length, d, &err), SE_OK);
+        cr_assert_eq(segw_add_document(w, &sd, length, 0, d, &err), SE_OK);
     }
     /* Terms are single letters: walk them in order. */
     for (char t = 'a'; t <= 'z'; t++) {

@@ -59,7 +59,10 @@
  * clause per term), k in {1, 3, 10, 100}, k1 in [0.5, 2] and b in [0, 1];
  * in half of the queries another BM25 variant than lucene (robertson,
  * atire, bm25l, bm25plus; delta in [0, 2]) with its own idf and formula in
- * the reference, in a fifth Lucene's rounded lengths.  Repeated words are
+ * the reference, in a fifth Lucene's rounded lengths, and in two fifths
+ * BM25F with a title weight in (0, 4] and the title's own b (the reference
+ * counts a term's title occurrences from the title's positions and scores
+ * bm25.h's formula in double).  Repeated words are
  * scored separately by the reference and once with a weight by the engine.
  * Each round's index uses one of the four analyzer settings (seed mod 4:
  * stop words, Porter stemmer), the reference the same analyzer.
@@ -247,7 +250,9 @@ typedef struct rdoc {
     char *title, *text;
     uint32_t *term_at; /* term id at each position, NO_TERM in the gaps */
     uint32_t npos;
-    uint32_t len; /* tokens */
+    uint32_t len;        /* tokens */
+    uint32_t title_len;  /* tokens of the title */
+    uint32_t title_npos; /* positions below this are the title's */
 } rdoc;
 
 typedef struct corpus {
@@ -260,6 +265,7 @@ typedef struct corpus {
     uint32_t *df;
     uint32_t nterms, terms_cap;
     uint64_t total_len;
+    uint64_t total_title_len;
 } corpus;
 
 static uint32_t term_find(const corpus *c, const char *t)
@@ -344,6 +350,10 @@ static void analyse_doc(corpus *c, analyzer *an, rdoc *d)
             pos[n] = tok.position;
             n++;
         }
+        if (f == 0) {
+            d->title_len = n;
+            d->title_npos = analyzer_position(an);
+        }
         first = analyzer_position(an) + 1;
     }
     d->len = n;
@@ -362,6 +372,7 @@ static void analyse_doc(corpus *c, analyzer *an, rdoc *d)
         if (!seen) c->df[terms[i]]++;
     }
     c->total_len += n;
+    c->total_title_len += d->title_len;
     free(terms);
     free(pos);
 }
@@ -548,6 +559,45 @@ static double ref_score(const search_options *so, double idf, uint32_t tf, doubl
     }
 }
 
+/* BM25F (searcher/bm25.h), straight from its definition: the title's and
+ * the body's tf, each divided by its field's length normalisation, the
+ * title's weighted, then the variant's saturation of that sum. */
+static double ref_score_fielded(const search_options *so, const corpus *c, double idf,
+                                const rdoc *d, uint32_t term)
+{
+    uint32_t tf_title = 0, tf_body = 0;
+    for (uint32_t p = 0; p < d->npos; p++)
+        if (d->term_at[p] == term) {
+            if (p < d->title_npos)
+                tf_title++;
+            else
+                tf_body++;
+        }
+    double n = c->ndocs ? c->ndocs : 1;
+    double avg_title = c->total_title_len / n, avg_body = (c->total_len - c->total_title_len) / n;
+    if (avg_title <= 0) avg_title = 1;
+    if (avg_body <= 0) avg_body = 1;
+    double lt = d->title_len, lb = d->len - d->title_len;
+    if (so->lucene_norms) {
+        lt = ref_lucene_length(d->title_len);
+        lb = ref_lucene_length(d->len - d->title_len);
+    }
+    double bt = so->title_b, b = so->b, k1 = so->k1, delta = so->delta;
+    double tfp = 0;
+    if (tf_title) tfp += so->title_weight * tf_title / (1 - bt + bt * lt / avg_title);
+    if (tf_body) tfp += tf_body / (1 - b + b * lb / avg_body);
+    switch (so->variant) {
+    case BM25_ATIRE:
+        return idf * (k1 + 1) * tfp / (tfp + k1);
+    case BM25_L:
+        return idf * (k1 + 1) * (tfp + delta) / (k1 + tfp + delta);
+    case BM25_PLUS:
+        return idf * ((k1 + 1) * tfp / (tfp + k1) + delta);
+    default: /* lucene, robertson */
+        return idf * tfp / (tfp + k1);
+    }
+}
+
 /* Analyse the words of a term or phrase, each from where the previous one's
  * positions end, so a phrase's offsets are the analyzer's positions. */
 static rnode *ref_leaf(const corpus *c, analyzer *an, const search_options *so, char *const *words,
@@ -636,9 +686,10 @@ static rnode *ref_plan(const corpus *c, analyzer *an, const search_options *so, 
 }
 
 /* Does node n match document d?  If so, *score is its BM25 score; `norm` is
- * 1 - b + b * len / avgdl. */
-static int ref_eval(const rnode *n, const search_options *so, const rdoc *d, double norm,
-                    double *score)
+ * 1 - b + b * len / avgdl.  With a title weight, a term (not a phrase)
+ * scores with BM25F. */
+static int ref_eval(const rnode *n, const search_options *so, const corpus *c, const rdoc *d,
+                    double norm, double *score)
 {
     *score = 0;
     if (n->kind == R_LEAF) {
@@ -652,7 +703,10 @@ static int ref_eval(const rnode *n, const search_options *so, const rdoc *d, dou
             tf += (uint32_t)ok;
         }
         if (tf == 0) return 0;
-        *score = ref_score(so, n->idf, tf, norm);
+        if (so->title_weight > 0 && n->nterms == 1)
+            *score = ref_score_fielded(so, c, n->idf, d, n->terms[0]);
+        else
+            *score = ref_score(so, n->idf, tf, norm);
         return 1;
     }
     if (n->kind != R_BOOL) return 0;
@@ -660,7 +714,7 @@ static int ref_eval(const rnode *n, const search_options *so, const rdoc *d, dou
     int nmust = 0, nshould = 0;
     for (size_t i = 0; i < n->nch; i++) {
         double s;
-        int m = ref_eval(n->ch[i], so, d, norm, &s);
+        int m = ref_eval(n->ch[i], so, c, d, norm, &s);
         switch (n->occ[i]) {
         case QUERY_MUST:
             if (!m) return 0;
@@ -817,7 +871,7 @@ typedef struct round_ctx {
 
 typedef struct totals {
     uint64_t queries, rejected, matched, hits, failures, docs, batches, tie_groups, pruned,
-        explained;
+        explained, fielded, fielded_pruned;
 } totals;
 
 static void print_case(const round_ctx *rc, const char *query, const search_options *so,
@@ -831,6 +885,10 @@ static void print_case(const round_ctx *rc, const char *query, const search_opti
             rc->seed, rc->seed, rc->c->ndocs, query, so->k, (double)so->k1, (double)so->b,
             so->default_and ? " --and" : "", so->literal ? " --literal" : "", nref, res->matches,
             res->nhits);
+    fprintf(stderr, "  variant %s delta %.9g%s title weight %.9g title b %.9g\n",
+            bm25_variant_name(so->variant), (double)so->delta,
+            so->lucene_norms ? " lucene norms," : ",", (double)so->title_weight,
+            (double)so->title_b);
     size_t show = nref > so->k ? so->k : nref;
     if (show < res->nhits) show = res->nhits;
     if (show > 15) show = 15;
@@ -859,6 +917,7 @@ static int check_query(round_ctx *rc, const char *query, const search_options *s
     const corpus *c = rc->c;
     char why[1024] = "";
     tot->queries++;
+    if (so->title_weight > 0) tot->fielded++;
 
     query_options qo = {.default_and = so->default_and, .literal = so->literal};
     query_node *q = NULL;
@@ -885,7 +944,7 @@ static int check_query(round_ctx *rc, const char *query, const search_options *s
         double len = so->lucene_norms ? ref_lucene_length(d->len) : d->len;
         double norm = 1.0 - so->b + so->b * len / avgdl, score;
         rc->ref_score[i] = NAN;
-        if (plan->kind != R_NONE && ref_eval(plan, so, d, norm, &score)) {
+        if (plan->kind != R_NONE && ref_eval(plan, so, c, d, norm, &score)) {
             rc->ref_score[i] = score;
             rc->ref[nref++] = (ref_hit){i, score, d->id_hash};
         }
@@ -1053,6 +1112,7 @@ static int check_query(round_ctx *rc, const char *query, const search_options *s
             }
         }
         if (ok && pr.stats.pruned) tot->pruned++;
+        if (ok && pr.stats.pruned && so->title_weight > 0) tot->fielded_pruned++;
         /* Explanations: the contributions add up to the score. */
         search_explain_term terms[256];
         for (size_t i = 0; ok && i < res.nhits && i < 5; i++) {
@@ -1148,6 +1208,9 @@ static void run_round(uint64_t seed, const char *base, totals *tot)
     cr_assert_eq(ix->ndocs, c->ndocs);
     cr_assert_eq(ix->total_len, c->total_len, "index has %" PRIu64 " tokens, reference %" PRIu64,
                  ix->total_len, c->total_len);
+    cr_assert_eq(ix->total_title_len, c->total_title_len,
+                 "index has %" PRIu64 " title tokens, reference %" PRIu64, ix->total_title_len,
+                 c->total_title_len);
 
     round_ctx rc = {.seed = seed, .c = c, .ix = ix, .an = an};
     cr_assert_eq(searcher_new(&rc.s, ix, &err), SE_OK, "searcher_new: %s", err.msg);
@@ -1175,6 +1238,12 @@ static void run_round(uint64_t seed, const char *base, totals *tot)
             so.delta = (float)(2 * rng_unit(&r));
         }
         so.lucene_norms = rng_chance(&r, 0.2);
+        /* BM25F in about two queries of five: title weight in (0, 4],
+         * its own b anywhere in [0, 1], the ends included */
+        if (rng_chance(&r, 0.4)) {
+            so.title_weight = (float)(0.05 + 3.95 * rng_unit(&r));
+            so.title_b = rng_chance(&r, 0.2) ? (float)rng_below(&r, 2) : (float)rng_unit(&r);
+        }
         check_query(&rc, q.s, &so, tot);
     }
     free(q.s);
@@ -1229,9 +1298,10 @@ Test(property, engine_matches_reference, .fini = cleanup, .timeout = 600)
             " rejected by the parser, %" PRIu64 " matching something), %" PRIu64
             " hits compared, %" PRIu64 " tie groups; %" PRIu64
             " queries pruned, equal to exhaustive; %" PRIu64 " hits explained; %" PRIu64
-            " failed; %.2f s\n",
+            " BM25F queries (%" PRIu64 " pruned); %" PRIu64 " failed; %.2f s\n",
             rounds, seed, seed + rounds - 1, tot.docs, tot.batches, tot.queries, tot.rejected,
-            tot.matched, tot.hits, tot.tie_groups, tot.pruned, tot.explained, tot.failures,
+            tot.matched, tot.hits, tot.tie_groups, tot.pruned, tot.explained, tot.fielded,
+            tot.fielded_pruned, tot.failures,
             (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     cr_assert_eq(tot.failures, 0, "%" PRIu64 " of %" PRIu64 " queries disagree with the reference",
                  tot.failures, tot.queries);

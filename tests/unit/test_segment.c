@@ -267,7 +267,7 @@ static void write_segment(const rseg *r, uint32_t number, seg_meta *meta)
             const rdoc *x = &r->docs[d];
             sd = (seg_document){x->id, x->id_len, x->title, x->title_len, x->text, x->text_len};
         }
-        int rc = segw_add_document(w, &sd, r->lengths[d], content_hash_of(r, d), &err);
+        int rc = segw_add_document(w, &sd, r->lengths[d], 0, content_hash_of(r, d), &err);
         cr_assert_eq(rc, SE_OK, "doc %u: %s", d, err.msg);
     }
     cr_assert_eq(segw_ndocs(w), r->ndocs);
@@ -952,7 +952,7 @@ static void small_segment(uint32_t number, seg_meta *meta)
     cr_assert_eq(segw_create(&w, g_tmp, number, 6, &err), SE_OK);
     seg_document d = {"id", 2, "title", 5, "text", 4};
     for (int i = 0; i < 3; i++)
-        cr_assert_eq(segw_add_document(w, &d, 2 + (uint32_t)i, (uint64_t)i, &err), SE_OK);
+        cr_assert_eq(segw_add_document(w, &d, 2 + (uint32_t)i, 0, (uint64_t)i, &err), SE_OK);
     uint32_t pos[] = {0, 5};
     cr_assert_eq(segw_begin_term(w, "a", 1, &err), SE_OK);
     cr_assert_eq(segw_add_posting(w, 0, 2, pos, &err), SE_OK);
@@ -1090,7 +1090,7 @@ static void expect_reject(bad_fn bad, int code, const char *what)
     se_error err = {0};
     cr_assert_eq(segw_create(&w, g_tmp, number, 1, &err), SE_OK);
     seg_document d = {"i", 1, "", 0, "t", 1};
-    for (int i = 0; i < 4; i++) cr_assert_eq(segw_add_document(w, &d, 3, 0, &err), SE_OK);
+    for (int i = 0; i < 4; i++) cr_assert_eq(segw_add_document(w, &d, 3, 0, 0, &err), SE_OK);
     err.msg[0] = 0;
     cr_assert_eq(bad(w, &err), code, "%s", what);
     cr_assert_eq(err.code, code, "%s", what);
@@ -1196,25 +1196,25 @@ static int bad_document_after_terms(segment_writer *w, se_error *err)
     segw_begin_term(w, "a", 1, err);
     segw_add_posting(w, 0, 1, P012, err);
     segw_end_term(w, err);
-    return segw_add_document(w, &d, 1, 0, err);
+    return segw_add_document(w, &d, 1, 0, 0, err);
 }
 static int bad_id_empty(segment_writer *w, se_error *err)
 {
     seg_document d = {"", 0, "", 0, "t", 1};
-    return segw_add_document(w, &d, 1, 0, err);
+    return segw_add_document(w, &d, 1, 0, 0, err);
 }
 static int bad_id_too_long(segment_writer *w, se_error *err)
 {
     static char id[SEG_MAX_ID_LEN + 1];
     memset(id, 'i', sizeof id);
     seg_document d = {id, sizeof id, "", 0, "t", 1};
-    return segw_add_document(w, &d, 1, 0, err);
+    return segw_add_document(w, &d, 1, 0, 0, err);
 }
 static int bad_document_in_term(segment_writer *w, se_error *err)
 {
     seg_document d = {"i", 1, "", 0, "", 0};
     segw_begin_term(w, "a", 1, err);
-    return segw_add_document(w, &d, 1, 0, err);
+    return segw_add_document(w, &d, 1, 0, 0, err);
 }
 
 Test(segment, writer_rejects_bad_input)
@@ -1244,7 +1244,7 @@ Test(segment, writer_rejects_bad_input)
     se_error err = {0};
     cr_assert_eq(segw_create(&w, g_tmp, 50, 1, &err), SE_OK);
     seg_document d = {"i", 1, "", 0, "", 0};
-    cr_assert_eq(segw_add_document(w, &d, 1, 0, &err), SE_OK);
+    cr_assert_eq(segw_add_document(w, &d, 1, 0, 0, &err), SE_OK);
     cr_assert_eq(segw_begin_term(w, "a", 1, &err), SE_OK);
     cr_assert_eq(segw_add_posting(w, 0, 1, P012, &err), SE_OK);
     seg_meta meta;
@@ -1253,7 +1253,7 @@ Test(segment, writer_rejects_bad_input)
 
     /* abort removes the files. */
     cr_assert_eq(segw_create(&w, g_tmp, 51, 1, &err), SE_OK);
-    cr_assert_eq(segw_add_document(w, &d, 1, 0, &err), SE_OK);
+    cr_assert_eq(segw_add_document(w, &d, 1, 0, 0, &err), SE_OK);
     segw_abort(w);
     assert_no_files(51);
     segw_abort(NULL);
