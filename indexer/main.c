@@ -153,22 +153,25 @@ static int run_verify(const char *dir, int deep)
         return rc == SE_NOMEM ? EXIT_WRITE : EXIT_INDEX;
     }
     if (deep) {
-        printf("%s: ok: generation %llu, %u segment(s), %llu documents (%llu deleted), %llu terms, "
-               "%llu postings, %llu positions checked\n",
+        printf("%s: ok: generation %llu, %u segment(s), %llu documents (%llu deleted), %llu terms "
+               "and %llu title-field terms, %llu postings, %llu positions checked\n",
                dir, (unsigned long long)d.generation, d.segments, (unsigned long long)d.documents,
                (unsigned long long)d.deleted, (unsigned long long)d.terms,
-               (unsigned long long)d.postings, (unsigned long long)d.positions);
+               (unsigned long long)d.title_terms, (unsigned long long)(d.postings + d.title_postings),
+               (unsigned long long)(d.positions + d.title_positions));
         return EXIT_OK;
     }
     uint64_t total = d.manifest_bytes + d.deletions_bytes;
     for (int f = 0; f < SEG_NFILES; f++) total += d.file_bytes[f];
     printf("index       %s\ngeneration  %llu\nsegments    %u\ndocuments   %llu live, %llu deleted\n"
            "terms       %llu (summed over segments)\npostings    %llu\npositions   %llu\n"
-           "tokens      %llu\n",
+           "tokens      %llu\n"
+           "title field %llu terms, %llu postings, %llu positions (not counted above)\n",
            dir, (unsigned long long)d.generation, d.segments, (unsigned long long)d.documents,
            (unsigned long long)d.deleted, (unsigned long long)d.terms,
            (unsigned long long)d.postings, (unsigned long long)d.positions,
-           (unsigned long long)d.tokens);
+           (unsigned long long)d.tokens, (unsigned long long)d.title_terms,
+           (unsigned long long)d.title_postings, (unsigned long long)d.title_positions);
     static const char *const what[SEG_NFILES] = {"dictionary", "postings", "positions",
                                                  "document table", "document store"};
     char h[32];

@@ -224,8 +224,15 @@ static int verify_segment(const segment *s, const char *dir, index_description *
         memcpy(prev, it.term, it.term_len);
         prev_len = it.term_len;
         nterms++;
-        d->postings += info.df;
-        d->positions += info.cf;
+        if (it.term_len > 0 && it.term[0] == SEG_TITLE_PREFIX) {
+            d->title_terms++;
+            d->title_postings += info.df;
+            d->title_positions += info.cf;
+        } else {
+            d->terms++;
+            d->postings += info.df;
+            d->positions += info.cf;
+        }
         if (deep && (rc = verify_term(s, dir, it.term, &info, c, &pos, &pos_cap, &del_terms,
                                       title_tf, err)) != SE_OK)
             break;
@@ -248,7 +255,6 @@ static int verify_segment(const segment *s, const char *dir, index_description *
     const dels *dl = segment_deletions(s);
     if (deep && dl && dl->nterms != del_terms)
         return bad_dels(err, s, dir, NULL, "lists terms that no deleted document contains");
-    d->terms += nterms;
     d->tokens += segment_total_len(s) - segment_deleted_len(s);
     if (dl) d->deletions_bytes += dl->map.size;
     return deep ? verify_documents(s, dir, err) : SE_OK;

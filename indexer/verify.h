@@ -26,9 +26,13 @@ typedef struct index_description {
     uint32_t segments;
     uint64_t documents; /* live */
     uint64_t deleted;   /* deleted, still in segments until they are merged */
-    uint64_t terms;     /* summed over segments */
+    uint64_t terms;     /* summed over segments; title-field terms not included */
     uint64_t postings;  /* summed df (deleted documents' postings included) */
     uint64_t positions; /* summed cf (likewise) */
+    /* The title-field terms (SEG_TITLE_PREFIX, see docs/FORMAT.md), counted
+     * apart so that the figures above are those of the one searchable field
+     * (title and text), comparable with other engines' single field. */
+    uint64_t title_terms, title_postings, title_positions;
     uint64_t tokens;    /* summed lengths of the live documents */
     uint64_t file_bytes[SEG_NFILES];
     uint64_t deletions_bytes; /* .del files */
