@@ -7,7 +7,9 @@
  */
 #include "server/api.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +161,23 @@ static int parse_count(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
     return 1;
 }
 
+/* A number argument: absent -> dflt; 1 with *out in [lo, hi], or 0 for
+ * anything that is not a whole decimal number in range. */
+static int parse_number(const api_request *rq, const char *name, double dflt, double lo, double hi,
+                        double *out)
+{
+    const char *v = rq->arg(rq->cookie, name);
+    *out = dflt;
+    if (!v) return 1;
+    if (!*v || strlen(v) > 32) return 0;
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (*end || errno || !isfinite(x) || x < lo || x > hi) return 0;
+    *out = x;
+    return 1;
+}
+
 /* A boolean argument: absent -> dflt; 1/true/yes/on or an empty value
  * ("exhaustive=") -> 1; 0/false/no/off -> 0; -1 for anything else. */
 static int parse_flag(const api_request *rq, const char *name, int dflt)
@@ -261,12 +280,24 @@ static void do_search(api_ctx *ctx, worker *w, const api_request *rq, api_respon
                           "snippets, and, literal and exhaustive take 1/0, true/false, yes/no");
         return;
     }
+    /* BM25F (bin/search --title-weight / --title-b): 0 = one combined field. */
+    double title_weight, title_b;
+    if (!parse_number(rq, "title_weight", 0, 0, SEARCH_MAX_TITLE_WEIGHT, &title_weight) ||
+        !parse_number(rq, "title_b", SEARCH_DEFAULT_TITLE_B, 0, 1, &title_b)) {
+        atomic_fetch_add(&ctx->query_errors, 1);
+        respond_error(out, 400, "bad_number",
+                      "title_weight takes a number from 0 to %g, title_b one from 0 to 1",
+                      (double)SEARCH_MAX_TITLE_WEIGHT);
+        return;
+    }
     search_options so = {.k = (uint32_t)(k + offset),
                          .k1 = SEARCH_DEFAULT_K1,
                          .b = SEARCH_DEFAULT_B,
                          .default_and = and,
                          .literal = literal,
-                         .exhaustive = exhaustive};
+                         .exhaustive = exhaustive,
+                         .title_weight = (float)title_weight,
+                         .title_b = (float)title_b};
     if (so.k > SEARCH_MAX_K) so.k = SEARCH_MAX_K;
 
     gen *g = gen_acquire(ctx->store);

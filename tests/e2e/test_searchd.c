@@ -268,11 +268,19 @@ Test(searchd, search_matches_bin_search)
     start_server(NULL, 0);
     const char *queries[] = {"\"ethical responsibility\"", "ethical responsibility",
                              "mi5 AND (facebook OR whatsapp)", "+parker -police", "terror"};
-    for (size_t qi = 0; qi < sizeof queries / sizeof *queries; qi++) {
-        const char *q = queries[qi];
+    /* Each query with the default scoring, then with a title weight (BM25F):
+     * title_weight / title_b must score as bin/search's options do. */
+    size_t nq = sizeof queries / sizeof *queries;
+    for (size_t qi = 0; qi < 2 * nq; qi++) {
+        const char *q = queries[qi % nq];
+        int bm25f = qi >= nq;
         run_result cli;
-        e2e_run(&cli, TIMEOUT, "search", "-i", g_index, "--json", "--exhaustive", "-k", "20", "--",
-                q, (char *)NULL);
+        if (bm25f)
+            e2e_run(&cli, TIMEOUT, "search", "-i", g_index, "--json", "--exhaustive", "-k", "20",
+                    "--title-weight", "3", "--title-b", "0.5", "--", q, (char *)NULL);
+        else
+            e2e_run(&cli, TIMEOUT, "search", "-i", g_index, "--json", "--exhaustive", "-k", "20",
+                    "--", q, (char *)NULL);
         cr_assert(cli.exit_code == 0 || cli.exit_code == 1, "search %s: %s", q, run_describe(&cli));
         e2e_hits want;
         char why[512];
@@ -280,7 +288,8 @@ Test(searchd, search_matches_bin_search)
 
         char enc[512], target[1024];
         urlenc(enc, sizeof enc, q);
-        snprintf(target, sizeof target, "/search?q=%s&k=20&exhaustive=1", enc);
+        snprintf(target, sizeof target, "/search?q=%s&k=20&exhaustive=1%s", enc,
+                 bm25f ? "&title_weight=3&title_b=0.5" : "");
         http_reply r;
         json_t *o = get_json(target, 200, &r);
         cr_assert_str_eq(jstr(o, "query"), q);
@@ -397,6 +406,11 @@ Test(searchd, limits_and_bad_arguments_are_json_errors)
     expect_error("/search?q=a&offset=21", 400, "bad_offset");
     expect_error("/search?q=a&offset=1e3", 400, "bad_offset");
     expect_error("/search?q=a&exhaustive=maybe", 400, "bad_flag");
+    expect_error("/search?q=a&title_weight=-1", 400, "bad_number");
+    expect_error("/search?q=a&title_weight=1001", 400, "bad_number");
+    expect_error("/search?q=a&title_weight=nan", 400, "bad_number");
+    expect_error("/search?q=a&title_weight=2x", 400, "bad_number");
+    expect_error("/search?q=a&title_weight=2&title_b=1.5", 400, "bad_number");
     expect_error("/search?q=%22unterminated", 400, "bad_query");
     expect_error("/search?q=-only+-exclusions", 400, "bad_query");
     expect_error("/search?q=%FF%FE", 400, "bad_encoding");
