@@ -26,7 +26,7 @@
 
 #include "common/status.h"
 
-#define FIO_FORMAT_VERSION 3
+#define FIO_FORMAT_VERSION 4
 #define FIO_HEADER_SIZE    16
 #define FIO_FOOTER_SIZE    16
 

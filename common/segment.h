@@ -42,7 +42,7 @@
 #include "common/status.h"
 
 #define SEG_BLOCK            128 /* docs per bit-packed block; lists shorter than this have no skip table */
-#define SEG_SKIP_ENTRY       20
+#define SEG_SKIP_ENTRY       16 /* u32 last doc, data end, positions start, impacts end */
 #define SEG_DICT_BLOCK_TERMS 64
 #define SEG_STORE_CHUNK      (32u << 10) /* target uncompressed bytes per store chunk */
 #define SEG_MAX_DOCS         0x7fffffffu /* doc ids are below this */

@@ -107,6 +107,18 @@ typedef struct pnode {
 
 enum { IT_EMPTY, IT_TERM, IT_PHRASE, IT_AND, IT_OR };
 
+/* Block-max pruning of one cursor scored with one term's constants: ub,
+ * its bound over the segment (for a list without skip table), and the
+ * bound of one block (block: UINT32_MAX none yet, nblocks past the end;
+ * last: its last document), cached because many candidates ask about the
+ * same block. */
+typedef struct block_cache {
+    postings_cursor *pc;
+    const bm25_term *bt;
+    float ub, max;
+    uint32_t block, last;
+} block_cache;
+
 typedef struct iter {
     int kind;
     uint32_t doc;
@@ -120,8 +132,9 @@ typedef struct iter {
     const uint32_t *offsets;
     uint32_t **pos;
     uint32_t *npos;
-    uint32_t *maxtf; /* room in pos[i]: the term's max tf */
-    size_t *at;      /* scratch for phrase_freq */
+    uint32_t *maxtf;  /* room in pos[i]: the term's max tf */
+    uint32_t *minlen; /* the term's shortest document (its impact with maxtf) */
+    size_t *at;       /* scratch for phrase_freq */
     uint32_t freq;
     /* IT_AND (must non-empty) / IT_OR (should only) */
     size_t nmust, nshould, nnot;
@@ -496,7 +509,8 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
         it->npos = arena_zalloc(&s->ar, n->nterms * sizeof *it->npos);
         it->at = arena_alloc(&s->ar, n->nterms * sizeof *it->at);
         it->maxtf = arena_alloc(&s->ar, n->nterms * sizeof *it->maxtf);
-        if (!it->pcs || !it->pos || !it->npos || !it->at || !it->maxtf) goto oom;
+        it->minlen = arena_alloc(&s->ar, n->nterms * sizeof *it->minlen);
+        if (!it->pcs || !it->pos || !it->npos || !it->at || !it->maxtf || !it->minlen) goto oom;
         it->cost = UINT64_MAX;
         for (size_t i = 0; i < n->nterms; i++) {
             uint64_t df;
@@ -510,6 +524,7 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
             it->pcs[i] = open_cursor(ec, n->terms[i], &df, NULL);
             if (!it->pcs[i]) return ec->rc == SE_OK ? empty_iter(ec) : NULL;
             it->maxtf[i] = info.max_tf;
+            it->minlen[i] = info.min_len;
             it->pos[i] = arena_alloc(&s->ar, (size_t)info.max_tf * sizeof **it->pos);
             if (!it->pos[i]) goto oom;
             if (df < it->cost) it->cost = df;
@@ -827,6 +842,63 @@ static inline int below(double bound, float threshold)
     return bound * (1.0 + BOUND_MARGIN) < (double)threshold;
 }
 
+static void block_cache_init(block_cache *bc, postings_cursor *pc, const bm25_term *bt, float ub)
+{
+    bc->pc = pc;
+    bc->bt = bt;
+    bc->ub = ub;
+    bc->block = UINT32_MAX;
+    bc->last = 0;
+    bc->max = 0;
+}
+
+/* Largest score of a document of block b (< nblocks): the best of its
+ * impacts. */
+static float block_bound(const bm25_model *m, block_cache *bc, uint32_t b)
+{
+    if (b == bc->block) return bc->max;
+    impact im[IMPACTS_MAX];
+    uint32_t n = postings_block_impacts(bc->pc, b, im);
+    float best = n ? 0 : bc->ub; /* malformed: the cursor has failed, the query will */
+    for (uint32_t i = 0; i < n; i++) {
+        float x = bm25_score(bc->bt, im[i].tf, bm25_doc_norm(m, im[i].len));
+        best = x > best ? x : best;
+    }
+    bc->block = b;
+    bc->last = postings_block_last(bc->pc, b);
+    bc->max = best;
+    return best;
+}
+
+/* Upper bound of the cursor's score for the documents d ... *last: the
+ * bound of the block holding d, found in the skip table without decoding or
+ * moving the cursor (a shallow move); 0 past the list's last document; ub
+ * for a list without skip table.  d must not decrease from one call to the
+ * next. */
+static float bound_at(const bm25_model *m, block_cache *bc, uint32_t d, uint32_t *last)
+{
+    postings_cursor *c = bc->pc;
+    if (bc->block != UINT32_MAX && d <= bc->last) {
+        *last = bc->last;
+        return bc->max;
+    }
+    if (!c->skip) {
+        *last = POSTINGS_END - 1;
+        return bc->ub;
+    }
+    uint32_t b = postings_block_find(c, bc->block == UINT32_MAX ? 0 : bc->block, d);
+    if (b >= c->nblocks) {
+        bc->block = c->nblocks;
+        bc->last = POSTINGS_END - 1;
+        bc->max = 0;
+        *last = bc->last;
+        return 0;
+    }
+    float x = block_bound(m, bc, b);
+    *last = bc->last;
+    return x;
+}
+
 static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *nheap,
                        uint64_t *matches, se_error *err)
 {
@@ -843,10 +915,12 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
     /* order[]: term indexes by increasing bound; prefix[j]: sum of the j
      * smallest bounds. */
     uint32_t order[PRUNE_MAX_TERMS];
-    float ub[PRUNE_MAX_TERMS], contrib[PRUNE_MAX_TERMS];
+    float ub[PRUNE_MAX_TERMS], contrib[PRUNE_MAX_TERMS], wb[PRUNE_MAX_TERMS];
+    block_cache bc[PRUNE_MAX_TERMS];
     double prefix[PRUNE_MAX_TERMS + 1];
     for (size_t i = 0; i < n; i++) {
         ub[i] = bm25_score(&terms[i]->bt, terms[i]->max_tf, bm25_doc_norm(m, terms[i]->min_len));
+        block_cache_init(&bc[i], terms[i]->pc, &terms[i]->bt, ub[i]);
         contrib[i] = 0;
         size_t j = i;
         while (j > 0 && ub[order[j - 1]] > ub[i]) {
@@ -862,17 +936,24 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
     float threshold = nh == k ? s->heap[0].score : -1.0f;
     if (n == 1 && nnot == 0) {
         /* One term: whole blocks at a time straight from the cursor's
-         * arrays, skipping a block whose bound cannot beat the threshold. */
+         * arrays.  Blocks whose bound cannot beat the threshold are passed
+         * over in the skip table, and only the next one that can is
+         * decoded. */
         iter *t = terms[0];
         postings_cursor *c = t->pc;
         while (c->doc != POSTINGS_END) {
-            postings_block_info bi;
-            if (threshold >= 0 && c->skip && postings_block(c, c->block, &bi) == SE_OK &&
-                below(bm25_score(&t->bt, bi.max_tf, bm25_doc_norm(m, bi.min_len)), threshold)) {
-                postings_cursor_advance(c, bi.last_doc + 1);
-                s->stats.blocks_skipped++;
-                s->stats.pruned = 1;
-                continue;
+            if (threshold >= 0 && c->skip) {
+                uint32_t b = c->block;
+                while (b < c->nblocks && below(block_bound(m, &bc[0], b), threshold)) {
+                    b++;
+                    s->stats.blocks_skipped++;
+                }
+                if (b != c->block) {
+                    s->stats.pruned = 1;
+                    if (b == c->nblocks) break;
+                    postings_cursor_advance(c, postings_block_last(c, b - 1) + 1);
+                    continue;
+                }
             }
             for (uint32_t i = c->i; i < c->count; i++) {
                 uint32_t d = c->docs[i];
@@ -892,51 +973,82 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
         *nheap = nh;
         return SE_OK;
     }
-    size_t ne = 0;                  /* order[0..ne) are non-essential */
-    uint32_t region_end = 0;        /* [.., region_end] was found worth scoring */
-    float region_threshold = -2.0f; /* ... at this threshold */
+    /* Windows.  Before the heap is full every term is essential.  After,
+     * the documents are taken a window at a time: [from, wend], wend the
+     * end of the shortest of the terms' blocks holding `from`, where each
+     * term is bounded by its block's impacts (wb) instead of its segment
+     * bound.  The terms are ordered by those bounds and split as above;
+     * when even the sum of all of them cannot beat the threshold the
+     * window is skipped by the skip tables alone, without decoding. */
+    uint32_t gorder[PRUNE_MAX_TERMS]; /* order and prefix by segment bounds */
+    double gprefix[PRUNE_MAX_TERMS + 1];
+    memcpy(gorder, order, n * sizeof *order);
+    memcpy(gprefix, prefix, (n + 1) * sizeof *prefix);
+    size_t gne = 0;              /* gorder[0..gne) are non-essential by segment bounds */
+    size_t ne = 0;               /* order[0..ne) are non-essential in this window */
+    uint32_t from = 0, wend = 0; /* the window; wend == 0 with !have_window: none yet */
+    int have_window = 0;
     for (;;) {
-        while (ne < n && threshold >= 0 && below(prefix[ne + 1], threshold)) ne++;
-        if (ne == n) break;
-        uint32_t d = POSTINGS_END;
-        for (size_t j = ne; j < n; j++)
-            if (terms[order[j]]->doc < d) d = terms[order[j]]->doc;
-        if (d == POSTINGS_END) break;
-
-        /* Block bound of the essential terms over [d, last].  Once a
-         * stretch is found worth scoring it stays so until the threshold
-         * rises or d leaves it: no recomputation per candidate. */
-        if (threshold >= 0 && !(d <= region_end && threshold == region_threshold)) {
-            double bb = prefix[ne];
+        if (threshold >= 0 && (!have_window || from > wend)) {
+            if (from == POSTINGS_END) break;
+            /* Terms whose segment bounds together stay below the
+             * threshold (the weakest, often very common words) keep those
+             * bounds: their blocks are short, and would make the windows
+             * short and many, for no gain. */
+            while (gne < n && below(gprefix[gne + 1], threshold)) gne++;
             uint32_t last = POSTINGS_END - 1;
-            for (size_t j = ne; j < n; j++) {
-                iter *t = terms[order[j]];
-                const postings_cursor *c = t->pc;
-                postings_block_info bi;
-                if (t->doc == POSTINGS_END) continue;
-                if (c->skip && postings_block(c, c->block, &bi) == SE_OK) {
-                    bb += bm25_score(&t->bt, bi.max_tf, bm25_doc_norm(m, bi.min_len));
-                    if (bi.last_doc < last) last = bi.last_doc;
-                } else {
-                    bb += ub[order[j]];
+            for (size_t j = 0; j < n; j++) {
+                uint32_t i = gorder[j], l;
+                if (j < gne) {
+                    wb[i] = ub[i];
+                    continue;
                 }
+                wb[i] = bound_at(m, &bc[i], from, &l);
+                if (l < last) last = l;
             }
-            if (below(bb, threshold)) {
-                uint32_t to = last + 1 > d ? last + 1 : d + 1;
-                for (size_t j = ne; j < n; j++) {
-                    iter *t = terms[order[j]];
-                    t->doc = postings_cursor_advance(t->pc, to);
+            for (size_t i = 0; i < n; i++) {
+                size_t j = i;
+                while (j > 0 && wb[order[j - 1]] > wb[i]) {
+                    order[j] = order[j - 1];
+                    j--;
                 }
+                order[j] = (uint32_t)i;
+            }
+            prefix[0] = 0;
+            for (size_t j = 0; j < n; j++) prefix[j + 1] = prefix[j] + wb[order[j]];
+            ne = 0;
+            have_window = 1;
+            wend = last;
+            if (below(prefix[n], threshold)) {
                 s->stats.blocks_skipped++;
                 s->stats.pruned = 1;
+                from = last == POSTINGS_END - 1 ? POSTINGS_END : last + 1;
+                have_window = 0;
                 continue;
             }
-            region_end = last;
-            region_threshold = threshold;
         }
+        while (ne < n && threshold >= 0 && below(prefix[ne + 1], threshold)) ne++;
+        /* The next candidate: the first document of an essential term at
+         * or after `from`. */
+        uint32_t d = POSTINGS_END;
+        for (size_t j = ne; j < n; j++) {
+            iter *t = terms[order[j]];
+            if (t->doc < from) t->doc = postings_cursor_advance(t->pc, from);
+            if (t->doc < d) d = t->doc;
+        }
+        if (threshold >= 0 && d > wend) {
+            /* nothing essential left in the window (the others' documents
+             * there, if any, are not counted) */
+            if (ne > 0) s->stats.pruned = 1;
+            if (wend == POSTINGS_END - 1) break;
+            from = wend + 1;
+            continue;
+        }
+        if (d == POSTINGS_END) break;
 
         /* Essential terms on d, then non-essential ones from the strongest
-         * down while the candidate can still beat the threshold. */
+         * down while the candidate can still beat the threshold, each
+         * counted at its window bound until it is read. */
         double bound = prefix[ne];
         for (size_t j = ne; j < n; j++) {
             iter *t = terms[order[j]];
@@ -948,12 +1060,12 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
         }
         int gone = deleted && dels_is_deleted(deleted, d), cut = 0;
         for (size_t j = ne; j-- > 0 && !gone;) {
-            if (threshold >= 0 && below(bound, threshold)) {
+            if (below(bound, threshold)) {
                 cut = 1; /* cannot reach the top k: its other terms stay unread */
                 break;
             }
             iter *t = terms[order[j]];
-            bound -= ub[order[j]];
+            bound -= wb[order[j]];
             if ((t->doc = postings_cursor_advance(t->pc, d)) == d) {
                 contrib[order[j]] =
                     bm25_score(&t->bt, postings_cursor_freq(t->pc), bm25_doc_norm(m, lengths[d]));
@@ -981,6 +1093,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
             contrib[order[j]] = 0;
             if (j >= ne && t->doc == d) t->doc = postings_cursor_next(t->pc);
         }
+        from = d + 1;
     }
     /* Whatever the essential lists still hold was not looked at. */
     for (size_t j = 0; j < n; j++)
@@ -1060,8 +1173,12 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
     size_t nmust = root->kind == IT_PHRASE ? 1 : root->nmust;
     size_t nnot = root->kind == IT_PHRASE ? 0 : root->nnot;
 
-    /* The lead: the required list with the fewest documents. */
+    /* The lead: the required list with the fewest documents.  cub[i]:
+     * clause i's bound over the segment (a phrase's, at each of its terms'
+     * impact, the smallest). */
     postings_cursor *lead = NULL;
+    size_t lead_clause = 0;
+    float cub[PRUNE_MAX_TERMS];
     int phrases = 0;
     for (size_t i = 0; i < nmust; i++) {
         conj_clause *cl = &must[i];
@@ -1077,15 +1194,62 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
             cl->freq_doc = it->doc; /* build_iter aligned it and counted it->freq */
             phrases = 1;
         }
-        for (size_t j = 0; j < cl->ncur; j++)
-            if (!lead || cl->cur[j]->df < lead->df) lead = cl->cur[j];
+        cub[i] = it->kind == IT_TERM
+                     ? bm25_score(&it->bt, it->max_tf, bm25_doc_norm(m, it->min_len))
+                     : INFINITY;
+        for (size_t j = 0; j < cl->ncur; j++) {
+            if (it->kind == IT_PHRASE) {
+                float x = bm25_score(&it->bt, it->maxtf[j], bm25_doc_norm(m, it->minlen[j]));
+                if (x < cub[i]) cub[i] = x;
+            }
+            if (!lead || cl->cur[j]->df < lead->df) {
+                lead = cl->cur[j];
+                lead_clause = i;
+            }
+        }
     }
 
     if (!lead) return SE_OK; /* no required clause: prunable_conj does not allow it */
+    /* Block bounds of the lead's list, with the other clauses at their
+     * segment bounds: a lead block whose documents cannot beat the
+     * threshold even so is passed over in the skip table, without decoding
+     * it or moving the other cursors.  (The other lists' own blocks are
+     * shorter and would cost a bound for every few candidates.)  Only
+     * without phrases: their candidates are already bounded by their
+     * terms' exact tfs before any position is read, and on the benchmark's
+     * phrases the block bounds cost more than they saved. */
+    double rest = 0;
+    for (size_t i = 0; i < nmust; i++)
+        if (i != lead_clause) rest += cub[i];
+    block_cache lbc;
+    block_cache_init(&lbc, lead, &must[lead_clause].it->bt, cub[lead_clause]);
+    uint32_t region_end = 0;        /* [.., region_end] was found worth looking at */
+    float region_threshold = -2.0f; /* ... at this threshold */
     size_t nh = *nheap;
     float threshold = nh == k ? s->heap[0].score : -1.0f;
     uint32_t d = lead->doc;
     while (d != POSTINGS_END) {
+        if (!phrases && threshold >= 0 && !(d <= region_end && threshold == region_threshold)) {
+            uint32_t from = d, last;
+            for (;;) {
+                float lb = bound_at(m, &lbc, from, &last);
+                if (lb > cub[lead_clause]) lb = cub[lead_clause];
+                if (!below(rest + lb, threshold)) break;
+                s->stats.blocks_skipped++;
+                s->stats.pruned = 1;
+                if (last >= POSTINGS_END - 1) {
+                    from = POSTINGS_END;
+                    break;
+                }
+                from = last + 1;
+            }
+            if (from != d) {
+                d = from == POSTINGS_END ? POSTINGS_END : postings_cursor_advance(lead, from);
+                continue;
+            }
+            region_end = last;
+            region_threshold = threshold;
+        }
         /* Align every required cursor on d. */
         int moved = 0;
         for (size_t i = 0; i < nmust && !moved; i++)

@@ -431,7 +431,7 @@ static char *listing_lost(const char *a, const char *b)
  * leave every file as it was: the damage may be repairable (one flipped
  * byte, a file restored from a backup), and readers keep reporting it.
  * The damage: MANIFEST with a flipped magic byte, a flipped body byte
- * (checksum mismatch), or from a newer format version (version 4, framed
+ * (checksum mismatch), or from a newer format version (version 5, framed
  * correctly, as a later release would write it); the deletions file
  * flipped or missing; and, for --optimize (which reads everything to
  * merge), a flipped byte in a postings file.
@@ -461,7 +461,7 @@ Test(verify, writers_leave_a_damaged_index_as_it_is, .timeout = 300)
     } damage[] = {
         {"MANIFEST", FLIP_MAGIC, 0, 0, "MANIFEST with a bad magic"},
         {"MANIFEST", FLIP_BODY, 0, 0, "MANIFEST with a checksum mismatch"},
-        {"MANIFEST", NEWER_VERSION, 0, 0, "MANIFEST of format version 4"},
+        {"MANIFEST", NEWER_VERSION, 0, 0, "MANIFEST of format version 5"},
         {NULL, FLIP, 0, 0, "a flipped byte in the deletions file"},
         {NULL, REMOVE, 0, 0, "a missing deletions file"},
         {"s00000000.doc", FLIP, 0, 1, "a flipped byte in a postings file"},
@@ -496,7 +496,7 @@ Test(verify, writers_leave_a_damaged_index_as_it_is, .timeout = 300)
                 data[16] ^= 0x5a;
                 break;
             case NEWER_VERSION:
-                data[8] = 4;
+                data[8] = 5;
                 reframe(data, len);
                 break;
             case FLIP:
@@ -749,14 +749,14 @@ Test(verify, previous_format_version_is_refused)
     size_t len;
     char *man = fs_read_file(path, &len);
     cr_assert_not_null(man);
-    man[8] = 2;
+    man[8] = 3;
     reframe(man, len);
     cr_assert_eq(fs_write_file(path, man, len), 0);
     free(man);
     run_result r;
     e2e_run(&r, TIMEOUT, "search", "-i", g_index, "mi5", NULL);
     cr_expect_eq(r.exit_code, 3, "search: %s", run_describe(&r));
-    cr_expect(strstr(r.err, "format version 2") && strstr(r.err, "re-index"), "%s", r.err);
+    cr_expect(strstr(r.err, "format version 3") && strstr(r.err, "re-index"), "%s", r.err);
     run_result_free(&r);
     /* A writer leaves it alone, saying the same. */
     e2e_run(&r, TIMEOUT, "index", "-q", "-i", g_index, "corpus", NULL);
