@@ -4,8 +4,10 @@
  * The cursor walks the term's documents in increasing id order, one decoded
  * 128-doc block at a time (docs[] and freqs[] hold the block), and skips
  * whole blocks through the skip table in postings_cursor_advance without
- * decoding them.  Positions are decoded only when asked for, for the
- * current document: in a full block (bit-packed positions) by unpacking
+ * decoding them.  The skip table also gives each block's impacts (its
+ * (tf, length) frontier, common/impacts.h) and lets a caller find the block
+ * holding a document without moving the cursor, for block-max pruning.  Positions are decoded only
+ * when asked for, for the current document: in a full block (bit-packed positions) by unpacking
  * only the 128-value group(s) holding them; elsewhere (variable-byte) by
  * skipping the earlier documents' positions.
  *

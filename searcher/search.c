@@ -803,13 +803,19 @@ static inline void heap_offer(searcher *s, size_t *n, size_t k, search_hit h, co
  * exclusions), the top k need not look at every match.  Each term has an
  * upper bound on what it can add to a score: its BM25 at the highest tf and
  * the shortest document among its postings (kept in the dictionary), and per
- * 128-document block the same from the skip table.  Terms sorted by bound:
- * the weakest ones whose bounds together cannot beat the k-th best score so
- * far (the threshold) are "non-essential": a document containing only them
- * cannot enter the top k, so candidates come from the essential terms only,
- * and non-essential terms are looked up (advance) only while the candidate
- * can still make it.  Whole stretches where the essential terms' current
- * blocks cannot beat the threshold are skipped without decoding.
+ * 128-document block the best score of the block's impacts, the (tf,
+ * length) pairs no other document of the block beats on both (stored in
+ * .doc, common/impacts.h): that is the block's exact maximum for whatever
+ * variant, k1 and b the query uses.  Terms sorted by bound: the weakest
+ * ones whose bounds together cannot beat the k-th best score so far (the
+ * threshold) are "non-essential": a document containing only them cannot
+ * enter the top k, so candidates come from the essential terms only, and
+ * non-essential terms are looked up (advance) only while the candidate can
+ * still make it.  The split is made per window of documents, each term
+ * bounded by its block there (terms that are non-essential by their
+ * segment bounds keep those), so that a term weak in a window leaves the
+ * candidates; a window where no document can beat the threshold is passed
+ * over in the skip tables without decoding a block.
  *
  * Results equal the exhaustive evaluation's exactly: a candidate's final
  * score is summed in the same order as iter_score sums it, a document is
@@ -914,7 +920,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
 
     /* order[]: term indexes by increasing bound; prefix[j]: sum of the j
      * smallest bounds. */
-    uint32_t order[PRUNE_MAX_TERMS];
+    uint32_t order[PRUNE_MAX_TERMS] = {0};
     float ub[PRUNE_MAX_TERMS], contrib[PRUNE_MAX_TERMS], wb[PRUNE_MAX_TERMS];
     block_cache bc[PRUNE_MAX_TERMS];
     double prefix[PRUNE_MAX_TERMS + 1];
@@ -973,24 +979,24 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
         *nheap = nh;
         return SE_OK;
     }
-    /* Windows.  Before the heap is full every term is essential.  After,
-     * the documents are taken a window at a time: [from, wend], wend the
-     * end of the shortest of the terms' blocks holding `from`, where each
-     * term is bounded by its block's impacts (wb) instead of its segment
-     * bound.  The terms are ordered by those bounds and split as above;
-     * when even the sum of all of them cannot beat the threshold the
-     * window is skipped by the skip tables alone, without decoding. */
+    /* Windows.  Before the heap is full every term is essential, in one
+     * window holding every document.  After, the documents are taken a
+     * window at a time: [from, wend], wend the end of the shortest of the
+     * terms' blocks holding `from`, where each term is bounded by its
+     * block's impacts (wb) instead of its segment bound.  The terms are
+     * ordered by those bounds and split as above (within a window the
+     * split only moves up, as the threshold rises); when even the sum of
+     * all of them cannot beat the threshold the window is skipped by the
+     * skip tables alone, without decoding. */
     uint32_t gorder[PRUNE_MAX_TERMS]; /* order and prefix by segment bounds */
     double gprefix[PRUNE_MAX_TERMS + 1];
     memcpy(gorder, order, n * sizeof *order);
     memcpy(gprefix, prefix, (n + 1) * sizeof *prefix);
-    size_t gne = 0;              /* gorder[0..gne) are non-essential by segment bounds */
-    size_t ne = 0;               /* order[0..ne) are non-essential in this window */
-    uint32_t from = 0, wend = 0; /* the window; wend == 0 with !have_window: none yet */
-    int have_window = 0;
+    size_t gne = 0; /* gorder[0..gne) are non-essential by segment bounds */
+    size_t ne = 0;  /* order[0..ne) are non-essential in this window */
+    uint32_t from = 0, wend = POSTINGS_END - 1;
     for (;;) {
-        if (threshold >= 0 && (!have_window || from > wend)) {
-            if (from == POSTINGS_END) break;
+        if (threshold >= 0) {
             /* Terms whose segment bounds together stay below the
              * threshold (the weakest, often very common words) keep those
              * bounds: their blocks are short, and would make the windows
@@ -1016,84 +1022,90 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
             }
             prefix[0] = 0;
             for (size_t j = 0; j < n; j++) prefix[j + 1] = prefix[j] + wb[order[j]];
-            ne = 0;
-            have_window = 1;
             wend = last;
             if (below(prefix[n], threshold)) {
                 s->stats.blocks_skipped++;
                 s->stats.pruned = 1;
-                from = last == POSTINGS_END - 1 ? POSTINGS_END : last + 1;
-                have_window = 0;
+                if (last == POSTINGS_END - 1) break;
+                from = last + 1;
                 continue;
             }
+            ne = 0;
+            while (ne < n && below(prefix[ne + 1], threshold)) ne++;
+            if (ne > 0) s->stats.pruned = 1; /* their documents here are not all counted */
+            for (size_t j = ne; j < n; j++) {
+                iter *t = terms[order[j]];
+                if (t->doc < from) t->doc = postings_cursor_advance(t->pc, from);
+            }
         }
-        while (ne < n && threshold >= 0 && below(prefix[ne + 1], threshold)) ne++;
-        /* The next candidate: the first document of an essential term at
-         * or after `from`. */
-        uint32_t d = POSTINGS_END;
-        for (size_t j = ne; j < n; j++) {
-            iter *t = terms[order[j]];
-            if (t->doc < from) t->doc = postings_cursor_advance(t->pc, from);
-            if (t->doc < d) d = t->doc;
-        }
-        if (threshold >= 0 && d > wend) {
-            /* nothing essential left in the window (the others' documents
-             * there, if any, are not counted) */
-            if (ne > 0) s->stats.pruned = 1;
-            if (wend == POSTINGS_END - 1) break;
-            from = wend + 1;
-            continue;
-        }
-        if (d == POSTINGS_END) break;
-
-        /* Essential terms on d, then non-essential ones from the strongest
-         * down while the candidate can still beat the threshold, each
-         * counted at its window bound until it is read. */
-        double bound = prefix[ne];
-        for (size_t j = ne; j < n; j++) {
-            iter *t = terms[order[j]];
-            if (t->doc != d) continue;
-            contrib[order[j]] =
-                bm25_score(&t->bt, postings_cursor_freq(t->pc), bm25_doc_norm(m, lengths[d]));
-            bound += contrib[order[j]];
-            s->stats.postings_scored++;
-        }
-        int gone = deleted && dels_is_deleted(deleted, d), cut = 0;
-        for (size_t j = ne; j-- > 0 && !gone;) {
-            if (below(bound, threshold)) {
-                cut = 1; /* cannot reach the top k: its other terms stay unread */
+        /* The window's candidates: the documents of its essential terms. */
+        int first = threshold < 0;
+        for (;;) {
+            while (ne < n && threshold >= 0 && below(prefix[ne + 1], threshold)) {
+                ne++;
+                s->stats.pruned = 1;
+            }
+            uint32_t d = POSTINGS_END;
+            for (size_t j = ne; j < n; j++)
+                if (terms[order[j]]->doc < d) d = terms[order[j]]->doc;
+            if (d > wend) {
+                from = wend + 1; /* POSTINGS_END after the last window */
                 break;
             }
-            iter *t = terms[order[j]];
-            bound -= wb[order[j]];
-            if ((t->doc = postings_cursor_advance(t->pc, d)) == d) {
+
+            /* Essential terms on d, then non-essential ones from the
+             * strongest down while the candidate can still beat the
+             * threshold, each counted at its window bound until it is read. */
+            double bound = prefix[ne];
+            for (size_t j = ne; j < n; j++) {
+                iter *t = terms[order[j]];
+                if (t->doc != d) continue;
                 contrib[order[j]] =
                     bm25_score(&t->bt, postings_cursor_freq(t->pc), bm25_doc_norm(m, lengths[d]));
                 bound += contrib[order[j]];
                 s->stats.postings_scored++;
             }
+            int gone = deleted && dels_is_deleted(deleted, d), cut = 0;
+            for (size_t j = ne; j-- > 0 && !gone;) {
+                if (below(bound, threshold)) {
+                    cut = 1; /* cannot reach the top k: its other terms stay unread */
+                    break;
+                }
+                iter *t = terms[order[j]];
+                bound -= wb[order[j]];
+                if ((t->doc = postings_cursor_advance(t->pc, d)) == d) {
+                    contrib[order[j]] = bm25_score(&t->bt, postings_cursor_freq(t->pc),
+                                                   bm25_doc_norm(m, lengths[d]));
+                    bound += contrib[order[j]];
+                    s->stats.postings_scored++;
+                }
+            }
+            for (size_t i = 0; i < nnot && !gone && !cut; i++)
+                if (iter_advance(root->nots[i], d) == d) gone = 1;
+            if (cut) {
+                s->stats.pruned = 1;
+            } else if (!gone) {
+                /* The exhaustive sum, in the exhaustive order. */
+                float score = 0;
+                for (size_t i = 0; i < n; i++)
+                    if (terms[i]->doc == d) score += contrib[i];
+                (*matches)++;
+                s->stats.documents_scored++;
+                heap_offer(s, &nh, k, (search_hit){si, d, 0, score}, seg);
+                if (nh == k) threshold = s->heap[0].score;
+            }
+            for (size_t j = 0; j < n; j++) {
+                iter *t = terms[order[j]];
+                contrib[order[j]] = 0;
+                if (j >= ne && t->doc == d) t->doc = postings_cursor_next(t->pc);
+            }
+            if (first && threshold >= 0) {
+                /* the heap is full: windows from here on */
+                from = d + 1;
+                break;
+            }
         }
-        for (size_t i = 0; i < nnot && !gone && !cut; i++)
-            if (iter_advance(root->nots[i], d) == d) gone = 1;
-        if (cut) {
-            s->stats.pruned = 1;
-        } else if (!gone) {
-            /* The exhaustive sum, in the exhaustive order. */
-            float score = 0;
-            for (size_t i = 0; i < n; i++)
-                if (terms[i]->doc == d) score += contrib[i];
-            (*matches)++;
-            s->stats.documents_scored++;
-            heap_offer(s, &nh, k, (search_hit){si, d, 0, score}, seg);
-            if (nh == k) threshold = s->heap[0].score;
-        }
-        if (ne > 0) s->stats.pruned = 1;
-        for (size_t j = 0; j < n; j++) {
-            iter *t = terms[order[j]];
-            contrib[order[j]] = 0;
-            if (j >= ne && t->doc == d) t->doc = postings_cursor_next(t->pc);
-        }
-        from = d + 1;
+        if (from == POSTINGS_END) break;
     }
     /* Whatever the essential lists still hold was not looked at. */
     for (size_t j = 0; j < n; j++)
@@ -1114,10 +1126,10 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
  * and its phrase positions are never decoded, which is where phrases of
  * common words spend their time.
  *
- * (Skipping whole stretches with the skip table's block bounds, as the
- * disjunctions do, was measured on the benchmark's conjunctions and phrases
- * and cost more instructions than it saved: the bounds of common words'
- * blocks are rarely below the threshold.)
+ * Conjunctions of terms also pass over the lead's blocks whose impacts,
+ * with the other clauses at their segment bounds, cannot beat the
+ * threshold (see eval_pruned_conj for why not the other lists' blocks, and
+ * not for phrases).
  *
  * A document that survives is scored exactly as iter_score would (same
  * clauses, same order, same float operations), so results equal the
