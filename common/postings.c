@@ -167,6 +167,7 @@ void postings_cursor_open(postings_cursor *c, const segment *s, const seg_term_i
         c->nblocks = (info->df + SEG_BLOCK - 1) / SEG_BLOCK;
         uint64_t table = (uint64_t)c->nblocks * SEG_SKIP_ENTRY;
         if (table > info->doc_len) {
+            c->nblocks = 0;
             cursor_fail(c);
             return;
         }
@@ -174,6 +175,9 @@ void postings_cursor_open(postings_cursor *c, const segment *s, const seg_term_i
         /* The impacts lie between the table and the first block. */
         c->impacts_end = skip_u32(c, c->nblocks - 1, 3);
         if (c->impacts_end < table || c->impacts_end > info->doc_len) {
+            /* No table either: nothing may follow the bad offset. */
+            c->skip = NULL;
+            c->nblocks = 0;
             cursor_fail(c);
             return;
         }

@@ -9,9 +9,10 @@
  *         SEG_DICT_BLOCK_TERMS, a block index for binary search, and per term
  *         df, total tf, postings/positions extents and its impact (max tf,
  *         min document length);
- *   .doc  postings: per term, a skip table (one 20-byte entry per 128-doc
- *         block: last doc, end offset, positions offset, max tf, min length)
- *         when df >= SEG_BLOCK, then 128-doc blocks of doc gaps and tf-1
+ *   .doc  postings: per term, when df >= SEG_BLOCK, a skip table (one
+ *         16-byte entry per 128-doc block: last doc, end offset, positions
+ *         offset, end of its impacts) and the blocks' impacts ((tf, length)
+ *         frontiers, impacts.h), then 128-doc blocks of doc gaps and tf-1
  *         (patched bit-packed blocks, codec.h), then a variable-byte tail;
  *   .pos  positions: per posting, the first position and tf - 1 gaps;
  *         bit-packed in patched groups of 128 values for full blocks,

@@ -827,7 +827,7 @@ static inline void heap_offer(searcher *s, size_t *n, size_t k, search_hit h, co
 #define PRUNE_MAX_TERMS 64
 #define BOUND_MARGIN    1e-5 /* relative: bounds are float sums of float terms */
 
-/* Bounds from (max tf, min length) hold only for a term whose score rises
+/* Bounds from (tf, length) impacts hold only for a term whose score rises
  * with tf: not for a negative idf (robertson, df > N/2; bm25.h). */
 static int bounded(const iter *t)
 {
