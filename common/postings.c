@@ -2,10 +2,13 @@
  * postings.c - the postings cursor (see postings.h).
  *
  * A term's bytes in .doc, for df >= SEG_BLOCK:
- *   skip table   nblocks x 20 bytes {u32 last doc, u32 end of the block's data
+ *   skip table   nblocks x 16 bytes {u32 last doc, u32 end of the block's data
  *                (offset from the term's start), u32 start of the block's
- *                positions (offset from the term's start in .pos), u32 max tf,
- *                u32 min length}
+ *                positions (offset from the term's start in .pos), u32 end of
+ *                the block's impacts (offset from the term's start)}
+ *   impacts      per block, its (tf, length) frontier (common/impacts.h); the
+ *                first block's start right after the table, each later
+ *                block's where the previous one's end
  *   full blocks  128 (doc gap - 1) as a patched block, then 128 (tf - 1)
  *                as another (codec.h)
  *   tail block   (df % 128 docs, when non-zero) variable-byte pairs
@@ -22,6 +25,7 @@
 #include "common/postings.h"
 
 #include "common/codec.h"
+#include "common/impacts.h"
 
 static uint32_t cursor_fail(postings_cursor *c)
 {
@@ -94,7 +98,7 @@ static int load_block(postings_cursor *c, uint32_t b)
     const uint8_t *limit = c->end;
     if (c->skip) {
         if (b > 0) prev = skip_u32(c, b - 1, 0);
-        uint64_t start = b == 0 ? (uint64_t)c->nblocks * SEG_SKIP_ENTRY : skip_u32(c, b - 1, 1);
+        uint64_t start = b == 0 ? c->impacts_end : skip_u32(c, b - 1, 1);
         uint64_t stop = skip_u32(c, b, 1);
         if (start > stop || stop > (uint64_t)(c->end - c->start)) return SE_CORRUPT;
         c->next = c->start + start;
@@ -161,11 +165,22 @@ void postings_cursor_open(postings_cursor *c, const segment *s, const seg_term_i
     c->nblocks = 0;
     if (info->df >= SEG_BLOCK) {
         c->nblocks = (info->df + SEG_BLOCK - 1) / SEG_BLOCK;
-        if ((uint64_t)c->nblocks * SEG_SKIP_ENTRY > info->doc_len) {
+        uint64_t table = (uint64_t)c->nblocks * SEG_SKIP_ENTRY;
+        if (table > info->doc_len) {
+            c->nblocks = 0;
             cursor_fail(c);
             return;
         }
         c->skip = c->start;
+        /* The impacts lie between the table and the first block. */
+        c->impacts_end = skip_u32(c, c->nblocks - 1, 3);
+        if (c->impacts_end < table || c->impacts_end > info->doc_len) {
+            /* No table either: nothing may follow the bad offset. */
+            c->skip = NULL;
+            c->nblocks = 0;
+            cursor_fail(c);
+            return;
+        }
     }
     if (load_block(c, 0) != SE_OK) cursor_fail(c);
 }
@@ -189,6 +204,41 @@ uint32_t postings_cursor_next(postings_cursor *c)
     return next_block(c);
 }
 
+uint32_t postings_block_find(const postings_cursor *c, uint32_t from, uint32_t target)
+{
+    uint32_t b = from;
+    if (b < c->nblocks && skip_u32(c, b, 0) < target) {
+        /* Gallop, then bisect: last(lo) < target <= last(hi) (hi ==
+         * nblocks: past the end).  A rare lead term makes long jumps
+         * through a common term's table. */
+        uint32_t lo = b, hi, step = 1;
+        for (;;) {
+            hi = lo + step;
+            if (hi >= c->nblocks) {
+                hi = c->nblocks;
+                break;
+            }
+            if (skip_u32(c, hi, 0) >= target) break;
+            lo = hi;
+            step <<= 1;
+        }
+        while (hi - lo > 1) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (skip_u32(c, mid, 0) >= target)
+                hi = mid;
+            else
+                lo = mid;
+        }
+        b = hi;
+    }
+    return b < c->nblocks ? b : c->nblocks;
+}
+
+uint32_t postings_block_last(const postings_cursor *c, uint32_t b)
+{
+    return skip_u32(c, b, 0);
+}
+
 uint32_t postings_cursor_advance(postings_cursor *c, uint32_t target)
 {
     if (c->doc >= target) return c->doc;
@@ -200,31 +250,7 @@ uint32_t postings_cursor_advance(postings_cursor *c, uint32_t target)
             c->i = c->count;
             return POSTINGS_END;
         }
-        uint32_t b = c->block + 1;
-        if (b < c->nblocks && skip_u32(c, b, 0) < target) {
-            /* Gallop, then bisect: last(lo) < target <= last(hi) (hi ==
-             * nblocks: past the end).  A rare lead term makes long jumps
-             * through a common term's table. */
-            uint32_t lo = b, hi, step = 1;
-            for (;;) {
-                hi = lo + step;
-                if (hi >= c->nblocks) {
-                    hi = c->nblocks;
-                    break;
-                }
-                if (skip_u32(c, hi, 0) >= target) break;
-                lo = hi;
-                step <<= 1;
-            }
-            while (hi - lo > 1) {
-                uint32_t mid = lo + (hi - lo) / 2;
-                if (skip_u32(c, mid, 0) >= target)
-                    hi = mid;
-                else
-                    lo = mid;
-            }
-            b = hi;
-        }
+        uint32_t b = postings_block_find(c, c->block + 1, target);
         if (b >= c->nblocks) {
             c->doc = POSTINGS_END;
             c->i = c->count;
@@ -365,11 +391,27 @@ uint32_t postings_cursor_positions(postings_cursor *c, uint32_t *out, uint32_t c
     return tf;
 }
 
-int postings_block(const postings_cursor *c, uint32_t b, postings_block_info *out)
+uint32_t postings_block_impacts(postings_cursor *c, uint32_t b, impact *out)
+{
+    if (!c->skip || b >= c->nblocks) return 0;
+    uint32_t start = b == 0 ? c->nblocks * SEG_SKIP_ENTRY : skip_u32(c, b - 1, 3);
+    uint32_t stop = skip_u32(c, b, 3);
+    size_t n = 0;
+    if (start <= stop && stop <= c->impacts_end)
+        n = impacts_decode(c->start + start, c->start + stop, out);
+    if (n == 0) cursor_fail(c);
+    return (uint32_t)n;
+}
+
+int postings_block(postings_cursor *c, uint32_t b, postings_block_info *out)
 {
     if (!c->skip || b >= c->nblocks) return SE_INVALID;
+    uint32_t n = postings_block_impacts(c, b, out->impacts);
+    if (n == 0) return SE_CORRUPT;
+    out->nimpacts = n;
     out->last_doc = skip_u32(c, b, 0);
-    out->max_tf = skip_u32(c, b, 3);
-    out->min_len = skip_u32(c, b, 4);
+    /* In increasing tf order the lengths increase too. */
+    out->max_tf = out->impacts[n - 1].tf;
+    out->min_len = out->impacts[0].len;
     return SE_OK;
 }

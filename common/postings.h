@@ -4,8 +4,10 @@
  * The cursor walks the term's documents in increasing id order, one decoded
  * 128-doc block at a time (docs[] and freqs[] hold the block), and skips
  * whole blocks through the skip table in postings_cursor_advance without
- * decoding them.  Positions are decoded only when asked for, for the
- * current document: in a full block (bit-packed positions) by unpacking
+ * decoding them.  The skip table also gives each block's impacts (its
+ * (tf, length) frontier, common/impacts.h) and lets a caller find the block
+ * holding a document without moving the cursor, for block-max pruning.  Positions are decoded only
+ * when asked for, for the current document: in a full block (bit-packed positions) by unpacking
  * only the 128-value group(s) holding them; elsewhere (variable-byte) by
  * skipping the earlier documents' positions.
  *
@@ -20,6 +22,7 @@
 
 #include <stdint.h>
 
+#include "common/impacts.h"
 #include "common/segment.h"
 
 #define POSTINGS_END UINT32_MAX
@@ -34,6 +37,8 @@ typedef struct postings_cursor {
     uint32_t df, ndocs;
     const uint8_t *start, *end;         /* the term's bytes in .doc */
     const uint8_t *skip;                /* skip table, or NULL */
+    uint32_t impacts_end;               /* end of the blocks' impacts (= first block's data),
+                                           relative to start */
     const uint8_t *next;                /* where the next block's data begins */
     const uint8_t *pos_start, *pos_end; /* the term's bytes in .pos */
     const uint8_t *pos_ptr;             /* variable-byte: positions of docs[pos_doc] start
@@ -75,11 +80,29 @@ static inline uint32_t postings_cursor_freq(const postings_cursor *c)
  * sets status on malformed data, including a tf above cap. */
 uint32_t postings_cursor_positions(postings_cursor *c, uint32_t *out, uint32_t cap);
 
-/* Skip-table view of block b of a long list (for block-max pruning and
- * --verify): last doc and impact of the block. */
+/* The skip table, read without decoding any block (so without moving the
+ * cursor): for block-max pruning ("shallow" moves) and --verify.
+ *
+ * postings_block_find: the first block b >= from whose last document is
+ * >= target, or nblocks when there is none (also for a short list, whose
+ * nblocks is 0).  postings_block_last: block b's last document (b <
+ * nblocks). */
+uint32_t postings_block_find(const postings_cursor *c, uint32_t from, uint32_t target);
+uint32_t postings_block_last(const postings_cursor *c, uint32_t b);
+
+/* Block b's impacts into out (room for IMPACTS_MAX pairs, increasing tf):
+ * returns their count, or 0 for a short list or b >= nblocks, and for
+ * malformed impacts, which also end the cursor with status SE_CORRUPT. */
+uint32_t postings_block_impacts(postings_cursor *c, uint32_t b, impact *out);
+
+/* Block b's last doc and impacts, with the largest tf and the shortest
+ * length among them.  SE_INVALID for a short list or b >= nblocks,
+ * SE_CORRUPT (cursor ended) for malformed impacts. */
 typedef struct postings_block_info {
     uint32_t last_doc, max_tf, min_len;
+    uint32_t nimpacts;
+    impact impacts[IMPACTS_MAX];
 } postings_block_info;
-int postings_block(const postings_cursor *c, uint32_t b, postings_block_info *out);
+int postings_block(postings_cursor *c, uint32_t b, postings_block_info *out);
 
 #endif

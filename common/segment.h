@@ -9,9 +9,10 @@
  *         SEG_DICT_BLOCK_TERMS, a block index for binary search, and per term
  *         df, total tf, postings/positions extents and its impact (max tf,
  *         min document length);
- *   .doc  postings: per term, a skip table (one 20-byte entry per 128-doc
- *         block: last doc, end offset, positions offset, max tf, min length)
- *         when df >= SEG_BLOCK, then 128-doc blocks of doc gaps and tf-1
+ *   .doc  postings: per term, when df >= SEG_BLOCK, a skip table (one
+ *         16-byte entry per 128-doc block: last doc, end offset, positions
+ *         offset, end of its impacts) and the blocks' impacts ((tf, length)
+ *         frontiers, impacts.h), then 128-doc blocks of doc gaps and tf-1
  *         (patched bit-packed blocks, codec.h), then a variable-byte tail;
  *   .pos  positions: per posting, the first position and tf - 1 gaps;
  *         bit-packed in patched groups of 128 values for full blocks,
@@ -43,7 +44,7 @@
 #include "common/status.h"
 
 #define SEG_BLOCK            128 /* docs per bit-packed block; lists shorter than this have no skip table */
-#define SEG_SKIP_ENTRY       20
+#define SEG_SKIP_ENTRY       16 /* u32 last doc, data end, positions start, impacts end */
 #define SEG_DICT_BLOCK_TERMS 64
 #define SEG_STORE_CHUNK      (32u << 10) /* target uncompressed bytes per store chunk */
 #define SEG_MAX_DOCS         0x7fffffffu /* doc ids are below this */

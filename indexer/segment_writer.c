@@ -4,7 +4,9 @@
  * Postings of the current term are gathered 128 documents at a time; each
  * full block is bit-packed (doc gaps and tf-1, patched blocks of codec.h) into a
  * per-term buffer and gets a skip entry with its last doc, end offset,
- * positions offset and impact (max tf, min length).  The block's positions
+ * positions offset and the end of its impacts: the Pareto frontier of its
+ * (tf, length) pairs (common/impacts.h), which go to a per-term buffer of
+ * their own, written between the skip table and the blocks.  The block's positions
  * (first position, then gaps, per document) are gathered too and go to the
  * .pos file when the block is complete: patched blocks of 128 values and a
  * variable-byte rest (see common/postings.c); a term's last,
@@ -24,6 +26,7 @@
 
 #include "common/codec.h"
 #include "common/fileio.h"
+#include "common/impacts.h"
 
 typedef struct bytes {
     uint8_t *p;
@@ -98,11 +101,12 @@ struct segment_writer {
     uint64_t cf;
     uint64_t pos_term_start; /* .pos offset where the term's positions begin */
     uint32_t blk_docs[SEG_BLOCK], blk_freqs[SEG_BLOCK];
-    uint32_t blk_n, blk_prev, blk_max_tf, blk_min_len, blk_pos_start;
-    uint32_t *blk_pos; /* the block's position values (first, then gaps) */
+    uint32_t blk_n, blk_prev, blk_pos_start;
+    uint32_t blk_lens[SEG_BLOCK]; /* the block's documents' lengths */
+    uint32_t *blk_pos;            /* the block's position values (first, then gaps) */
     size_t blk_pos_n, blk_pos_cap;
     bytes pos_out; /* the block's encoded positions */
-    bytes skip, blocks;
+    bytes skip, impacts, blocks;
     /* dictionary */
     uint64_t nterms;
     bytes dict_block; /* entries of the open block */
@@ -325,6 +329,7 @@ int segw_begin_term(segment_writer *w, const char *term, size_t len, se_error *e
     w->blk_n = 0;
     w->blk_prev = UINT32_MAX;
     w->skip.len = 0;
+    w->impacts.len = 0;
     w->blocks.len = 0;
     w->blk_pos_n = 0;
     w->pos_term_start = fio_writer_offset(w->files[SEG_POS]);
@@ -353,26 +358,32 @@ static int write_block_positions(segment_writer *w, int packed, se_error *err)
     return check_file(w, SEG_POS, fio_write(w->files[SEG_POS], w->pos_out.p, w->pos_out.len), err);
 }
 
-/* The shortest length among the open block's documents, folded into the
- * term's minimum too.  Looked up a block at a time rather than per posting:
+/* The lengths of the open block's documents, and the shortest folded into
+ * the term's minimum.  Looked up a block at a time rather than per posting:
  * the lengths array is large and these reads miss the cache, and a loop of
  * independent loads lets them overlap. */
-static void block_min_len(segment_writer *w)
+static void block_lengths(segment_writer *w)
 {
     uint32_t m = UINT32_MAX;
     for (uint32_t k = 0; k < w->blk_n; k++) {
         uint32_t len = w->lengths[w->blk_docs[k]];
+        w->blk_lens[k] = len;
         m = len < m ? len : m;
     }
-    w->blk_min_len = m;
     if (m < w->min_len) w->min_len = m;
 }
 
+/* The block's skip entry and impacts.  The entry's offsets are relative to
+ * the blocks and impacts buffers here; segw_end_term rebases them. */
 static int put_skip(segment_writer *w)
 {
+    impact fr[IMPACTS_MAX];
+    size_t n = impacts_frontier(w->blk_freqs, w->blk_lens, w->blk_n, fr);
+    if (bytes_reserve(&w->impacts, IMPACTS_ENCODED_MAX) != SE_OK) return SE_NOMEM;
+    w->impacts.len += impacts_encode(fr, n, w->impacts.p + w->impacts.len);
     if (bytes_u32(&w->skip, w->blk_docs[w->blk_n - 1]) ||
         bytes_u32(&w->skip, (uint32_t)w->blocks.len) || bytes_u32(&w->skip, w->blk_pos_start) ||
-        bytes_u32(&w->skip, w->blk_max_tf) || bytes_u32(&w->skip, w->blk_min_len))
+        bytes_u32(&w->skip, (uint32_t)w->impacts.len))
         return SE_NOMEM;
     return SE_OK;
 }
@@ -416,13 +427,10 @@ int segw_add_posting(segment_writer *w, uint32_t doc, uint32_t tf, const uint32_
         uint64_t rel = fio_writer_offset(w->files[SEG_POS]) - w->pos_term_start;
         if (rel > UINT32_MAX) return fail(w, SE_LIMIT, err, "positions of one term exceed 4 GiB");
         w->blk_pos_start = (uint32_t)rel;
-        w->blk_max_tf = 0;
-        w->blk_min_len = UINT32_MAX;
     }
     w->blk_docs[w->blk_n] = doc;
     w->blk_freqs[w->blk_n] = tf;
     w->blk_n++;
-    if (tf > w->blk_max_tf) w->blk_max_tf = tf;
     if (tf > w->max_tf) w->max_tf = tf;
     w->df++;
     w->cf += tf;
@@ -445,7 +453,7 @@ int segw_add_posting(segment_writer *w, uint32_t doc, uint32_t tf, const uint32_
     }
     w->blk_pos_n += tf;
     if (w->blk_n == SEG_BLOCK) {
-        block_min_len(w);
+        block_lengths(w);
         if (write_block_positions(w, 1, err) != SE_OK) return w->status;
         if (encode_full_block(w) != SE_OK || put_skip(w) != SE_OK)
             return fail(w, SE_NOMEM, err, "out of memory");
@@ -474,22 +482,28 @@ int segw_end_term(segment_writer *w, se_error *err)
     if (!w->in_term || w->df == 0) return fail(w, SE_INVALID, err, "empty term");
     int long_list = w->df >= SEG_BLOCK;
     if (w->blk_n > 0) {
-        block_min_len(w);
+        block_lengths(w);
         if (write_block_positions(w, 0, err) != SE_OK) return w->status;
         if (encode_tail(w) != SE_OK || (long_list && put_skip(w) != SE_OK))
             return fail(w, SE_NOMEM, err, "out of memory");
     }
-    /* Skip entries store block end offsets relative to the term start,
-     * which begins with the table itself. */
+    /* Skip entries store block and impact end offsets relative to the term
+     * start: the table, then the impacts, then the blocks. */
     fio_writer *df = w->files[SEG_POST];
     uint64_t doc_start = fio_writer_offset(df);
     size_t table = long_list ? w->skip.len : 0;
+    size_t before_blocks = long_list ? table + w->impacts.len : 0;
     for (size_t k = 0; long_list && k < w->skip.len; k += SEG_SKIP_ENTRY) {
-        uint64_t end = fio_le32(w->skip.p + k + 4) + table;
+        uint64_t end = fio_le32(w->skip.p + k + 4) + (uint64_t)before_blocks;
+        uint64_t imp_end = fio_le32(w->skip.p + k + 12) + (uint64_t)table;
         if (end > UINT32_MAX) return fail(w, SE_LIMIT, err, "postings of one term exceed 4 GiB");
         fio_put32(w->skip.p + k + 4, (uint32_t)end);
+        fio_put32(w->skip.p + k + 12, (uint32_t)imp_end);
     }
-    if (long_list) fio_write(df, w->skip.p, w->skip.len);
+    if (long_list) {
+        fio_write(df, w->skip.p, w->skip.len);
+        fio_write(df, w->impacts.p, w->impacts.len);
+    }
     check_file(w, SEG_POST, fio_write(df, w->blocks.p, w->blocks.len), err);
     if (w->status != SE_OK) return w->status;
     uint64_t doc_len = fio_writer_offset(df) - doc_start;
@@ -540,9 +554,9 @@ static void writer_free(segment_writer *w)
     free(w->title_lengths);
     free(w->content_hashes);
     free(w->blk_pos);
-    bytes *all[] = {&w->chunk,     &w->chunk_index, &w->zbuf,       &w->skip,
-                    &w->blocks,    &w->dict_block,  &w->dict_index, &w->ids,
-                    &w->id_groups, &w->dict_blob,   &w->pos_out};
+    bytes *all[] = {&w->chunk,   &w->chunk_index, &w->zbuf,       &w->skip,
+                    &w->impacts, &w->blocks,      &w->dict_block, &w->dict_index,
+                    &w->ids,     &w->id_groups,   &w->dict_blob,  &w->pos_out};
     for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) free(all[k]->p);
     free(w->dir);
     free(w);

@@ -84,7 +84,8 @@ static int verify_term(const segment *s, const char *dir, const char *term,
     postings_cursor_open(c, s, info);
     uint64_t df = 0, cf = 0;
     uint32_t max_tf = 0, min_len = UINT32_MAX, prev = 0;
-    uint32_t blk_max = 0, blk_min = UINT32_MAX, blk = 0;
+    /* The current block's tfs and lengths, to recompute its impacts. */
+    uint32_t blk_tfs[SEG_BLOCK], blk_lens[SEG_BLOCK], blk_n = 0, blk = 0;
     for (uint32_t d = c->doc; d != POSTINGS_END; d = postings_cursor_next(c)) {
         if (df > 0 && d <= prev)
             return bad(err, s, SEG_POST, dir, term, "doc ids not increasing (%llu after %llu)",
@@ -96,21 +97,26 @@ static int verify_term(const segment *s, const char *dir, const char *term,
                 return bad(err, s, SEG_POS, dir, term, "positions not increasing in doc %llu",
                            (unsigned long long)d);
         if (c->skip && c->block != blk) {
-            blk_max = 0;
-            blk_min = UINT32_MAX;
+            blk_n = 0;
             blk = c->block;
         }
         if (tf > max_tf) max_tf = tf;
         if (lengths[d] < min_len) min_len = lengths[d];
-        if (tf > blk_max) blk_max = tf;
-        if (lengths[d] < blk_min) blk_min = lengths[d];
-        /* At the last doc of a block, compare its impact with the skip entry. */
+        if (blk_n < SEG_BLOCK) {
+            blk_tfs[blk_n] = tf;
+            blk_lens[blk_n++] = lengths[d];
+        }
+        /* At the last doc of a block, compare its impacts with the frontier
+         * of its documents. */
         if (c->skip && c->i + 1 == c->count) {
             postings_block_info bi;
-            if (postings_block(c, c->block, &bi) != SE_OK || bi.max_tf != blk_max ||
-                bi.min_len != blk_min)
+            impact want[IMPACTS_MAX];
+            size_t nw = impacts_frontier(blk_tfs, blk_lens, blk_n, want);
+            int rc = postings_block(c, c->block, &bi);
+            if (rc != SE_OK || bi.nimpacts != nw ||
+                memcmp(bi.impacts, want, nw * sizeof *want) != 0)
                 return bad(err, s, SEG_POST, dir, term,
-                           "skip entry of block %llu has a wrong impact",
+                           "skip entry of block %llu has wrong impacts",
                            (unsigned long long)c->block);
         }
         if (title_term) {

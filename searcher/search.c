@@ -107,6 +107,19 @@ typedef struct pnode {
 
 enum { IT_EMPTY, IT_TERM, IT_PHRASE, IT_AND, IT_OR };
 
+/* Block-max pruning of one cursor scored with one term's constants: ub,
+ * its bound over the segment (for a list without skip table), and the
+ * bound of one block (block: UINT32_MAX none yet, nblocks past the end;
+ * last: its last document), cached because many candidates ask about the
+ * same block. */
+typedef struct block_cache {
+    postings_cursor *pc;
+    const bm25_term *bt;
+    int fielded; /* BM25F: the impacts (combined field) bound nothing; ub is the bound */
+    float ub, max;
+    uint32_t block, last;
+} block_cache;
+
 typedef struct iter {
     int kind;
     uint32_t doc;
@@ -122,8 +135,9 @@ typedef struct iter {
     const uint32_t *offsets;
     uint32_t **pos;
     uint32_t *npos;
-    uint32_t *maxtf; /* room in pos[i]: the term's max tf */
-    size_t *at;      /* scratch for phrase_freq */
+    uint32_t *maxtf;  /* room in pos[i]: the term's max tf */
+    uint32_t *minlen; /* the term's shortest document (its impact with maxtf) */
+    size_t *at;       /* scratch for phrase_freq */
     uint32_t freq;
     /* IT_AND (must non-empty) / IT_OR (should only) */
     size_t nmust, nshould, nnot;
@@ -515,7 +529,8 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
         it->npos = arena_zalloc(&s->ar, n->nterms * sizeof *it->npos);
         it->at = arena_alloc(&s->ar, n->nterms * sizeof *it->at);
         it->maxtf = arena_alloc(&s->ar, n->nterms * sizeof *it->maxtf);
-        if (!it->pcs || !it->pos || !it->npos || !it->at || !it->maxtf) goto oom;
+        it->minlen = arena_alloc(&s->ar, n->nterms * sizeof *it->minlen);
+        if (!it->pcs || !it->pos || !it->npos || !it->at || !it->maxtf || !it->minlen) goto oom;
         it->cost = UINT64_MAX;
         for (size_t i = 0; i < n->nterms; i++) {
             uint64_t df;
@@ -529,6 +544,7 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
             it->pcs[i] = open_cursor(ec, n->terms[i], &df, NULL);
             if (!it->pcs[i]) return ec->rc == SE_OK ? empty_iter(ec) : NULL;
             it->maxtf[i] = info.max_tf;
+            it->minlen[i] = info.min_len;
             it->pos[i] = arena_alloc(&s->ar, (size_t)info.max_tf * sizeof **it->pos);
             if (!it->pos[i]) goto oom;
             if (df < it->cost) it->cost = df;
@@ -845,13 +861,19 @@ static inline void heap_offer(searcher *s, size_t *n, size_t k, search_hit h, co
  * exclusions), the top k need not look at every match.  Each term has an
  * upper bound on what it can add to a score: its BM25 at the highest tf and
  * the shortest document among its postings (kept in the dictionary), and per
- * 128-document block the same from the skip table.  Terms sorted by bound:
- * the weakest ones whose bounds together cannot beat the k-th best score so
- * far (the threshold) are "non-essential": a document containing only them
- * cannot enter the top k, so candidates come from the essential terms only,
- * and non-essential terms are looked up (advance) only while the candidate
- * can still make it.  Whole stretches where the essential terms' current
- * blocks cannot beat the threshold are skipped without decoding.
+ * 128-document block the best score of the block's impacts, the (tf,
+ * length) pairs no other document of the block beats on both (stored in
+ * .doc, common/impacts.h): that is the block's exact maximum for whatever
+ * variant, k1 and b the query uses.  Terms sorted by bound: the weakest
+ * ones whose bounds together cannot beat the k-th best score so far (the
+ * threshold) are "non-essential": a document containing only them cannot
+ * enter the top k, so candidates come from the essential terms only, and
+ * non-essential terms are looked up (advance) only while the candidate can
+ * still make it.  The split is made per window of documents, each term
+ * bounded by its block there (terms that are non-essential by their
+ * segment bounds keep those), so that a term weak in a window leaves the
+ * candidates; a window where no document can beat the threshold is passed
+ * over in the skip tables without decoding a block.
  *
  * Results equal the exhaustive evaluation's exactly: a candidate's final
  * score is summed in the same order as iter_score sums it, a document is
@@ -863,7 +885,7 @@ static inline void heap_offer(searcher *s, size_t *n, size_t k, search_hit h, co
 #define PRUNE_MAX_TERMS 64
 #define BOUND_MARGIN    1e-5 /* relative: bounds are float sums of float terms */
 
-/* Bounds from (max tf, min length) hold only for a term whose score rises
+/* Bounds from (tf, length) impacts hold only for a term whose score rises
  * with tf: not for a negative idf (robertson, df > N/2; bm25.h). */
 static int bounded(const iter *t)
 {
@@ -884,6 +906,65 @@ static inline int below(double bound, float threshold)
     return bound * (1.0 + BOUND_MARGIN) < (double)threshold;
 }
 
+static void block_cache_init(block_cache *bc, postings_cursor *pc, const bm25_term *bt, float ub,
+                             int fielded)
+{
+    bc->pc = pc;
+    bc->fielded = fielded;
+    bc->bt = bt;
+    bc->ub = ub;
+    bc->block = UINT32_MAX;
+    bc->last = 0;
+    bc->max = 0;
+}
+
+/* Largest score of a document of block b (< nblocks): the best of its
+ * impacts. */
+static float block_bound(const bm25_model *m, block_cache *bc, uint32_t b)
+{
+    if (b == bc->block) return bc->max;
+    impact im[IMPACTS_MAX];
+    uint32_t n = bc->fielded ? 0 : postings_block_impacts(bc->pc, b, im);
+    float best = n ? 0 : bc->ub; /* BM25F, or malformed: the cursor has failed, the query will */
+    for (uint32_t i = 0; i < n; i++) {
+        float x = bm25_score(bc->bt, im[i].tf, bm25_doc_norm(m, im[i].len));
+        best = x > best ? x : best;
+    }
+    bc->block = b;
+    bc->last = postings_block_last(bc->pc, b);
+    bc->max = best;
+    return best;
+}
+
+/* Upper bound of the cursor's score for the documents d ... *last: the
+ * bound of the block holding d, found in the skip table without decoding or
+ * moving the cursor (a shallow move); 0 past the list's last document; ub
+ * for a list without skip table.  d must not decrease from one call to the
+ * next. */
+static float bound_at(const bm25_model *m, block_cache *bc, uint32_t d, uint32_t *last)
+{
+    postings_cursor *c = bc->pc;
+    if (bc->block != UINT32_MAX && d <= bc->last) {
+        *last = bc->last;
+        return bc->max;
+    }
+    if (!c->skip) {
+        *last = POSTINGS_END - 1;
+        return bc->ub;
+    }
+    uint32_t b = postings_block_find(c, bc->block == UINT32_MAX ? 0 : bc->block, d);
+    if (b >= c->nblocks) {
+        bc->block = c->nblocks;
+        bc->last = POSTINGS_END - 1;
+        bc->max = 0;
+        *last = bc->last;
+        return 0;
+    }
+    float x = block_bound(m, bc, b);
+    *last = bc->last;
+    return x;
+}
+
 static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *nheap,
                        uint64_t *matches, se_error *err)
 {
@@ -899,11 +980,13 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
 
     /* order[]: term indexes by increasing bound; prefix[j]: sum of the j
      * smallest bounds. */
-    uint32_t order[PRUNE_MAX_TERMS];
-    float ub[PRUNE_MAX_TERMS], contrib[PRUNE_MAX_TERMS];
+    uint32_t order[PRUNE_MAX_TERMS] = {0};
+    float ub[PRUNE_MAX_TERMS], contrib[PRUNE_MAX_TERMS], wb[PRUNE_MAX_TERMS];
+    block_cache bc[PRUNE_MAX_TERMS];
     double prefix[PRUNE_MAX_TERMS + 1];
     for (size_t i = 0; i < n; i++) {
         ub[i] = term_bound(s, terms[i], terms[i]->max_tf, terms[i]->min_len);
+        block_cache_init(&bc[i], terms[i]->pc, &terms[i]->bt, ub[i], s->fielded);
         contrib[i] = 0;
         size_t j = i;
         while (j > 0 && ub[order[j - 1]] > ub[i]) {
@@ -919,17 +1002,24 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
     float threshold = nh == k ? s->heap[0].score : -1.0f;
     if (n == 1 && nnot == 0) {
         /* One term: whole blocks at a time straight from the cursor's
-         * arrays, skipping a block whose bound cannot beat the threshold. */
+         * arrays.  Blocks whose bound cannot beat the threshold are passed
+         * over in the skip table, and only the next one that can is
+         * decoded. */
         iter *t = terms[0];
         postings_cursor *c = t->pc;
         while (c->doc != POSTINGS_END) {
-            postings_block_info bi;
-            if (threshold >= 0 && c->skip && postings_block(c, c->block, &bi) == SE_OK &&
-                below(term_bound(s, t, bi.max_tf, bi.min_len), threshold)) {
-                postings_cursor_advance(c, bi.last_doc + 1);
-                s->stats.blocks_skipped++;
-                s->stats.pruned = 1;
-                continue;
+            if (threshold >= 0 && c->skip) {
+                uint32_t b = c->block;
+                while (b < c->nblocks && below(block_bound(m, &bc[0], b), threshold)) {
+                    b++;
+                    s->stats.blocks_skipped++;
+                }
+                if (b != c->block) {
+                    s->stats.pruned = 1;
+                    if (b == c->nblocks) break;
+                    postings_cursor_advance(c, postings_block_last(c, b - 1) + 1);
+                    continue;
+                }
             }
             for (uint32_t i = c->i; i < c->count; i++) {
                 uint32_t d = c->docs[i];
@@ -949,95 +1039,133 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
         *nheap = nh;
         return SE_OK;
     }
-    size_t ne = 0;                  /* order[0..ne) are non-essential */
-    uint32_t region_end = 0;        /* [.., region_end] was found worth scoring */
-    float region_threshold = -2.0f; /* ... at this threshold */
+    /* Windows.  Before the heap is full every term is essential, in one
+     * window holding every document.  After, the documents are taken a
+     * window at a time: [from, wend], wend the end of the shortest of the
+     * terms' blocks holding `from`, where each term is bounded by its
+     * block's impacts (wb) instead of its segment bound.  The terms are
+     * ordered by those bounds and split as above (within a window the
+     * split only moves up, as the threshold rises); when even the sum of
+     * all of them cannot beat the threshold the window is skipped by the
+     * skip tables alone, without decoding. */
+    uint32_t gorder[PRUNE_MAX_TERMS]; /* order and prefix by segment bounds */
+    double gprefix[PRUNE_MAX_TERMS + 1];
+    memcpy(gorder, order, n * sizeof *order);
+    memcpy(gprefix, prefix, (n + 1) * sizeof *prefix);
+    size_t gne = 0; /* gorder[0..gne) are non-essential by segment bounds */
+    size_t ne = 0;  /* order[0..ne) are non-essential in this window */
+    uint32_t from = 0, wend = POSTINGS_END - 1;
     for (;;) {
-        while (ne < n && threshold >= 0 && below(prefix[ne + 1], threshold)) ne++;
-        if (ne == n) break;
-        uint32_t d = POSTINGS_END;
-        for (size_t j = ne; j < n; j++)
-            if (terms[order[j]]->doc < d) d = terms[order[j]]->doc;
-        if (d == POSTINGS_END) break;
-
-        /* Block bound of the essential terms over [d, last].  Once a
-         * stretch is found worth scoring it stays so until the threshold
-         * rises or d leaves it: no recomputation per candidate. */
-        if (threshold >= 0 && !(d <= region_end && threshold == region_threshold)) {
-            double bb = prefix[ne];
+        if (threshold >= 0) {
+            /* Terms whose segment bounds together stay below the
+             * threshold (the weakest, often very common words) keep those
+             * bounds: their blocks are short, and would make the windows
+             * short and many, for no gain. */
+            while (gne < n && below(gprefix[gne + 1], threshold)) gne++;
             uint32_t last = POSTINGS_END - 1;
-            for (size_t j = ne; j < n; j++) {
-                iter *t = terms[order[j]];
-                const postings_cursor *c = t->pc;
-                postings_block_info bi;
-                if (t->doc == POSTINGS_END) continue;
-                if (c->skip && postings_block(c, c->block, &bi) == SE_OK) {
-                    bb += term_bound(s, t, bi.max_tf, bi.min_len);
-                    if (bi.last_doc < last) last = bi.last_doc;
-                } else {
-                    bb += ub[order[j]];
+            for (size_t j = 0; j < n; j++) {
+                uint32_t i = gorder[j], l;
+                if (j < gne) {
+                    wb[i] = ub[i];
+                    continue;
                 }
+                wb[i] = bound_at(m, &bc[i], from, &l);
+                if (l < last) last = l;
             }
-            if (below(bb, threshold)) {
-                uint32_t to = last + 1 > d ? last + 1 : d + 1;
-                for (size_t j = ne; j < n; j++) {
-                    iter *t = terms[order[j]];
-                    t->doc = postings_cursor_advance(t->pc, to);
+            for (size_t i = 0; i < n; i++) {
+                size_t j = i;
+                while (j > 0 && wb[order[j - 1]] > wb[i]) {
+                    order[j] = order[j - 1];
+                    j--;
                 }
+                order[j] = (uint32_t)i;
+            }
+            prefix[0] = 0;
+            for (size_t j = 0; j < n; j++) prefix[j + 1] = prefix[j] + wb[order[j]];
+            wend = last;
+            if (below(prefix[n], threshold)) {
                 s->stats.blocks_skipped++;
                 s->stats.pruned = 1;
+                if (last == POSTINGS_END - 1) break;
+                from = last + 1;
                 continue;
             }
-            region_end = last;
-            region_threshold = threshold;
+            ne = 0;
+            while (ne < n && below(prefix[ne + 1], threshold)) ne++;
+            if (ne > 0) s->stats.pruned = 1; /* their documents here are not all counted */
+            for (size_t j = ne; j < n; j++) {
+                iter *t = terms[order[j]];
+                if (t->doc < from) t->doc = postings_cursor_advance(t->pc, from);
+            }
         }
-
-        /* Essential terms on d, then non-essential ones from the strongest
-         * down while the candidate can still beat the threshold. */
-        double bound = prefix[ne];
-        for (size_t j = ne; j < n; j++) {
-            iter *t = terms[order[j]];
-            if (t->doc != d) continue;
-            contrib[order[j]] =
-                term_score(s, t, d, postings_cursor_freq(t->pc), bm25_doc_norm(m, lengths[d]));
-            bound += contrib[order[j]];
-            s->stats.postings_scored++;
-        }
-        int gone = deleted && dels_is_deleted(deleted, d), cut = 0;
-        for (size_t j = ne; j-- > 0 && !gone;) {
-            if (threshold >= 0 && below(bound, threshold)) {
-                cut = 1; /* cannot reach the top k: its other terms stay unread */
+        /* The window's candidates: the documents of its essential terms. */
+        int first = threshold < 0;
+        for (;;) {
+            while (ne < n && threshold >= 0 && below(prefix[ne + 1], threshold)) {
+                ne++;
+                s->stats.pruned = 1;
+            }
+            uint32_t d = POSTINGS_END;
+            for (size_t j = ne; j < n; j++)
+                if (terms[order[j]]->doc < d) d = terms[order[j]]->doc;
+            if (d > wend) {
+                from = wend + 1; /* POSTINGS_END after the last window */
                 break;
             }
-            iter *t = terms[order[j]];
-            bound -= ub[order[j]];
-            if ((t->doc = postings_cursor_advance(t->pc, d)) == d) {
+
+            /* Essential terms on d, then non-essential ones from the
+             * strongest down while the candidate can still beat the
+             * threshold, each counted at its window bound until it is read. */
+            double bound = prefix[ne];
+            for (size_t j = ne; j < n; j++) {
+                iter *t = terms[order[j]];
+                if (t->doc != d) continue;
                 contrib[order[j]] =
                     term_score(s, t, d, postings_cursor_freq(t->pc), bm25_doc_norm(m, lengths[d]));
                 bound += contrib[order[j]];
                 s->stats.postings_scored++;
             }
+            int gone = deleted && dels_is_deleted(deleted, d), cut = 0;
+            for (size_t j = ne; j-- > 0 && !gone;) {
+                if (below(bound, threshold)) {
+                    cut = 1; /* cannot reach the top k: its other terms stay unread */
+                    break;
+                }
+                iter *t = terms[order[j]];
+                bound -= wb[order[j]];
+                if ((t->doc = postings_cursor_advance(t->pc, d)) == d) {
+                    contrib[order[j]] = term_score(s, t, d, postings_cursor_freq(t->pc),
+                                                   bm25_doc_norm(m, lengths[d]));
+                    bound += contrib[order[j]];
+                    s->stats.postings_scored++;
+                }
+            }
+            for (size_t i = 0; i < nnot && !gone && !cut; i++)
+                if (iter_advance(root->nots[i], d) == d) gone = 1;
+            if (cut) {
+                s->stats.pruned = 1;
+            } else if (!gone) {
+                /* The exhaustive sum, in the exhaustive order. */
+                float score = 0;
+                for (size_t i = 0; i < n; i++)
+                    if (terms[i]->doc == d) score += contrib[i];
+                (*matches)++;
+                s->stats.documents_scored++;
+                heap_offer(s, &nh, k, (search_hit){si, d, 0, score}, seg);
+                if (nh == k) threshold = s->heap[0].score;
+            }
+            for (size_t j = 0; j < n; j++) {
+                iter *t = terms[order[j]];
+                contrib[order[j]] = 0;
+                if (j >= ne && t->doc == d) t->doc = postings_cursor_next(t->pc);
+            }
+            if (first && threshold >= 0) {
+                /* the heap is full: windows from here on */
+                from = d + 1;
+                break;
+            }
         }
-        for (size_t i = 0; i < nnot && !gone && !cut; i++)
-            if (iter_advance(root->nots[i], d) == d) gone = 1;
-        if (cut) {
-            s->stats.pruned = 1;
-        } else if (!gone) {
-            /* The exhaustive sum, in the exhaustive order. */
-            float score = 0;
-            for (size_t i = 0; i < n; i++)
-                if (terms[i]->doc == d) score += contrib[i];
-            (*matches)++;
-            s->stats.documents_scored++;
-            heap_offer(s, &nh, k, (search_hit){si, d, 0, score}, seg);
-            if (nh == k) threshold = s->heap[0].score;
-        }
-        if (ne > 0) s->stats.pruned = 1;
-        for (size_t j = 0; j < n; j++) {
-            iter *t = terms[order[j]];
-            contrib[order[j]] = 0;
-            if (j >= ne && t->doc == d) t->doc = postings_cursor_next(t->pc);
-        }
+        if (from == POSTINGS_END) break;
     }
     /* Whatever the essential lists still hold was not looked at. */
     for (size_t j = 0; j < n; j++)
@@ -1058,10 +1186,10 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
  * and its phrase positions are never decoded, which is where phrases of
  * common words spend their time.
  *
- * (Skipping whole stretches with the skip table's block bounds, as the
- * disjunctions do, was measured on the benchmark's conjunctions and phrases
- * and cost more instructions than it saved: the bounds of common words'
- * blocks are rarely below the threshold.)
+ * Conjunctions of terms also pass over the lead's blocks whose impacts,
+ * with the other clauses at their segment bounds, cannot beat the
+ * threshold (see eval_pruned_conj for why not the other lists' blocks, and
+ * not for phrases).
  *
  * A document that survives is scored exactly as iter_score would (same
  * clauses, same order, same float operations), so results equal the
@@ -1117,8 +1245,12 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
     size_t nmust = root->kind == IT_PHRASE ? 1 : root->nmust;
     size_t nnot = root->kind == IT_PHRASE ? 0 : root->nnot;
 
-    /* The lead: the required list with the fewest documents. */
+    /* The lead: the required list with the fewest documents.  cub[i]:
+     * clause i's bound over the segment (a phrase's, at each of its terms'
+     * impact, the smallest). */
     postings_cursor *lead = NULL;
+    size_t lead_clause = 0;
+    float cub[PRUNE_MAX_TERMS];
     int phrases = 0;
     for (size_t i = 0; i < nmust; i++) {
         conj_clause *cl = &must[i];
@@ -1134,15 +1266,61 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
             cl->freq_doc = it->doc; /* build_iter aligned it and counted it->freq */
             phrases = 1;
         }
-        for (size_t j = 0; j < cl->ncur; j++)
-            if (!lead || cl->cur[j]->df < lead->df) lead = cl->cur[j];
+        cub[i] = it->kind == IT_TERM ? term_bound(s, it, it->max_tf, it->min_len) : INFINITY;
+        for (size_t j = 0; j < cl->ncur; j++) {
+            if (it->kind == IT_PHRASE) {
+                float x = bm25_score(&it->bt, it->maxtf[j], bm25_doc_norm(m, it->minlen[j]));
+                if (x < cub[i]) cub[i] = x;
+            }
+            if (!lead || cl->cur[j]->df < lead->df) {
+                lead = cl->cur[j];
+                lead_clause = i;
+            }
+        }
     }
 
     if (!lead) return SE_OK; /* no required clause: prunable_conj does not allow it */
+    /* Block bounds of the lead's list, with the other clauses at their
+     * segment bounds: a lead block whose documents cannot beat the
+     * threshold even so is passed over in the skip table, without decoding
+     * it or moving the other cursors.  (The other lists' own blocks are
+     * shorter and would cost a bound for every few candidates.)  Only
+     * without phrases: their candidates are already bounded by their
+     * terms' exact tfs before any position is read, and on the benchmark's
+     * phrases the block bounds cost more than they saved. */
+    double rest = 0;
+    for (size_t i = 0; i < nmust; i++)
+        if (i != lead_clause) rest += cub[i];
+    block_cache lbc;
+    block_cache_init(&lbc, lead, &must[lead_clause].it->bt, cub[lead_clause],
+                     s->fielded && must[lead_clause].it->kind == IT_TERM);
+    uint32_t region_end = 0;        /* [.., region_end] was found worth looking at */
+    float region_threshold = -2.0f; /* ... at this threshold */
     size_t nh = *nheap;
     float threshold = nh == k ? s->heap[0].score : -1.0f;
     uint32_t d = lead->doc;
     while (d != POSTINGS_END) {
+        if (!phrases && threshold >= 0 && !(d <= region_end && threshold == region_threshold)) {
+            uint32_t from = d, last;
+            for (;;) {
+                float lb = bound_at(m, &lbc, from, &last);
+                if (lb > cub[lead_clause]) lb = cub[lead_clause];
+                if (!below(rest + lb, threshold)) break;
+                s->stats.blocks_skipped++;
+                s->stats.pruned = 1;
+                if (last >= POSTINGS_END - 1) {
+                    from = POSTINGS_END;
+                    break;
+                }
+                from = last + 1;
+            }
+            if (from != d) {
+                d = from == POSTINGS_END ? POSTINGS_END : postings_cursor_advance(lead, from);
+                continue;
+            }
+            region_end = last;
+            region_threshold = threshold;
+        }
         /* Align every required cursor on d. */
         int moved = 0;
         for (size_t i = 0; i < nmust && !moved; i++)

@@ -312,6 +312,20 @@ static void ix_walk(const segment *s, const seg_term_info *info, int with_positi
         FUZZ_CHECK(doc >= target && doc < nd, "advance(%u) gives %u of %u", target, doc, nd);
         target = doc + 1 + (uint32_t)k * 13;
     }
+    /* Impacts and shallow moves read only the skip table. */
+    postings_cursor_open(&c, s, info);
+    for (uint32_t b = 0; b < c.nblocks && b < 4096 && c.status == SE_OK; b++) {
+        impact im[IMPACTS_MAX];
+        uint32_t ni = postings_block_impacts(&c, b, im);
+        FUZZ_CHECK(ni <= IMPACTS_MAX, "%u impacts", ni);
+        FUZZ_CHECK(ni > 0 || c.status == SE_CORRUPT, "no impacts, yet no error");
+        for (uint32_t i = 0; i < ni; i++)
+            FUZZ_CHECK(im[i].tf >= 1 &&
+                           (i == 0 || (im[i].tf > im[i - 1].tf && im[i].len > im[i - 1].len)),
+                       "impact %u of block %u out of order", i, b);
+        uint32_t f = postings_block_find(&c, b, postings_block_last(&c, b));
+        FUZZ_CHECK(f >= b && f <= c.nblocks, "block_find from %u gives %u of %u", b, f, c.nblocks);
+    }
 }
 
 static void ix_search(const index_reader *ix, uint8_t mode)
