@@ -157,7 +157,8 @@ static int run_verify(const char *dir, int deep)
                "and %llu title-field terms, %llu postings, %llu positions checked\n",
                dir, (unsigned long long)d.generation, d.segments, (unsigned long long)d.documents,
                (unsigned long long)d.deleted, (unsigned long long)d.terms,
-               (unsigned long long)d.title_terms, (unsigned long long)(d.postings + d.title_postings),
+               (unsigned long long)d.title_terms,
+               (unsigned long long)(d.postings + d.title_postings),
                (unsigned long long)(d.positions + d.title_positions));
         return EXIT_OK;
     }

@@ -33,7 +33,7 @@ typedef struct index_description {
      * apart so that the figures above are those of the one searchable field
      * (title and text), comparable with other engines' single field. */
     uint64_t title_terms, title_postings, title_positions;
-    uint64_t tokens;    /* summed lengths of the live documents */
+    uint64_t tokens; /* summed lengths of the live documents */
     uint64_t file_bytes[SEG_NFILES];
     uint64_t deletions_bytes; /* .del files */
     uint64_t manifest_bytes;
