@@ -868,7 +868,7 @@ static int merge_batches(build_state *b, seg_meta *final, int *have, se_error *e
         seg_meta merged;
         if (rc == SE_OK)
             rc = merge_segments_same_level(segs, k, b->dir, b->next_number++, b->opt->store_level,
-                                           &merged, err);
+                                           b->opt->threads, &merged, err);
         for (size_t i = 0; i < k; i++) segment_close(segs[i]);
         if (rc != SE_OK) break;
         /* The merged batches' files are debris now: removed at the commit. */
@@ -965,11 +965,16 @@ static int update(build_state *b, input_reader *in, manifest *old, manifest *nex
         rc = delete_by_id(b, opt->delete_ids[i], err);
     uint64_t mentioned = 0;
     int has_input = in || opt->next_document;
+    double t = now_seconds();
     if (rc == SE_OK && has_input) {
         rc = read_input(b, in, t0, err);
         mentioned = st->documents + st->unchanged;
     }
+    st->read_seconds = now_seconds() - t;
+    t = now_seconds();
     if (rc == SE_OK && b->pool) rc = pool_finish(b, err);
+    st->drain_seconds = now_seconds() - t;
+    t = now_seconds();
     if (b->an) st->long_terms = analyzer_get_stats(b->an).skipped_long;
     for (unsigned i = 0; b->pool && i < b->pool->nworkers; i++)
         st->long_terms += analyzer_get_stats(b->pool->workers[i].an).skipped_long;
@@ -991,10 +996,14 @@ static int update(build_state *b, input_reader *in, manifest *old, manifest *nex
         if (b->targets[i].npending) rc = apply_deletions(b, &b->targets[i], &buf, err);
     seg_store_buffer_free(&buf);
 
+    st->flush_seconds = now_seconds() - t;
+    t = now_seconds();
     seg_meta final;
     int have = 0;
     if (rc == SE_OK) rc = merge_batches(b, &final, &have, err);
+    st->merge_seconds = now_seconds() - t;
     if (rc != SE_OK) return rc;
+    t = now_seconds();
 
     int changed = have || st->deleted || st->replaced || opt->mode == BUILD_REBUILD;
     if (!changed) return SE_OK;
@@ -1012,6 +1021,7 @@ static int update(build_state *b, input_reader *in, manifest *old, manifest *nex
     }
     int in_place;
     rc = commit_manifest(b->dir, next, &in_place, err);
+    st->commit_seconds = now_seconds() - t;
     if (rc != SE_OK && in_place) {
         /* The new manifest is in place but its directory was not synced: a
          * crash could bring the previous one back, so neither generation's
@@ -1092,12 +1102,14 @@ int build_index(const char *dir, input_reader *in, const build_options *opt_in, 
      * generation's after a commit, this run's after a failure. */
     if (know_files) remove_unreferenced(dir, current);
     if (rc == SE_OK && !opt.no_merge) {
+        double tp = now_seconds();
         merge_run_stats ms;
         uint64_t gen = current->generation;
         rc = merge_policy_apply(dir, current, opt.merge_factor, opt.optimize, opt.store_level, &ms,
                                 err);
         st->merges = ms.merges;
         if (current->generation != gen) st->committed = 1;
+        st->policy_seconds = now_seconds() - tp;
     }
     st->generation = current->generation;
     st->segments = current->nsegments;

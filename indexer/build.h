@@ -76,6 +76,12 @@ typedef struct build_stats {
     int commit_unknown;   /* writing the manifest failed at a point where it may
                              or may not have replaced the previous one */
     double seconds;
+    /* Wall time of the phases, in seconds: reading the input (and, with
+     * threads, indexing it), waiting for the last ranges, writing the last
+     * batch and the deletions files, the final merge, the commit and the
+     * merge policy. */
+    double read_seconds, drain_seconds, flush_seconds, merge_seconds, commit_seconds,
+        policy_seconds;
     int input_error; /* set when the failure came from the input side */
 } build_stats;
 

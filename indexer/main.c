@@ -389,6 +389,14 @@ int main(int argc, char **argv)
     if (in) is = input_get_stats(in);
     input_close(in);
     if (c.tty && !c.quiet) fputs("\r\033[K", stderr);
+    /* SEARCH_INDEX_TIMES=1: where the wall time went, for tuning. */
+    const char *times = getenv("SEARCH_INDEX_TIMES");
+    if (times && *times && strcmp(times, "0") != 0)
+        fprintf(stderr,
+                "%s: times: read %.2f s, last ranges %.2f s, last batch and deletions %.2f s, "
+                "merge %.2f s, commit %.2f s, merge policy %.2f s, total %.2f s\n",
+                progname, st.read_seconds, st.drain_seconds, st.flush_seconds, st.merge_seconds,
+                st.commit_seconds, st.policy_seconds, st.seconds);
     if (rc != SE_OK) {
         int phase_input = st.input_error;
         fprintf(stderr, "%s: %s\n", progname, err.msg);

@@ -26,8 +26,12 @@ int merge_segments(segment *const *sources, size_t nsources, const char *dir, ui
  * batch segments of one run): their full, wholly live store chunks that
  * start where the new segment's store would start a chunk anyway are copied
  * without being decompressed and compressed again.  The result is byte for
- * byte what merge_segments writes. */
+ * byte what merge_segments writes.  With threads > 1 a second thread merges
+ * the upper part of the terms (into a postings part, segment_writer.h)
+ * while the calling thread copies the store and merges the lower part;
+ * the bytes are the same. */
 int merge_segments_same_level(segment *const *sources, size_t nsources, const char *dir,
-                              uint32_t number, int store_level, seg_meta *meta, se_error *err);
+                              uint32_t number, int store_level, unsigned threads, seg_meta *meta,
+                              se_error *err);
 
 #endif

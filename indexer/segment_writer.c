@@ -74,6 +74,13 @@ struct segment_writer {
     char *dir;
     uint32_t number;
     int status;
+    /* A postings part (segw_part_create): .doc and .pos go to part_out
+     * instead of files, dictionary entries to part_dict, and `lengths`
+     * belongs to the caller. */
+    int part;
+    bytes part_out[2]; /* [0] the .doc bytes, [1] the .pos bytes */
+    bytes part_dict;   /* per term: its length and bytes, then df, cf, doc_len, pos_len,
+                          max_tf, min_len as varints */
     int level;
     fio_writer *files[SEG_NFILES];
     /* documents */
@@ -130,6 +137,7 @@ static int fail(segment_writer *w, int code, se_error *err, const char *what)
 static int check_file(segment_writer *w, int f, int rc, se_error *err)
 {
     if (rc == SE_OK) return SE_OK;
+    if (w->part) return fail(w, rc, err, "out of memory"); /* a part writes to memory */
     char path[4096];
     seg_file_path(path, sizeof path, w->dir, w->number, f);
     if (w->status == SE_OK) {
@@ -169,6 +177,20 @@ int segw_create(segment_writer **out, const char *dir, uint32_t number, int stor
 uint32_t segw_ndocs(const segment_writer *w)
 {
     return w->ndocs;
+}
+
+/* The .doc or .pos offset so far, and writing to it: the file, or a part's
+ * buffer. */
+static uint64_t out_offset(const segment_writer *w, int f)
+{
+    if (w->part) return w->part_out[f == SEG_POS].len;
+    return fio_writer_offset(w->files[f]);
+}
+
+static int out_write(segment_writer *w, int f, const void *p, size_t n)
+{
+    if (w->part) return bytes_put(&w->part_out[f == SEG_POS], p, n);
+    return fio_write(w->files[f], p, n);
 }
 
 /* ---- documents and store ---- */
@@ -332,7 +354,7 @@ int segw_begin_term(segment_writer *w, const char *term, size_t len, se_error *e
     w->impacts.len = 0;
     w->blocks.len = 0;
     w->blk_pos_n = 0;
-    w->pos_term_start = fio_writer_offset(w->files[SEG_POS]);
+    w->pos_term_start = out_offset(w, SEG_POS);
     return SE_OK;
 }
 
@@ -355,7 +377,7 @@ static int write_block_positions(segment_writer *w, int packed, se_error *err)
     for (; k < w->blk_pos_n; k++)
         w->pos_out.len += codec_varint_put32(w->pos_out.p + w->pos_out.len, w->blk_pos[k]);
     w->blk_pos_n = 0;
-    return check_file(w, SEG_POS, fio_write(w->files[SEG_POS], w->pos_out.p, w->pos_out.len), err);
+    return check_file(w, SEG_POS, out_write(w, SEG_POS, w->pos_out.p, w->pos_out.len), err);
 }
 
 /* The lengths of the open block's documents, and the shortest folded into
@@ -424,7 +446,7 @@ int segw_add_posting(segment_writer *w, uint32_t doc, uint32_t tf, const uint32_
     if (doc >= w->ndocs || (w->last_doc != UINT32_MAX && doc <= w->last_doc) || tf == 0)
         return fail(w, SE_INVALID, err, "postings out of order");
     if (w->blk_n == 0) {
-        uint64_t rel = fio_writer_offset(w->files[SEG_POS]) - w->pos_term_start;
+        uint64_t rel = out_offset(w, SEG_POS) - w->pos_term_start;
         if (rel > UINT32_MAX) return fail(w, SE_LIMIT, err, "positions of one term exceed 4 GiB");
         w->blk_pos_start = (uint32_t)rel;
     }
@@ -476,6 +498,10 @@ static int dict_flush_block(segment_writer *w, se_error *err)
     return w->status;
 }
 
+static int dict_add(segment_writer *w, const char *term, size_t term_len, uint32_t df, uint64_t cf,
+                    uint64_t doc_start, uint64_t doc_len, uint64_t pos_start, uint64_t pos_len,
+                    uint32_t max_tf, uint32_t min_len, se_error *err);
+
 int segw_end_term(segment_writer *w, se_error *err)
 {
     if (w->status != SE_OK) return w->status;
@@ -489,8 +515,7 @@ int segw_end_term(segment_writer *w, se_error *err)
     }
     /* Skip entries store block and impact end offsets relative to the term
      * start: the table, then the impacts, then the blocks. */
-    fio_writer *df = w->files[SEG_POST];
-    uint64_t doc_start = fio_writer_offset(df);
+    uint64_t doc_start = out_offset(w, SEG_POST);
     size_t table = long_list ? w->skip.len : 0;
     size_t before_blocks = long_list ? table + w->impacts.len : 0;
     for (size_t k = 0; long_list && k < w->skip.len; k += SEG_SKIP_ENTRY) {
@@ -500,49 +525,68 @@ int segw_end_term(segment_writer *w, se_error *err)
         fio_put32(w->skip.p + k + 4, (uint32_t)end);
         fio_put32(w->skip.p + k + 12, (uint32_t)imp_end);
     }
+    int wrc = SE_OK;
     if (long_list) {
-        fio_write(df, w->skip.p, w->skip.len);
-        fio_write(df, w->impacts.p, w->impacts.len);
+        wrc = out_write(w, SEG_POST, w->skip.p, w->skip.len);
+        if (wrc == SE_OK) wrc = out_write(w, SEG_POST, w->impacts.p, w->impacts.len);
     }
-    check_file(w, SEG_POST, fio_write(df, w->blocks.p, w->blocks.len), err);
+    if (wrc == SE_OK) wrc = out_write(w, SEG_POST, w->blocks.p, w->blocks.len);
+    check_file(w, SEG_POST, wrc, err);
     if (w->status != SE_OK) return w->status;
-    uint64_t doc_len = fio_writer_offset(df) - doc_start;
-    uint64_t pos_len = fio_writer_offset(w->files[SEG_POS]) - w->pos_term_start;
+    uint64_t doc_len = out_offset(w, SEG_POST) - doc_start;
+    uint64_t pos_len = out_offset(w, SEG_POS) - w->pos_term_start;
+    memcpy(w->prev_term, w->term, w->term_len);
+    w->prev_term_len = w->term_len;
+    w->nterms++;
+    w->in_term = 0;
+    if (w->part) {
+        bytes *b = &w->part_dict;
+        if (bytes_varint(b, w->term_len) || bytes_put(b, w->term, w->term_len) ||
+            bytes_varint(b, w->df) || bytes_varint(b, w->cf) || bytes_varint(b, doc_len) ||
+            bytes_varint(b, pos_len) || bytes_varint(b, w->max_tf) || bytes_varint(b, w->min_len))
+            return fail(w, SE_NOMEM, err, "out of memory");
+        return SE_OK;
+    }
+    return dict_add(w, w->term, w->term_len, w->df, w->cf, doc_start, doc_len, w->pos_term_start,
+                    pos_len, w->max_tf, w->min_len, err);
+}
 
-    /* Dictionary entry, front-coded against the previous term of the block. */
+/* A dictionary entry, front-coded against the previous term of its block;
+ * a block full of SEG_DICT_BLOCK_TERMS entries is written out first. */
+static int dict_add(segment_writer *w, const char *term, size_t term_len, uint32_t df, uint64_t cf,
+                    uint64_t doc_start, uint64_t doc_len, uint64_t pos_start, uint64_t pos_len,
+                    uint32_t max_tf, uint32_t min_len, se_error *err)
+{
+
     if (w->dict_block_terms == SEG_DICT_BLOCK_TERMS && dict_flush_block(w, err) != SE_OK)
         return w->status;
     size_t prefix = 0;
     if (w->dict_block_terms == 0) {
         w->dict_block_doc_start = doc_start;
-        w->dict_block_pos_start = w->pos_term_start;
+        w->dict_block_pos_start = pos_start;
         /* Nothing is written to .tdx between block flushes, so this block
          * will start at the current offset. */
         uint8_t e[16];
         fio_put64(e, fio_writer_offset(w->files[SEG_DICT]));
         fio_put32(e + 8, (uint32_t)w->dict_blob.len);
-        fio_put32(e + 12, (uint32_t)w->term_len);
+        fio_put32(e + 12, (uint32_t)term_len);
         if (w->dict_blob.len > UINT32_MAX - 256 || bytes_put(&w->dict_index, e, 16) ||
-            bytes_put(&w->dict_blob, w->term, w->term_len))
+            bytes_put(&w->dict_blob, term, term_len))
             return fail(w, SE_NOMEM, err, "out of memory");
     } else {
-        while (prefix < w->term_len && prefix < w->dict_prev_len &&
-               w->term[prefix] == w->dict_prev[prefix])
+        while (prefix < term_len && prefix < w->dict_prev_len &&
+               term[prefix] == w->dict_prev[prefix])
             prefix++;
     }
     bytes *b = &w->dict_block;
-    if (bytes_varint(b, prefix) || bytes_varint(b, w->term_len - prefix) ||
-        bytes_put(b, w->term + prefix, w->term_len - prefix) || bytes_varint(b, w->df) ||
-        bytes_varint(b, w->cf - w->df) || bytes_varint(b, doc_len) || bytes_varint(b, pos_len) ||
-        bytes_varint(b, w->max_tf) || bytes_varint(b, w->min_len))
+    if (bytes_varint(b, prefix) || bytes_varint(b, term_len - prefix) ||
+        bytes_put(b, term + prefix, term_len - prefix) || bytes_varint(b, df) ||
+        bytes_varint(b, cf - df) || bytes_varint(b, doc_len) || bytes_varint(b, pos_len) ||
+        bytes_varint(b, max_tf) || bytes_varint(b, min_len))
         return fail(w, SE_NOMEM, err, "out of memory");
     w->dict_block_terms++;
-    memcpy(w->dict_prev, w->term, w->term_len);
-    w->dict_prev_len = w->term_len;
-    memcpy(w->prev_term, w->term, w->term_len);
-    w->prev_term_len = w->term_len;
-    w->nterms++;
-    w->in_term = 0;
+    memcpy(w->dict_prev, term, term_len);
+    w->dict_prev_len = term_len;
     return SE_OK;
 }
 
@@ -550,7 +594,10 @@ int segw_end_term(segment_writer *w, se_error *err)
 
 static void writer_free(segment_writer *w)
 {
-    free(w->lengths);
+    if (!w->part) free(w->lengths);
+    free(w->part_out[0].p);
+    free(w->part_out[1].p);
+    free(w->part_dict.p);
     free(w->title_lengths);
     free(w->content_hashes);
     free(w->blk_pos);
@@ -666,5 +713,74 @@ int segw_finish(segment_writer *w, seg_meta *meta, se_error *err)
         }
     }
     writer_free(w);
+    return rc;
+}
+
+/* ---- postings parts ---- */
+
+int segw_part_create(segment_writer **out, uint32_t number, const uint32_t *lengths, uint32_t ndocs,
+                     se_error *err)
+{
+    *out = NULL;
+    segment_writer *w = calloc(1, sizeof *w);
+    if (!w) return se_fail(err, SE_NOMEM, "out of memory");
+    w->part = 1;
+    w->number = number;
+    w->ndocs = ndocs;
+    w->lengths = (uint32_t *)lengths; /* only read, never freed, by a part */
+    *out = w;
+    return SE_OK;
+}
+
+int segw_part_append(segment_writer *w, segment_writer *part, se_error *err)
+{
+    int rc = w->status != SE_OK ? w->status : part->status;
+    if (rc == SE_OK &&
+        (w->in_term || w->part || !part->part || part->in_term || part->ndocs != w->ndocs))
+        rc = fail(w, SE_INVALID, err, "postings part does not match the segment");
+    if (rc != SE_OK) {
+        if (w->status == SE_OK && part->status != SE_OK) w->status = part->status;
+        segw_abort(part);
+        return rc;
+    }
+    /* The part's offsets start at 0: its bytes go after this writer's. */
+    uint64_t doc_base = fio_writer_offset(w->files[SEG_POST]);
+    uint64_t pos_base = fio_writer_offset(w->files[SEG_POS]);
+    check_file(w, SEG_POST,
+               fio_write(w->files[SEG_POST], part->part_out[0].p, part->part_out[0].len), err);
+    if (w->status == SE_OK)
+        check_file(w, SEG_POS,
+                   fio_write(w->files[SEG_POS], part->part_out[1].p, part->part_out[1].len), err);
+    /* Each entry: its term, then df, cf, doc_len, pos_len, max_tf, min_len
+     * (varints written by segw_end_term). */
+    const uint8_t *p = part->part_dict.p, *end = p + part->part_dict.len;
+    uint64_t doc_off = 0, pos_off = 0;
+    while (w->status == SE_OK && p < end) {
+        uint64_t v[7];
+        p = codec_varint_get64(p, end, &v[0]);
+        if (p && (v[0] == 0 || v[0] > 255 || v[0] > (uint64_t)(end - p))) p = NULL;
+        const char *term = (const char *)p;
+        if (p) p += v[0];
+        for (int k = 1; k < 7 && p; k++) p = codec_varint_get64(p, end, &v[k]);
+        if (!p) {
+            fail(w, SE_INVALID, err, "bad part dictionary");
+            break;
+        }
+        if (w->nterms > 0 &&
+            seg_term_cmp(term, (size_t)v[0], w->prev_term, w->prev_term_len) <= 0) {
+            fail(w, SE_INVALID, err, "terms out of order");
+            break;
+        }
+        if (dict_add(w, term, (size_t)v[0], (uint32_t)v[1], v[2], doc_base + doc_off, v[3],
+                     pos_base + pos_off, v[4], (uint32_t)v[5], (uint32_t)v[6], err) != SE_OK)
+            break;
+        doc_off += v[3];
+        pos_off += v[4];
+        memcpy(w->prev_term, term, (size_t)v[0]);
+        w->prev_term_len = (size_t)v[0];
+        w->nterms++;
+    }
+    rc = w->status;
+    segw_abort(part);
     return rc;
 }

@@ -67,6 +67,21 @@ int segw_add_posting(segment_writer *w, uint32_t doc, uint32_t tf, const uint32_
                      se_error *err);
 int segw_end_term(segment_writer *w, se_error *err);
 
+/* Postings parts: a range of terms written by another thread.  A part
+ * knows the segment's documents only by their number and lengths (the
+ * caller's array, read while the part is used, so the part and the
+ * segment's writer may be used by two threads at once).  It takes terms and
+ * postings as a writer does (segw_begin_term, segw_add_posting,
+ * segw_end_term) but keeps its .doc and .pos bytes and its dictionary
+ * entries in memory.  Once w holds those ndocs documents and has ended its
+ * last term, which must sort before the part's terms, segw_part_append
+ * writes the part's bytes after w's and its entries into w's dictionary,
+ * exactly as if w had written those terms itself, and frees the part (in
+ * every case).  segw_abort frees a part that is not appended. */
+int segw_part_create(segment_writer **out, uint32_t number, const uint32_t *lengths, uint32_t ndocs,
+                     se_error *err);
+int segw_part_append(segment_writer *w, segment_writer *part, se_error *err);
+
 /* Complete the segment; on success *meta describes it (for the manifest).
  * Frees the writer in every case (files removed on failure). */
 int segw_finish(segment_writer *w, seg_meta *meta, se_error *err);

@@ -25,6 +25,10 @@
  * hit a merge after the commit, the committed generation, complete.  Before
  * the next run the directory is restored.
  *
+ * The final merge of a run with threads, on two threads: each failure is
+ * a clean SE_NOMEM without debris, and the merge without one writes the
+ * bytes of a merge on one thread.
+ *
  * A fresh index: a new directory built from a directory of text files
  * (one repaired, one skipped) and plain and gzip JSONL; each failure must
  * leave no directory behind.
@@ -58,6 +62,7 @@
 #include "include/libsearch.h"
 #include "indexer/build.h"
 #include "indexer/input.h"
+#include "indexer/merge.h"
 #include "indexer/verify.h"
 #include "searcher/search.h"
 #include "searcher/snippet.h"
@@ -77,13 +82,14 @@ char *__wrap_strdup(const char *s);
 void *__wrap_aligned_alloc(size_t align, size_t n);
 
 static uint64_t g_fail_at; /* 0: never */
-static uint64_t g_count;   /* allocations since arming */
+static uint64_t g_count;   /* allocations since arming (counted atomically: a merge
+                              allocates from two threads) */
 static int g_failed;       /* the armed failure happened */
 
 static int should_fail(void)
 {
     if (!g_fail_at) return 0;
-    if (++g_count != g_fail_at) return 0;
+    if (__atomic_add_fetch(&g_count, 1, __ATOMIC_RELAXED) != g_fail_at) return 0;
     g_failed = 1;
     return 1;
 }
@@ -606,6 +612,66 @@ Test(alloc_faults, jansson_out_of_memory_is_an_error_not_a_skipped_line)
     cr_assert_str_eq(after, before, "the index changed");
     free(before);
     free(after);
+}
+
+/* The final merge of a run with threads: a second thread merges the upper
+ * terms into a postings part.  Each failure is SE_NOMEM with the new
+ * segment's files removed; the run without a failure writes the bytes of
+ * the merge on one thread. */
+Test(alloc_faults, every_allocation_of_a_merge_on_two_threads)
+{
+    char dir[4096], in[4096];
+    path(dir, sizeof dir, "index");
+    path(in, sizeof in, "in.jsonl");
+    se_error err = {0};
+    build_stats st;
+    build_options bo = {.no_merge = 1};
+    for (uint32_t k = 0; k < 3; k++) {
+        write_jsonl(in, k * 40, 40, "part");
+        cr_assert_eq(run_build(dir, in, &bo, &st, &err), SE_OK, "%s", err.msg);
+    }
+    manifest m;
+    cr_assert_eq(manifest_read(dir, &m, &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(m.nsegments, 3);
+    segment *segs[3];
+    for (uint32_t i = 0; i < 3; i++)
+        cr_assert_eq(segment_open(&segs[i], dir, &m.segments[i], 1, &err), SE_OK, "%s", err.msg);
+    seg_meta ref;
+    cr_assert_eq(merge_segments_same_level(segs, 3, dir, 900, 1, 1, &ref, &err), SE_OK, "%s",
+                 err.msg);
+    cr_assert_gt(ref.nterms, 10);
+    uint64_t failures = 0;
+    for (uint64_t n = 1;; n++) {
+        seg_meta meta;
+        memset(&err, 0, sizeof err);
+        arm(n);
+        int rc = merge_segments_same_level(segs, 3, dir, 901, 1, 2, &meta, &err);
+        int failed = g_failed;
+        disarm();
+        if (!failed) {
+            cr_assert_eq(rc, SE_OK, "%s", err.msg);
+            for (int f = 0; f < SEG_NFILES; f++) {
+                cr_assert_eq(meta.files[f].size, ref.files[f].size);
+                cr_assert_eq(meta.files[f].checksum, ref.files[f].checksum);
+            }
+            break;
+        }
+        cr_assert_eq(rc, SE_NOMEM, "allocation %llu: status %d (%s)", (unsigned long long)n, rc,
+                     err.msg);
+        cr_assert_neq(err.msg[0], 0);
+        for (int f = 0; f < SEG_NFILES; f++) {
+            char file[4096];
+            cr_assert_eq(seg_file_path(file, sizeof file, dir, 901, (enum seg_file)f), SE_OK);
+            cr_assert(!fs_exists(file), "allocation %llu: %s left behind", (unsigned long long)n,
+                      file);
+        }
+        failures++;
+    }
+    cr_assert_gt(failures, 10);
+    for (uint32_t i = 0; i < 3; i++) segment_close(segs[i]);
+    manifest_free(&m);
+    printf("alloc_faults: merge on two threads: %llu allocations failed cleanly\n",
+           (unsigned long long)failures);
 }
 
 Test(alloc_faults, every_allocation_of_a_fresh_index)

@@ -888,6 +888,105 @@ Test(segment, postings_huge_position_gaps)
     postings_suite(4, 1);
 }
 
+/* r written as segment `number` with the terms from `split` on written
+ * into a postings part (as a merge's second thread does) and appended. */
+static void write_segment_parts(const rseg *r, uint32_t number, size_t split, seg_meta *meta)
+{
+    segment_writer *w, *part;
+    se_error err = {0};
+    cr_assert_eq(segw_create(&w, g_tmp, number, 1, &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(segw_part_create(&part, number, r->lengths, r->ndocs, &err), SE_OK);
+    /* The part's terms first: it only needs the lengths, not the documents. */
+    for (size_t i = split; i < r->nterms; i++) {
+        const rterm *t = &r->terms[i];
+        cr_assert_eq(segw_begin_term(part, t->term, t->len, &err), SE_OK, "%s", err.msg);
+        for (uint32_t k = 0; k < t->df; k++)
+            cr_assert_eq(segw_add_posting(part, t->docs[k], t->tfs[k], t->pos + t->pstart[k], &err),
+                         SE_OK, "%s", err.msg);
+        cr_assert_eq(segw_end_term(part, &err), SE_OK, "%s", err.msg);
+    }
+    for (uint32_t d = 0; d < r->ndocs; d++) {
+        char id[SEG_MAX_ID_LEN];
+        seg_document sd = {id, id_of(r, d, id), "", 0, "", 0};
+        cr_assert_eq(segw_add_document(w, &sd, r->lengths[d], 0, content_hash_of(r, d), &err),
+                     SE_OK, "%s", err.msg);
+    }
+    for (size_t i = 0; i < split; i++) {
+        const rterm *t = &r->terms[i];
+        cr_assert_eq(segw_begin_term(w, t->term, t->len, &err), SE_OK, "%s", err.msg);
+        for (uint32_t k = 0; k < t->df; k++)
+            cr_assert_eq(segw_add_posting(w, t->docs[k], t->tfs[k], t->pos + t->pstart[k], &err),
+                         SE_OK, "%s", err.msg);
+        cr_assert_eq(segw_end_term(w, &err), SE_OK, "%s", err.msg);
+    }
+    cr_assert_eq(segw_part_append(w, part, &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(segw_finish(w, meta, &err), SE_OK, "%s", err.msg);
+}
+
+/* A segment written with a postings part holds the bytes of the same
+ * segment written by one writer, wherever the part begins. */
+Test(segment, postings_part_gives_the_same_bytes)
+{
+    rng_seed(6);
+    rseg r = {0};
+    r.nterms = NDFS * NPATTERNS;
+    r.terms = xcalloc(r.nterms, sizeof *r.terms);
+    uint32_t last = 0;
+    for (size_t p = 0; p < NPATTERNS; p++)
+        for (size_t i = 0; i < NDFS; i++) {
+            rterm *x = &r.terms[p * NDFS + i];
+            x->len = (size_t)sprintf(x->term, "p%zu_df%05u", p, dfs[i]);
+            uint32_t l = gen_postings(x, dfs[i], (enum pattern)p, 0);
+            if (l > last) last = l;
+        }
+    plain_docs(&r, last + 1);
+    seg_meta ref;
+    write_segment(&r, 1, &ref);
+    size_t splits[] = {0, 1, r.nterms / 3, r.nterms / 2, r.nterms - 1, r.nterms};
+    for (size_t k = 0; k < sizeof splits / sizeof splits[0]; k++) {
+        seg_meta meta;
+        write_segment_parts(&r, 10 + (uint32_t)k, splits[k], &meta);
+        cr_assert_eq(meta.nterms, ref.nterms);
+        for (int f = 0; f < SEG_NFILES; f++) {
+            cr_assert_eq(meta.files[f].size, ref.files[f].size, "split %zu, file .%s", splits[k],
+                         seg_file_ext[f]);
+            cr_assert_eq(meta.files[f].checksum, ref.files[f].checksum, "split %zu, file .%s",
+                         splits[k], seg_file_ext[f]);
+        }
+    }
+    segment *s = open_segment(&ref);
+    for (size_t i = 0; i < r.nterms; i++) check_term(s, &r, &r.terms[i], 2);
+    segment_close(s);
+    rseg_free(&r);
+}
+
+/* A part whose first term does not sort after the writer's last, or made
+ * for another number of documents, is refused. */
+Test(segment, postings_part_out_of_order_is_refused)
+{
+    uint32_t lengths[3] = {2, 3, 4};
+    uint32_t pos[] = {0};
+    for (int c = 0; c < 2; c++) {
+        segment_writer *w, *part;
+        se_error err = {0};
+        cr_assert_eq(segw_create(&w, g_tmp, 30 + (uint32_t)c, 1, &err), SE_OK);
+        seg_document d = {"id", 2, "", 0, "", 0};
+        for (int i = 0; i < 3; i++)
+            cr_assert_eq(segw_add_document(w, &d, lengths[i], 0, 0, &err), SE_OK);
+        cr_assert_eq(segw_part_create(&part, 30, lengths, c == 0 ? 3 : 2, &err), SE_OK);
+        cr_assert_eq(segw_begin_term(part, "b", 1, &err), SE_OK);
+        cr_assert_eq(segw_add_posting(part, 1, 1, pos, &err), SE_OK);
+        cr_assert_eq(segw_end_term(part, &err), SE_OK);
+        cr_assert_eq(segw_begin_term(w, "b", 1, &err), SE_OK);
+        cr_assert_eq(segw_add_posting(w, 0, 1, pos, &err), SE_OK);
+        cr_assert_eq(segw_end_term(w, &err), SE_OK);
+        cr_assert_eq(segw_part_append(w, part, &err), SE_INVALID);
+        cr_assert_neq(err.msg[0], 0);
+        seg_meta meta;
+        cr_assert_eq(segw_finish(w, &meta, &err), SE_INVALID);
+    }
+}
+
 /* Doc-id gaps as large as a test can afford: 2^21 documents. */
 Test(segment, postings_large_doc_gaps)
 {
