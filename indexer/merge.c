@@ -202,7 +202,7 @@ static int merge(segment *const *sources, size_t nsources, const char *dir, uint
                     started = 1;
                 }
                 uint32_t tf = postings_cursor_freq(cur);
-                if (tf > sr->info.max_tf) {
+                if (tf == 0 || tf > sr->info.max_tf) { /* 0: malformed, the cursor ended */
                     cur->status = SE_CORRUPT;
                     break;
                 }

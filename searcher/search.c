@@ -593,27 +593,49 @@ oom:
 /* ---- iterator movement ---- */
 
 /* Count the phrase's occurrences in the current document (all cursors are
- * on it): positions p such that term i stands at p + offsets[i]. */
+ * on it): positions p such that term i stands at p + offsets[i].
+ *
+ * The term with the fewest occurrences here (smallest tf) is decoded first
+ * and gives the candidate starts p; each other term, in increasing tf,
+ * keeps those it confirms, and once none is left the remaining terms'
+ * positions are never decoded (a cursor skips unread positions when it
+ * moves on).  The count is that of every p of term 0 confirmed by all the
+ * others, whatever the order. */
 static uint32_t phrase_freq(iter *it)
 {
-    for (size_t i = 0; i < it->n; i++) {
-        it->npos[i] = postings_cursor_positions(it->pcs[i], it->pos[i], it->maxtf[i]);
-        if (it->npos[i] == 0) return 0;
-    }
-    uint32_t freq = 0;
-    size_t *at = it->at;
-    memset(at, 0, it->n * sizeof *at);
-    for (uint32_t k = 0; k < it->npos[0]; k++) {
-        uint32_t p = it->pos[0][k];
-        int ok = 1;
-        for (size_t i = 1; i < it->n && ok; i++) {
-            uint64_t want = (uint64_t)p + it->offsets[i];
-            while (at[i] < it->npos[i] && it->pos[i][at[i]] < want) at[i]++;
-            ok = at[i] < it->npos[i] && it->pos[i][at[i]] == want;
+    size_t n = it->n, *order = it->at;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t tf = postings_cursor_freq(it->pcs[i]);
+        if (tf == 0) return 0; /* malformed: the cursor has ended, the query fails */
+        it->npos[i] = tf;
+        size_t j = i;
+        while (j > 0 && it->npos[order[j - 1]] > tf) {
+            order[j] = order[j - 1];
+            j--;
         }
-        freq += (uint32_t)ok;
+        order[j] = i;
     }
-    return freq;
+    /* Candidates in pos[a], as starts p = q - offsets[a] (q >= offsets[a]). */
+    size_t a = order[0];
+    uint32_t *cand = it->pos[a], off = it->offsets[a];
+    uint32_t nc = postings_cursor_positions(it->pcs[a], cand, it->maxtf[a]), m = 0;
+    for (uint32_t k = 0; k < nc; k++)
+        if (cand[k] >= off) cand[m++] = cand[k] - off;
+    nc = m;
+    for (size_t r = 1; r < n && nc > 0; r++) {
+        size_t i = order[r];
+        uint32_t np = postings_cursor_positions(it->pcs[i], it->pos[i], it->maxtf[i]);
+        const uint32_t *pos = it->pos[i];
+        uint32_t at = 0;
+        m = 0;
+        for (uint32_t k = 0; k < nc; k++) {
+            uint64_t want = (uint64_t)cand[k] + it->offsets[i];
+            while (at < np && pos[at] < want) at++;
+            if (at < np && pos[at] == want) cand[m++] = cand[k];
+        }
+        nc = m;
+    }
+    return nc;
 }
 
 static int excluded(iter *it, uint32_t doc)
@@ -1021,10 +1043,12 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
                     continue;
                 }
             }
+            const uint32_t *freqs = postings_cursor_block_freqs(c);
+            if (!freqs) break; /* malformed: the cursor has ended, the query fails */
             for (uint32_t i = c->i; i < c->count; i++) {
                 uint32_t d = c->docs[i];
                 if (deleted && dels_is_deleted(deleted, d)) continue;
-                float score = term_score(s, t, d, c->freqs[i], bm25_doc_norm(m, lengths[d]));
+                float score = term_score(s, t, d, freqs[i], bm25_doc_norm(m, lengths[d]));
                 (*matches)++;
                 s->stats.documents_scored++;
                 s->stats.postings_scored++;
@@ -1133,7 +1157,9 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
                 }
                 iter *t = terms[order[j]];
                 bound -= wb[order[j]];
-                if ((t->doc = postings_cursor_advance(t->pc, d)) == d) {
+                /* (inline when the list is already there or past d) */
+                t->doc = t->pc->doc >= d ? t->pc->doc : postings_cursor_advance(t->pc, d);
+                if (t->doc == d) {
                     contrib[order[j]] = term_score(s, t, d, postings_cursor_freq(t->pc),
                                                    bm25_doc_norm(m, lengths[d]));
                     bound += contrib[order[j]];
@@ -1154,10 +1180,11 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
                 heap_offer(s, &nh, k, (search_hit){si, d, 0, score}, seg);
                 if (nh == k) threshold = s->heap[0].score;
             }
-            for (size_t j = 0; j < n; j++) {
+            /* contrib[i] needs no reset: it is read only for a term on d,
+             * and every such term's was set for d above. */
+            for (size_t j = ne; j < n; j++) {
                 iter *t = terms[order[j]];
-                contrib[order[j]] = 0;
-                if (j >= ne && t->doc == d) t->doc = postings_cursor_next(t->pc);
+                if (t->doc == d) t->doc = postings_cursor_next(t->pc);
             }
             if (first && threshold >= 0) {
                 /* the heap is full: windows from here on */
@@ -1346,7 +1373,7 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
             for (size_t i = 0; i < nmust; i++) {
                 uint32_t tf = UINT32_MAX;
                 for (size_t j = 0; j < must[i].ncur; j++) {
-                    const postings_cursor *c = must[i].cur[j];
+                    postings_cursor *c = must[i].cur[j];
                     if (!c) continue; /* cannot be: build_iter opened every cursor */
                     uint32_t f = postings_cursor_freq(c);
                     if (f < tf) tf = f;
