@@ -132,6 +132,7 @@ typedef struct iter {
     /* IT_PHRASE */
     size_t n;
     postings_cursor **pcs;
+    postings_cursor **align; /* pcs by increasing df: the order phrase_align moves them in */
     const uint32_t *offsets;
     uint32_t **pos;
     uint32_t *npos;
@@ -549,6 +550,16 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
             if (!it->pos[i]) goto oom;
             if (df < it->cost) it->cost = df;
         }
+        it->align = arena_alloc(&s->ar, n->nterms * sizeof *it->align);
+        if (!it->align) goto oom;
+        for (size_t i = 0; i < n->nterms; i++) {
+            size_t j = i;
+            while (j > 0 && it->align[j - 1]->df > it->pcs[i]->df) {
+                it->align[j] = it->align[j - 1];
+                j--;
+            }
+            it->align[j] = it->pcs[i];
+        }
         phrase_align(it, it->pcs[0]->doc);
         return it;
     }
@@ -666,12 +677,15 @@ static uint32_t and_align(iter *it, uint32_t doc)
     return it->doc = doc;
 }
 
+/* The rarest lists first: a document most of them lack is passed over
+ * before the common lists, which load a block for nearly every
+ * candidate, are moved to it.  (Any order finds the same documents.) */
 static uint32_t phrase_align(iter *it, uint32_t doc)
 {
     while (doc != POSTINGS_END) {
         int agreed = 1;
         for (size_t i = 0; i < it->n; i++) {
-            uint32_t d = postings_cursor_advance(it->pcs[i], doc);
+            uint32_t d = postings_cursor_advance(it->align[i], doc);
             if (d != doc) {
                 doc = d;
                 agreed = 0;
@@ -1307,6 +1321,22 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
     }
 
     if (!lead) return SE_OK; /* no required clause: prunable_conj does not allow it */
+    /* Every required cursor, by increasing df: the order the candidates
+     * are checked in, so that the most common lists are moved last, only
+     * to documents all rarer ones hold.  (Any order finds the same
+     * documents.) */
+    postings_cursor *align[PRUNE_MAX_CURSORS];
+    size_t nalign = 0;
+    for (size_t i = 0; i < nmust; i++)
+        for (size_t j = 0; j < must[i].ncur; j++) {
+            postings_cursor *c = must[i].cur[j];
+            size_t at = nalign++;
+            while (at > 0 && align[at - 1]->df > c->df) {
+                align[at] = align[at - 1];
+                at--;
+            }
+            align[at] = c;
+        }
     /* Block bounds of the lead's list, with the other clauses at their
      * segment bounds: a lead block whose documents cannot beat the
      * threshold even so is passed over in the skip table, without decoding
@@ -1350,15 +1380,16 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
         }
         /* Align every required cursor on d. */
         int moved = 0;
-        for (size_t i = 0; i < nmust && !moved; i++)
-            for (size_t j = 0; j < must[i].ncur; j++) {
-                uint32_t x = postings_cursor_advance(must[i].cur[j], d);
-                if (x != d) {
-                    d = x == POSTINGS_END ? x : postings_cursor_advance(lead, x);
-                    moved = 1;
-                    break;
-                }
+        for (size_t j = 0; j < nalign; j++) {
+            postings_cursor *c = align[j];
+            /* (inline when the list is already on d, as the lead is) */
+            uint32_t x = c->doc >= d ? c->doc : postings_cursor_advance(c, d);
+            if (x != d) {
+                d = x == POSTINGS_END || lead->doc >= x ? x : postings_cursor_advance(lead, x);
+                moved = 1;
+                break;
             }
+        }
         if (moved) continue;
         if (deleted && dels_is_deleted(deleted, d)) {
             d = postings_cursor_next(lead);
