@@ -536,13 +536,7 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
         for (size_t i = 0; i < n->nterms; i++) {
             uint64_t df;
             seg_term_info info;
-            int found = segment_lookup(ec->seg, n->terms[i], strlen(n->terms[i]), &info, ec->err);
-            if (found < 0) {
-                ec->rc = found;
-                return NULL;
-            }
-            if (found == 0) return empty_iter(ec);
-            it->pcs[i] = open_cursor(ec, n->terms[i], &df, NULL);
+            it->pcs[i] = open_cursor(ec, n->terms[i], &df, &info);
             if (!it->pcs[i]) return ec->rc == SE_OK ? empty_iter(ec) : NULL;
             it->maxtf[i] = info.max_tf;
             it->minlen[i] = info.min_len;
