@@ -94,6 +94,9 @@ typedef struct pnode {
     size_t nterms;
     char **terms;
     uint32_t *offsets;
+    /* infos[i][segment]: term i's dictionary entry in each segment (df 0:
+     * absent), found when planning, so evaluation need not look it up */
+    seg_term_info **infos;
     float idf;
     float weight; /* times the leaf occurs in its clause list (query term frequency) */
     int absent;   /* some term occurs nowhere: matches nothing */
@@ -246,9 +249,13 @@ static pnode *plan_leaf(plan_ctx *pc, const char *text, size_t len)
     n->kind = n->nterms == 1 ? P_TERM : P_PHRASE;
     n->weight = 1;
     const index_reader *ix = s->ix;
+    n->infos = arena_alloc(&s->ar, n->nterms * sizeof *n->infos);
+    if (!n->infos) goto oom;
     double idf = 0;
     for (size_t i = 0; i < n->nterms; i++) {
-        int64_t df = index_doc_freq(ix, n->terms[i], strlen(n->terms[i]), pc->err);
+        n->infos[i] = arena_alloc(&s->ar, (ix->nsegments ? ix->nsegments : 1) * sizeof **n->infos);
+        if (!n->infos[i]) goto oom;
+        int64_t df = index_term_infos(ix, n->terms[i], strlen(n->terms[i]), n->infos[i], pc->err);
         if (df < 0) {
             pc->rc = (int)df;
             return NULL;
@@ -307,6 +314,7 @@ static int plan_add(plan_ctx *pc, pnode *n, size_t *cap, pnode *c, query_occur o
             t->kind = P_TERM;
             t->nterms = 1;
             t->terms = &c->terms[i];
+            t->infos = c->infos ? &c->infos[i] : NULL;
             t->offsets = &c->offsets[0]; /* 0 */
             t->idf = (float)bm25_idf(&s->model, (uint64_t)df);
             t->weight = 1;
@@ -424,16 +432,26 @@ static int collect_highlight(searcher *s, const pnode *n, size_t *nt, size_t *np
 typedef struct eval_ctx {
     searcher *s;
     const segment *seg;
+    uint32_t si; /* its number */
     se_error *err;
     int rc;
 } eval_ctx;
 
-static postings_cursor *open_cursor(eval_ctx *ec, const char *term, uint64_t *df,
-                                    seg_term_info *info_out)
+/* Open a cursor on the term (NULL when the segment lacks it, or on an
+ * error, in ec->rc).  cached: the term's entry found when planning (df 0:
+ * absent), or NULL to look it up. */
+static postings_cursor *open_cursor(eval_ctx *ec, const char *term, const seg_term_info *cached,
+                                    uint64_t *df, seg_term_info *info_out)
 {
     searcher *s = ec->s;
     seg_term_info info;
-    int found = segment_lookup(ec->seg, term, strlen(term), &info, ec->err);
+    int found;
+    if (cached) {
+        info = *cached;
+        found = info.df > 0;
+    } else {
+        found = segment_lookup(ec->seg, term, strlen(term), &info, ec->err);
+    }
     if (found < 0) {
         ec->rc = found;
         return NULL;
@@ -493,7 +511,8 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
     if (n->kind == P_TERM) {
         uint64_t df;
         seg_term_info info;
-        postings_cursor *c = open_cursor(ec, n->terms[0], &df, &info);
+        postings_cursor *c =
+            open_cursor(ec, n->terms[0], n->infos ? &n->infos[0][ec->si] : NULL, &df, &info);
         if (!c) return ec->rc == SE_OK ? empty_iter(ec) : NULL;
         iter *it = arena_zalloc(&s->ar, sizeof *it);
         if (!it) goto oom;
@@ -507,7 +526,7 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
                 fielded[0] = SEG_TITLE_PREFIX;
                 memcpy(fielded + 1, n->terms[0], len + 1);
                 uint64_t tdf;
-                it->tc = open_cursor(ec, fielded, &tdf, NULL);
+                it->tc = open_cursor(ec, fielded, NULL, &tdf, NULL);
                 if (!it->tc && ec->rc != SE_OK) return NULL;
             }
         }
@@ -536,7 +555,8 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
         for (size_t i = 0; i < n->nterms; i++) {
             uint64_t df;
             seg_term_info info;
-            it->pcs[i] = open_cursor(ec, n->terms[i], &df, &info);
+            it->pcs[i] =
+                open_cursor(ec, n->terms[i], n->infos ? &n->infos[i][ec->si] : NULL, &df, &info);
             if (!it->pcs[i]) return ec->rc == SE_OK ? empty_iter(ec) : NULL;
             it->maxtf[i] = info.max_tf;
             it->minlen[i] = info.min_len;
@@ -1452,7 +1472,7 @@ static int eval_segment(searcher *s, uint32_t si, const pnode *plan, const searc
                         size_t *nheap, uint64_t *matches, se_error *err)
 {
     const segment *seg = s->ix->segments[si];
-    eval_ctx ec = {.s = s, .seg = seg, .err = err, .rc = SE_OK};
+    eval_ctx ec = {.s = s, .seg = seg, .si = si, .err = err, .rc = SE_OK};
     s->ncursors = 0;
     s->lengths = segment_lengths(seg);
     s->title_lengths = segment_title_lengths(seg);
@@ -1653,7 +1673,7 @@ int searcher_explain(searcher *s, const search_hit *hit, search_explain_term *ou
     uint32_t dl = segment_lengths(seg)[hit->doc];
     s->lengths = segment_lengths(seg);
     s->title_lengths = segment_title_lengths(seg);
-    explain_ctx x = {.ec = {.s = s, .seg = seg, .err = err, .rc = SE_OK},
+    explain_ctx x = {.ec = {.s = s, .seg = seg, .si = hit->segment, .err = err, .rc = SE_OK},
                      .doc = hit->doc,
                      .norm = bm25_doc_norm(&s->model, dl),
                      .dl = s->model.lucene_norms ? bm25_lucene_length(dl) : dl,
