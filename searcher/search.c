@@ -1152,10 +1152,16 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
         }
         /* The window's candidates: the documents of its essential terms. */
         int first = threshold < 0;
+        /* The split is as far as the threshold it was made at allows: it
+         * can only move when the threshold has risen. */
+        float split_threshold = threshold;
         for (;;) {
-            while (ne < n && threshold >= 0 && below(prefix[ne + 1], threshold)) {
-                ne++;
-                s->stats.pruned = 1;
+            if (threshold != split_threshold) {
+                while (ne < n && threshold >= 0 && below(prefix[ne + 1], threshold)) {
+                    ne++;
+                    s->stats.pruned = 1;
+                }
+                split_threshold = threshold;
             }
             uint32_t d = POSTINGS_END;
             for (size_t j = ne; j < n; j++)
