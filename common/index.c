@@ -101,7 +101,7 @@ int64_t index_term_infos(const index_reader *ix, const char *term, size_t len, s
 {
     int64_t df = 0;
     for (uint32_t i = 0; i < ix->nsegments; i++) {
-        seg_term_info one, *info = infos ? &infos[i] : &one;
+        seg_term_info one = {0}, *info = infos ? &infos[i] : &one;
         int rc = segment_lookup(ix->segments[i], term, len, info, err);
         if (rc < 0) return rc;
         if (rc == 0) info->df = 0; /* an entry's df is at least 1 */

@@ -1350,6 +1350,7 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
     for (size_t i = 0; i < nmust; i++)
         for (size_t j = 0; j < must[i].ncur; j++) {
             postings_cursor *c = must[i].cur[j];
+            if (!c) continue; /* cannot be: build_iter opened every cursor */
             size_t at = nalign++;
             while (at > 0 && align[at - 1]->df > c->df) {
                 align[at] = align[at - 1];
