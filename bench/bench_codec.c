@@ -254,7 +254,9 @@ static void bc_decode_all(void *p)
         postings_cursor c;
         postings_cursor_open(&c, L->v[i].seg, &L->v[i].info);
         while (c.doc != POSTINGS_END) {
-            for (uint32_t j = c.i; j < c.count; j++) sum += c.docs[j] + c.freqs[j];
+            const uint32_t *freqs = postings_cursor_block_freqs(&c);
+            if (!freqs) break;
+            for (uint32_t j = c.i; j < c.count; j++) sum += c.docs[j] + freqs[j];
             c.i = c.count - 1; /* the next call loads the next block */
             postings_cursor_next(&c);
         }
@@ -274,8 +276,10 @@ static void bc_score_blocks(void *p)
         postings_cursor c;
         postings_cursor_open(&c, L->v[i].seg, &L->v[i].info);
         while (c.doc != POSTINGS_END) {
+            const uint32_t *freqs = postings_cursor_block_freqs(&c);
+            if (!freqs) break;
             for (uint32_t j = c.i; j < c.count; j++) {
-                const float tf = (float)c.freqs[j];
+                const float tf = (float)freqs[j];
                 const float s = idf * tf / (tf + base + per_len * (float)len[c.docs[j]]);
                 if (s > min) {
                     bc_heap_offer(&h, s, c.docs[j]);

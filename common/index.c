@@ -93,19 +93,26 @@ void index_close(index_reader *ix)
 
 int64_t index_doc_freq(const index_reader *ix, const char *term, size_t len, se_error *err)
 {
+    return index_term_infos(ix, term, len, NULL, err);
+}
+
+int64_t index_term_infos(const index_reader *ix, const char *term, size_t len, seg_term_info *infos,
+                         se_error *err)
+{
     int64_t df = 0;
     for (uint32_t i = 0; i < ix->nsegments; i++) {
-        seg_term_info info;
-        int rc = segment_lookup(ix->segments[i], term, len, &info, err);
+        seg_term_info one = {0}, *info = infos ? &infos[i] : &one;
+        int rc = segment_lookup(ix->segments[i], term, len, info, err);
         if (rc < 0) return rc;
+        if (rc == 0) info->df = 0; /* an entry's df is at least 1 */
         if (rc == 1) {
             uint32_t gone = segment_deleted_df(ix->segments[i], term, len);
-            if (gone > info.df)
+            if (gone > info->df)
                 return se_fail(err, SE_CORRUPT,
                                "%s: segment %u: the deletions file counts more deleted documents "
                                "with a term than hold it",
                                ix->dir, segment_number(ix->segments[i]));
-            df += info.df - gone;
+            df += info->df - gone;
         }
     }
     return df;

@@ -38,4 +38,10 @@ void index_close(index_reader *ix);
  * if absent); negative SE_CORRUPT on a malformed dictionary. */
 int64_t index_doc_freq(const index_reader *ix, const char *term, size_t len, se_error *err);
 
+/* index_doc_freq, also giving each segment's dictionary entry for the term
+ * in infos[0 .. nsegments) (df 0: the segment lacks it; entries have
+ * df >= 1), so that a search need not look it up again. */
+int64_t index_term_infos(const index_reader *ix, const char *term, size_t len, seg_term_info *infos,
+                         se_error *err);
+
 #endif

@@ -35,6 +35,7 @@ static uint32_t cursor_fail(postings_cursor *c)
     c->i = 0;
     c->block = c->nblocks;
     c->next = c->end;
+    c->freq_ptr = NULL;
     return POSTINGS_END;
 }
 
@@ -115,30 +116,29 @@ static int load_block(postings_cursor *c, uint32_t b)
     c->pos_packed = c->skip && b < full;
     c->pos_groups = UINT32_MAX;
     if (c->skip && b < full) {
-        unsigned wg, wt;
+        /* Only the gaps are decoded here; the tfs' patched block is only
+         * sized from its header (postings_cursor_decode_freqs decodes it). */
+        unsigned wg;
         size_t gsize = codec_patched_decode128(c->next, limit, c->docs, &wg);
-        size_t tsize = gsize ? codec_patched_decode128(c->next + gsize, limit, c->freqs, &wt) : 0;
+        size_t tsize = gsize ? codec_patched_size(c->next + gsize, limit) : 0;
         if (tsize == 0 || (size_t)(limit - c->next) != gsize + tsize) return SE_CORRUPT;
         codec_gaps_to_docs(c->docs, SEG_BLOCK, prev);
-        for (int k = 0; k < SEG_BLOCK; k++) c->freqs[k] += 1;
         /* 128 gaps of at most 2^24 cannot wrap past 2^32 from an id below
-         * 2^31; wider ones might, which would make ids go backwards.  And a
-         * 32-bit tf - 1 of 2^32 - 1 would wrap to tf 0. */
+         * 2^31; wider ones might, which would make ids go backwards. */
         if (wg > 24)
             for (int k = 1; k < SEG_BLOCK; k++)
                 if (c->docs[k] <= c->docs[k - 1]) return SE_CORRUPT;
-        if (wt == 32)
-            for (int k = 0; k < SEG_BLOCK; k++)
-                if (c->freqs[k] == 0) return SE_CORRUPT;
         /* The gaps may not wrap around and the block must end where the
          * skip table says; both together bound every id in the block. */
         if (c->docs[SEG_BLOCK - 1] != skip_u32(c, b, 0) || c->docs[SEG_BLOCK - 1] >= c->ndocs ||
             (prev != UINT32_MAX && c->docs[0] <= prev) || c->docs[0] > c->docs[SEG_BLOCK - 1])
             return SE_CORRUPT;
+        c->freq_ptr = c->next + gsize;
         c->count = SEG_BLOCK;
         c->next = limit;
     } else {
         uint32_t n = c->skip ? c->df - full * SEG_BLOCK : c->df;
+        c->freq_ptr = NULL;
         if (n == 0 || n > SEG_BLOCK) return SE_CORRUPT;
         if (decode_tail(c, n, prev, limit) != SE_OK) return SE_CORRUPT;
         if (c->skip && (c->next != limit || c->docs[n - 1] != skip_u32(c, b, 0))) return SE_CORRUPT;
@@ -147,6 +147,28 @@ static int load_block(postings_cursor *c, uint32_t b)
     c->block = b;
     c->i = 0;
     c->doc = c->docs[0];
+    return SE_OK;
+}
+
+int postings_cursor_decode_freqs(postings_cursor *c)
+{
+    if (!c->freq_ptr) return c->status;
+    unsigned wt;
+    /* load_block checked that this patched block ends at c->next. */
+    size_t size = codec_patched_decode128(c->freq_ptr, c->next, c->freqs, &wt);
+    c->freq_ptr = NULL;
+    if (size == 0) {
+        cursor_fail(c);
+        return SE_CORRUPT;
+    }
+    for (int k = 0; k < SEG_BLOCK; k++) c->freqs[k] += 1;
+    /* A 32-bit tf - 1 of 2^32 - 1 would wrap to tf 0. */
+    if (wt == 32)
+        for (int k = 0; k < SEG_BLOCK; k++)
+            if (c->freqs[k] == 0) {
+                cursor_fail(c);
+                return SE_CORRUPT;
+            }
     return SE_OK;
 }
 
@@ -163,6 +185,7 @@ void postings_cursor_open(postings_cursor *c, const segment *s, const seg_term_i
     c->pos_end = c->pos_start + info->pos_len;
     c->skip = NULL;
     c->nblocks = 0;
+    c->freq_ptr = NULL;
     if (info->df >= SEG_BLOCK) {
         c->nblocks = (info->df + SEG_BLOCK - 1) / SEG_BLOCK;
         uint64_t table = (uint64_t)c->nblocks * SEG_SKIP_ENTRY;
@@ -197,10 +220,9 @@ static uint32_t next_block(postings_cursor *c)
     return c->doc;
 }
 
-uint32_t postings_cursor_next(postings_cursor *c)
+uint32_t postings_cursor_next_block(postings_cursor *c)
 {
     if (c->doc == POSTINGS_END) return POSTINGS_END;
-    if (++c->i < c->count) return c->doc = c->docs[c->i];
     return next_block(c);
 }
 
@@ -355,6 +377,7 @@ static uint32_t packed_positions(postings_cursor *c, uint32_t *out)
 
 uint32_t postings_cursor_positions(postings_cursor *c, uint32_t *out, uint32_t cap)
 {
+    if (c->doc == POSTINGS_END || postings_cursor_decode_freqs(c) != SE_OK) return 0;
     if (c->freqs[c->i] > cap) {
         cursor_fail(c);
         return 0;

@@ -2,7 +2,9 @@
  * postings.h - a cursor over one term's postings in one segment.
  *
  * The cursor walks the term's documents in increasing id order, one decoded
- * 128-doc block at a time (docs[] and freqs[] hold the block), and skips
+ * 128-doc block at a time (docs[] and freqs[] hold the block; a full
+ * block's tfs are decoded when first read, through postings_cursor_freq or
+ * postings_cursor_block_freqs, never directly from freqs[]), and skips
  * whole blocks through the skip table in postings_cursor_advance without
  * decoding them.  The skip table also gives each block's impacts (its
  * (tf, length) frontier, common/impacts.h) and lets a caller find the block
@@ -35,11 +37,16 @@ typedef struct postings_cursor {
     uint32_t block;   /* index of the loaded block */
     uint32_t nblocks; /* blocks in the skip table (0: short list, no table) */
     uint32_t df, ndocs;
-    const uint8_t *start, *end;         /* the term's bytes in .doc */
-    const uint8_t *skip;                /* skip table, or NULL */
-    uint32_t impacts_end;               /* end of the blocks' impacts (= first block's data),
-                                           relative to start */
-    const uint8_t *next;                /* where the next block's data begins */
+    const uint8_t *start, *end; /* the term's bytes in .doc */
+    const uint8_t *skip;        /* skip table, or NULL */
+    uint32_t impacts_end;       /* end of the blocks' impacts (= first block's data),
+                                   relative to start */
+    const uint8_t *next;        /* where the next block's data begins */
+    /* A full block's tfs are decoded only when first asked for: a cursor
+     * that a rarer list moves from block to block mostly leaves a block
+     * without reading any.  freq_ptr is their patched block (its size was
+     * checked when the block was loaded), NULL once freqs[] holds them. */
+    const uint8_t *freq_ptr;
     const uint8_t *pos_start, *pos_end; /* the term's bytes in .pos */
     const uint8_t *pos_ptr;             /* variable-byte: positions of docs[pos_doc] start
                                            here; packed: end of what was read */
@@ -64,14 +71,38 @@ typedef struct postings_cursor {
 /* Position the cursor on the term's first document. */
 void postings_cursor_open(postings_cursor *c, const segment *s, const seg_term_info *info);
 
-/* Move to the next document; returns the new current doc. */
-uint32_t postings_cursor_next(postings_cursor *c);
+/* Move to another block for postings_cursor_next. */
+uint32_t postings_cursor_next_block(postings_cursor *c);
+
+/* Move to the next document; returns the new current doc.  A step within
+ * the loaded block is inline: unions take it once per candidate and list. */
+static inline uint32_t postings_cursor_next(postings_cursor *c)
+{
+    if (c->doc == POSTINGS_END) return POSTINGS_END;
+    if (++c->i < c->count) return c->doc = c->docs[c->i];
+    return postings_cursor_next_block(c);
+}
 
 /* Move to the first document >= target (never backwards); returns it. */
 uint32_t postings_cursor_advance(postings_cursor *c, uint32_t target);
 
-static inline uint32_t postings_cursor_freq(const postings_cursor *c)
+/* Decode the loaded block's tfs into freqs[] (see freq_ptr).  SE_OK, or
+ * SE_CORRUPT with the cursor ended. */
+int postings_cursor_decode_freqs(postings_cursor *c);
+
+/* The loaded block's tfs, freqs[0 .. count): for block-at-a-time loops.
+ * NULL on malformed data (the cursor has ended). */
+static inline const uint32_t *postings_cursor_block_freqs(postings_cursor *c)
 {
+    if (c->freq_ptr && postings_cursor_decode_freqs(c) != SE_OK) return NULL;
+    return c->freqs;
+}
+
+/* The current document's tf: >= 1, or 0 on malformed data (the cursor has
+ * ended with status SE_CORRUPT). */
+static inline uint32_t postings_cursor_freq(postings_cursor *c)
+{
+    if (c->freq_ptr && postings_cursor_decode_freqs(c) != SE_OK) return 0;
     return c->freqs[c->i];
 }
 

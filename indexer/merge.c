@@ -188,7 +188,7 @@ static int merge_terms(term_range *r, se_error *err)
                     started = 1;
                 }
                 uint32_t tf = postings_cursor_freq(cur);
-                if (tf > sr->info.max_tf) {
+                if (tf == 0 || tf > sr->info.max_tf) { /* 0: malformed, the cursor ended */
                     cur->status = SE_CORRUPT;
                     break;
                 }

@@ -90,8 +90,8 @@ static int verify_term(const segment *s, const char *dir, const char *term,
         if (df > 0 && d <= prev)
             return bad(err, s, SEG_POST, dir, term, "doc ids not increasing (%llu after %llu)",
                        (unsigned long long)d, (unsigned long long)prev);
-        uint32_t tf = postings_cursor_freq(c);
-        if (postings_cursor_positions(c, *pos, info->max_tf) != tf) break;
+        uint32_t tf = postings_cursor_freq(c); /* 0: malformed, the cursor ended */
+        if (tf == 0 || postings_cursor_positions(c, *pos, info->max_tf) != tf) break;
         for (uint32_t k = 1; k < tf; k++)
             if ((*pos)[k] <= (*pos)[k - 1])
                 return bad(err, s, SEG_POS, dir, term, "positions not increasing in doc %llu",

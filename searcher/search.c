@@ -94,6 +94,9 @@ typedef struct pnode {
     size_t nterms;
     char **terms;
     uint32_t *offsets;
+    /* infos[i][segment]: term i's dictionary entry in each segment (df 0:
+     * absent), found when planning, so evaluation need not look it up */
+    seg_term_info **infos;
     float idf;
     float weight; /* times the leaf occurs in its clause list (query term frequency) */
     int absent;   /* some term occurs nowhere: matches nothing */
@@ -132,6 +135,7 @@ typedef struct iter {
     /* IT_PHRASE */
     size_t n;
     postings_cursor **pcs;
+    postings_cursor **align; /* pcs by increasing df: the order phrase_align moves them in */
     const uint32_t *offsets;
     uint32_t **pos;
     uint32_t *npos;
@@ -245,9 +249,13 @@ static pnode *plan_leaf(plan_ctx *pc, const char *text, size_t len)
     n->kind = n->nterms == 1 ? P_TERM : P_PHRASE;
     n->weight = 1;
     const index_reader *ix = s->ix;
+    n->infos = arena_alloc(&s->ar, n->nterms * sizeof *n->infos);
+    if (!n->infos) goto oom;
     double idf = 0;
     for (size_t i = 0; i < n->nterms; i++) {
-        int64_t df = index_doc_freq(ix, n->terms[i], strlen(n->terms[i]), pc->err);
+        n->infos[i] = arena_alloc(&s->ar, (ix->nsegments ? ix->nsegments : 1) * sizeof **n->infos);
+        if (!n->infos[i]) goto oom;
+        int64_t df = index_term_infos(ix, n->terms[i], strlen(n->terms[i]), n->infos[i], pc->err);
         if (df < 0) {
             pc->rc = (int)df;
             return NULL;
@@ -306,6 +314,7 @@ static int plan_add(plan_ctx *pc, pnode *n, size_t *cap, pnode *c, query_occur o
             t->kind = P_TERM;
             t->nterms = 1;
             t->terms = &c->terms[i];
+            t->infos = c->infos ? &c->infos[i] : NULL;
             t->offsets = &c->offsets[0]; /* 0 */
             t->idf = (float)bm25_idf(&s->model, (uint64_t)df);
             t->weight = 1;
@@ -423,16 +432,26 @@ static int collect_highlight(searcher *s, const pnode *n, size_t *nt, size_t *np
 typedef struct eval_ctx {
     searcher *s;
     const segment *seg;
+    uint32_t si; /* its number */
     se_error *err;
     int rc;
 } eval_ctx;
 
-static postings_cursor *open_cursor(eval_ctx *ec, const char *term, uint64_t *df,
-                                    seg_term_info *info_out)
+/* Open a cursor on the term (NULL when the segment lacks it, or on an
+ * error, in ec->rc).  cached: the term's entry found when planning (df 0:
+ * absent), or NULL to look it up. */
+static postings_cursor *open_cursor(eval_ctx *ec, const char *term, const seg_term_info *cached,
+                                    uint64_t *df, seg_term_info *info_out)
 {
     searcher *s = ec->s;
     seg_term_info info;
-    int found = segment_lookup(ec->seg, term, strlen(term), &info, ec->err);
+    int found;
+    if (cached) {
+        info = *cached;
+        found = info.df > 0;
+    } else {
+        found = segment_lookup(ec->seg, term, strlen(term), &info, ec->err);
+    }
     if (found < 0) {
         ec->rc = found;
         return NULL;
@@ -492,7 +511,8 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
     if (n->kind == P_TERM) {
         uint64_t df;
         seg_term_info info;
-        postings_cursor *c = open_cursor(ec, n->terms[0], &df, &info);
+        postings_cursor *c =
+            open_cursor(ec, n->terms[0], n->infos ? &n->infos[0][ec->si] : NULL, &df, &info);
         if (!c) return ec->rc == SE_OK ? empty_iter(ec) : NULL;
         iter *it = arena_zalloc(&s->ar, sizeof *it);
         if (!it) goto oom;
@@ -506,7 +526,7 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
                 fielded[0] = SEG_TITLE_PREFIX;
                 memcpy(fielded + 1, n->terms[0], len + 1);
                 uint64_t tdf;
-                it->tc = open_cursor(ec, fielded, &tdf, NULL);
+                it->tc = open_cursor(ec, fielded, NULL, &tdf, NULL);
                 if (!it->tc && ec->rc != SE_OK) return NULL;
             }
         }
@@ -535,19 +555,24 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
         for (size_t i = 0; i < n->nterms; i++) {
             uint64_t df;
             seg_term_info info;
-            int found = segment_lookup(ec->seg, n->terms[i], strlen(n->terms[i]), &info, ec->err);
-            if (found < 0) {
-                ec->rc = found;
-                return NULL;
-            }
-            if (found == 0) return empty_iter(ec);
-            it->pcs[i] = open_cursor(ec, n->terms[i], &df, NULL);
+            it->pcs[i] =
+                open_cursor(ec, n->terms[i], n->infos ? &n->infos[i][ec->si] : NULL, &df, &info);
             if (!it->pcs[i]) return ec->rc == SE_OK ? empty_iter(ec) : NULL;
             it->maxtf[i] = info.max_tf;
             it->minlen[i] = info.min_len;
             it->pos[i] = arena_alloc(&s->ar, (size_t)info.max_tf * sizeof **it->pos);
             if (!it->pos[i]) goto oom;
             if (df < it->cost) it->cost = df;
+        }
+        it->align = arena_alloc(&s->ar, n->nterms * sizeof *it->align);
+        if (!it->align) goto oom;
+        for (size_t i = 0; i < n->nterms; i++) {
+            size_t j = i;
+            while (j > 0 && it->align[j - 1]->df > it->pcs[i]->df) {
+                it->align[j] = it->align[j - 1];
+                j--;
+            }
+            it->align[j] = it->pcs[i];
         }
         phrase_align(it, it->pcs[0]->doc);
         return it;
@@ -593,27 +618,49 @@ oom:
 /* ---- iterator movement ---- */
 
 /* Count the phrase's occurrences in the current document (all cursors are
- * on it): positions p such that term i stands at p + offsets[i]. */
+ * on it): positions p such that term i stands at p + offsets[i].
+ *
+ * The term with the fewest occurrences here (smallest tf) is decoded first
+ * and gives the candidate starts p; each other term, in increasing tf,
+ * keeps those it confirms, and once none is left the remaining terms'
+ * positions are never decoded (a cursor skips unread positions when it
+ * moves on).  The count is that of every p of term 0 confirmed by all the
+ * others, whatever the order. */
 static uint32_t phrase_freq(iter *it)
 {
-    for (size_t i = 0; i < it->n; i++) {
-        it->npos[i] = postings_cursor_positions(it->pcs[i], it->pos[i], it->maxtf[i]);
-        if (it->npos[i] == 0) return 0;
-    }
-    uint32_t freq = 0;
-    size_t *at = it->at;
-    memset(at, 0, it->n * sizeof *at);
-    for (uint32_t k = 0; k < it->npos[0]; k++) {
-        uint32_t p = it->pos[0][k];
-        int ok = 1;
-        for (size_t i = 1; i < it->n && ok; i++) {
-            uint64_t want = (uint64_t)p + it->offsets[i];
-            while (at[i] < it->npos[i] && it->pos[i][at[i]] < want) at[i]++;
-            ok = at[i] < it->npos[i] && it->pos[i][at[i]] == want;
+    size_t n = it->n, *order = it->at;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t tf = postings_cursor_freq(it->pcs[i]);
+        if (tf == 0) return 0; /* malformed: the cursor has ended, the query fails */
+        it->npos[i] = tf;
+        size_t j = i;
+        while (j > 0 && it->npos[order[j - 1]] > tf) {
+            order[j] = order[j - 1];
+            j--;
         }
-        freq += (uint32_t)ok;
+        order[j] = i;
     }
-    return freq;
+    /* Candidates in pos[a], as starts p = q - offsets[a] (q >= offsets[a]). */
+    size_t a = order[0];
+    uint32_t *cand = it->pos[a], off = it->offsets[a];
+    uint32_t nc = postings_cursor_positions(it->pcs[a], cand, it->maxtf[a]), m = 0;
+    for (uint32_t k = 0; k < nc; k++)
+        if (cand[k] >= off) cand[m++] = cand[k] - off;
+    nc = m;
+    for (size_t r = 1; r < n && nc > 0; r++) {
+        size_t i = order[r];
+        uint32_t np = postings_cursor_positions(it->pcs[i], it->pos[i], it->maxtf[i]);
+        const uint32_t *pos = it->pos[i];
+        uint32_t at = 0;
+        m = 0;
+        for (uint32_t k = 0; k < nc; k++) {
+            uint64_t want = (uint64_t)cand[k] + it->offsets[i];
+            while (at < np && pos[at] < want) at++;
+            if (at < np && pos[at] == want) cand[m++] = cand[k];
+        }
+        nc = m;
+    }
+    return nc;
 }
 
 static int excluded(iter *it, uint32_t doc)
@@ -644,12 +691,15 @@ static uint32_t and_align(iter *it, uint32_t doc)
     return it->doc = doc;
 }
 
+/* The rarest lists first: a document most of them lack is passed over
+ * before the common lists, which load a block for nearly every
+ * candidate, are moved to it.  (Any order finds the same documents.) */
 static uint32_t phrase_align(iter *it, uint32_t doc)
 {
     while (doc != POSTINGS_END) {
         int agreed = 1;
         for (size_t i = 0; i < it->n; i++) {
-            uint32_t d = postings_cursor_advance(it->pcs[i], doc);
+            uint32_t d = postings_cursor_advance(it->align[i], doc);
             if (d != doc) {
                 doc = d;
                 agreed = 0;
@@ -1021,10 +1071,12 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
                     continue;
                 }
             }
+            const uint32_t *freqs = postings_cursor_block_freqs(c);
+            if (!freqs) break; /* malformed: the cursor has ended, the query fails */
             for (uint32_t i = c->i; i < c->count; i++) {
                 uint32_t d = c->docs[i];
                 if (deleted && dels_is_deleted(deleted, d)) continue;
-                float score = term_score(s, t, d, c->freqs[i], bm25_doc_norm(m, lengths[d]));
+                float score = term_score(s, t, d, freqs[i], bm25_doc_norm(m, lengths[d]));
                 (*matches)++;
                 s->stats.documents_scored++;
                 s->stats.postings_scored++;
@@ -1100,10 +1152,16 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
         }
         /* The window's candidates: the documents of its essential terms. */
         int first = threshold < 0;
+        /* The split is as far as the threshold it was made at allows: it
+         * can only move when the threshold has risen. */
+        float split_threshold = threshold;
         for (;;) {
-            while (ne < n && threshold >= 0 && below(prefix[ne + 1], threshold)) {
-                ne++;
-                s->stats.pruned = 1;
+            if (threshold != split_threshold) {
+                while (ne < n && threshold >= 0 && below(prefix[ne + 1], threshold)) {
+                    ne++;
+                    s->stats.pruned = 1;
+                }
+                split_threshold = threshold;
             }
             uint32_t d = POSTINGS_END;
             for (size_t j = ne; j < n; j++)
@@ -1133,7 +1191,9 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
                 }
                 iter *t = terms[order[j]];
                 bound -= wb[order[j]];
-                if ((t->doc = postings_cursor_advance(t->pc, d)) == d) {
+                /* (inline when the list is already there or past d) */
+                t->doc = t->pc->doc >= d ? t->pc->doc : postings_cursor_advance(t->pc, d);
+                if (t->doc == d) {
                     contrib[order[j]] = term_score(s, t, d, postings_cursor_freq(t->pc),
                                                    bm25_doc_norm(m, lengths[d]));
                     bound += contrib[order[j]];
@@ -1154,10 +1214,11 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
                 heap_offer(s, &nh, k, (search_hit){si, d, 0, score}, seg);
                 if (nh == k) threshold = s->heap[0].score;
             }
-            for (size_t j = 0; j < n; j++) {
+            /* contrib[i] needs no reset: it is read only for a term on d,
+             * and every such term's was set for d above. */
+            for (size_t j = ne; j < n; j++) {
                 iter *t = terms[order[j]];
-                contrib[order[j]] = 0;
-                if (j >= ne && t->doc == d) t->doc = postings_cursor_next(t->pc);
+                if (t->doc == d) t->doc = postings_cursor_next(t->pc);
             }
             if (first && threshold >= 0) {
                 /* the heap is full: windows from here on */
@@ -1280,6 +1341,23 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
     }
 
     if (!lead) return SE_OK; /* no required clause: prunable_conj does not allow it */
+    /* Every required cursor, by increasing df: the order the candidates
+     * are checked in, so that the most common lists are moved last, only
+     * to documents all rarer ones hold.  (Any order finds the same
+     * documents.) */
+    postings_cursor *align[PRUNE_MAX_CURSORS];
+    size_t nalign = 0;
+    for (size_t i = 0; i < nmust; i++)
+        for (size_t j = 0; j < must[i].ncur; j++) {
+            postings_cursor *c = must[i].cur[j];
+            if (!c) continue; /* cannot be: build_iter opened every cursor */
+            size_t at = nalign++;
+            while (at > 0 && align[at - 1]->df > c->df) {
+                align[at] = align[at - 1];
+                at--;
+            }
+            align[at] = c;
+        }
     /* Block bounds of the lead's list, with the other clauses at their
      * segment bounds: a lead block whose documents cannot beat the
      * threshold even so is passed over in the skip table, without decoding
@@ -1323,15 +1401,16 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
         }
         /* Align every required cursor on d. */
         int moved = 0;
-        for (size_t i = 0; i < nmust && !moved; i++)
-            for (size_t j = 0; j < must[i].ncur; j++) {
-                uint32_t x = postings_cursor_advance(must[i].cur[j], d);
-                if (x != d) {
-                    d = x == POSTINGS_END ? x : postings_cursor_advance(lead, x);
-                    moved = 1;
-                    break;
-                }
+        for (size_t j = 0; j < nalign; j++) {
+            postings_cursor *c = align[j];
+            /* (inline when the list is already on d, as the lead is) */
+            uint32_t x = c->doc >= d ? c->doc : postings_cursor_advance(c, d);
+            if (x != d) {
+                d = x == POSTINGS_END || lead->doc >= x ? x : postings_cursor_advance(lead, x);
+                moved = 1;
+                break;
             }
+        }
         if (moved) continue;
         if (deleted && dels_is_deleted(deleted, d)) {
             d = postings_cursor_next(lead);
@@ -1346,7 +1425,7 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
             for (size_t i = 0; i < nmust; i++) {
                 uint32_t tf = UINT32_MAX;
                 for (size_t j = 0; j < must[i].ncur; j++) {
-                    const postings_cursor *c = must[i].cur[j];
+                    postings_cursor *c = must[i].cur[j];
                     if (!c) continue; /* cannot be: build_iter opened every cursor */
                     uint32_t f = postings_cursor_freq(c);
                     if (f < tf) tf = f;
@@ -1400,7 +1479,7 @@ static int eval_segment(searcher *s, uint32_t si, const pnode *plan, const searc
                         size_t *nheap, uint64_t *matches, se_error *err)
 {
     const segment *seg = s->ix->segments[si];
-    eval_ctx ec = {.s = s, .seg = seg, .err = err, .rc = SE_OK};
+    eval_ctx ec = {.s = s, .seg = seg, .si = si, .err = err, .rc = SE_OK};
     s->ncursors = 0;
     s->lengths = segment_lengths(seg);
     s->title_lengths = segment_title_lengths(seg);
@@ -1601,7 +1680,7 @@ int searcher_explain(searcher *s, const search_hit *hit, search_explain_term *ou
     uint32_t dl = segment_lengths(seg)[hit->doc];
     s->lengths = segment_lengths(seg);
     s->title_lengths = segment_title_lengths(seg);
-    explain_ctx x = {.ec = {.s = s, .seg = seg, .err = err, .rc = SE_OK},
+    explain_ctx x = {.ec = {.s = s, .seg = seg, .si = hit->segment, .err = err, .rc = SE_OK},
                      .doc = hit->doc,
                      .norm = bm25_doc_norm(&s->model, dl),
                      .dl = s->model.lucene_norms ? bm25_lucene_length(dl) : dl,

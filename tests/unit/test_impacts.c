@@ -30,6 +30,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "common/codec.h"
 #include "common/fileio.h"
 #include "common/impacts.h"
 #include "common/postings.h"
@@ -460,6 +461,91 @@ Test(impacts_segment, damaged_impacts_are_refused)
         }
         segment_close(s);
     }
+    free(orig);
+    free(c);
+}
+
+/* A full block's tfs are decoded only when first read (postings.h): a
+ * malformed tf block whose header still gives the right size is let
+ * through when the block is loaded, so reading a tf (or positions) must
+ * then end the cursor with SE_CORRUPT. */
+Test(impacts_segment, damaged_tfs_are_refused_when_read)
+{
+    /* 128 documents, one block: tf 1 everywhere but tf 1000 for document
+     * 5, so the tfs' patched block is w = 0 with one exception. */
+    segment_writer *w;
+    se_error err;
+    cr_assert_eq(segw_create(&w, g_tmp, 1, 1, &err), SE_OK, "%s", err.msg);
+    for (uint32_t d = 0; d < SEG_BLOCK; d++) {
+        char id[32];
+        int n = snprintf(id, sizeof id, "doc%u", d);
+        seg_document doc = {id, (size_t)n, "", 0, "x", 1};
+        cr_assert_eq(segw_add_document(w, &doc, 2000, 0, d, &err), SE_OK, "%s", err.msg);
+    }
+    static uint32_t pos[1000];
+    for (uint32_t p = 0; p < 1000; p++) pos[p] = p;
+    cr_assert_eq(segw_begin_term(w, "x", 1, &err), SE_OK, "%s", err.msg);
+    for (uint32_t d = 0; d < SEG_BLOCK; d++)
+        cr_assert_eq(segw_add_posting(w, d, d == 5 ? 1000 : 1, pos, &err), SE_OK, "%s", err.msg);
+    cr_assert_eq(segw_end_term(w, &err), SE_OK, "%s", err.msg);
+    seg_meta meta;
+    cr_assert_eq(segw_finish(w, &meta, &err), SE_OK, "%s", err.msg);
+
+    char path[PATH_MAX];
+    cr_assert_eq(seg_file_path(path, sizeof path, g_tmp, 1, SEG_POST), SE_OK);
+    size_t orig_len;
+    char *orig = fs_read_file(path, &orig_len);
+    cr_assert_not_null(orig);
+    segment *s = open_segment(&meta);
+    seg_term_info info;
+    cr_assert_eq(segment_lookup(s, "x", 1, &info, &err), 1);
+    postings_cursor *c = malloc(sizeof *c);
+    cr_assert_not_null(c);
+    postings_cursor_open(c, s, &info);
+    cr_assert_eq(c->status, SE_OK);
+    cr_assert_eq(c->count, SEG_BLOCK);
+    /* The block's data: the gaps' patched block, then the tfs'. */
+    const uint8_t *gaps = c->start + c->impacts_end;
+    size_t gsize = codec_patched_size(gaps, c->end);
+    cr_assert_gt(gsize, 0);
+    uint64_t tfs_at = info.doc_off + c->impacts_end + gsize;
+    const uint8_t *tfs = gaps + gsize;
+    cr_assert_eq(tfs[0], 0, "tfs' width");
+    cr_assert_eq(tfs[1], 1, "tfs' exceptions");
+    cr_assert_eq(tfs[3], 5, "the exception's index");
+    segment_close(s);
+
+    /* The exception's index made 200: same size, not decodable. */
+    uint32_t out[1000];
+    for (int reader = 0; reader < 2; reader++) {
+        cr_assert_eq(fs_write_file(path, orig, orig_len), 0);
+        uint8_t bad = 200;
+        s = damage(&meta, tfs_at + 3, &bad, 1);
+        postings_cursor_open(c, s, &info);
+        cr_assert_eq(c->status, SE_OK, "the tfs are not read when the block is loaded");
+        cr_assert_eq(c->doc, 0);
+        cr_assert_eq(postings_cursor_advance(c, 7), 7, "documents are still read");
+        if (reader == 0)
+            cr_assert_eq(postings_cursor_freq(c), 0);
+        else
+            cr_assert_eq(postings_cursor_positions(c, out, 1000), 0);
+        cr_assert_eq(c->status, SE_CORRUPT);
+        cr_assert_eq(c->doc, POSTINGS_END);
+        segment_close(s);
+    }
+
+    /* Undamaged, the same reads give the tfs and positions. */
+    cr_assert_eq(fs_write_file(path, orig, orig_len), 0);
+    s = open_segment(&meta);
+    postings_cursor_open(c, s, &info);
+    cr_assert_eq(postings_cursor_advance(c, 5), 5);
+    cr_assert_eq(postings_cursor_positions(c, out, 1000), 1000);
+    cr_assert_eq(out[999], 999);
+    cr_assert_eq(postings_cursor_freq(c), 1000);
+    cr_assert_eq(postings_cursor_next(c), 6);
+    cr_assert_eq(postings_cursor_freq(c), 1);
+    cr_assert_eq(c->status, SE_OK);
+    segment_close(s);
     free(orig);
     free(c);
 }
