@@ -497,6 +497,18 @@ static int cmp_cost(const void *a, const void *b)
     return x->cost < y->cost ? -1 : x->cost > y->cost;
 }
 
+/* Insert c into a[0..n), kept by increasing df (after equal ones): the
+ * order in which candidates are checked against cursors, so that the most
+ * common lists are moved last, only to documents all rarer ones hold. */
+static void insert_by_df(postings_cursor **a, size_t n, postings_cursor *c)
+{
+    while (n > 0 && a[n - 1]->df > c->df) {
+        a[n] = a[n - 1];
+        n--;
+    }
+    a[n] = c;
+}
+
 static uint32_t iter_advance(iter *it, uint32_t target);
 static uint32_t iter_next(iter *it);
 static uint32_t phrase_align(iter *it, uint32_t doc);
@@ -566,14 +578,7 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
         }
         it->align = arena_alloc(&s->ar, n->nterms * sizeof *it->align);
         if (!it->align) goto oom;
-        for (size_t i = 0; i < n->nterms; i++) {
-            size_t j = i;
-            while (j > 0 && it->align[j - 1]->df > it->pcs[i]->df) {
-                it->align[j] = it->align[j - 1];
-                j--;
-            }
-            it->align[j] = it->pcs[i];
-        }
+        for (size_t i = 0; i < n->nterms; i++) insert_by_df(it->align, i, it->pcs[i]);
         phrase_align(it, it->pcs[0]->doc);
         return it;
     }
@@ -1015,6 +1020,22 @@ static float bound_at(const bm25_model *m, block_cache *bc, uint32_t d, uint32_t
     return x;
 }
 
+/* order[0..n): term indexes by increasing bound (ties in index order);
+ * prefix[j]: the sum of the j smallest bounds. */
+static void order_by_bound(const float *bound, size_t n, uint32_t *order, double *prefix)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        while (j > 0 && bound[order[j - 1]] > bound[i]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = (uint32_t)i;
+    }
+    prefix[0] = 0;
+    for (size_t j = 0; j < n; j++) prefix[j + 1] = prefix[j] + bound[order[j]];
+}
+
 static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *nheap,
                        uint64_t *matches, se_error *err)
 {
@@ -1031,22 +1052,15 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
     /* order[]: term indexes by increasing bound; prefix[j]: sum of the j
      * smallest bounds. */
     uint32_t order[PRUNE_MAX_TERMS] = {0};
-    float ub[PRUNE_MAX_TERMS], contrib[PRUNE_MAX_TERMS], wb[PRUNE_MAX_TERMS];
+    float ub[PRUNE_MAX_TERMS] = {0}, contrib[PRUNE_MAX_TERMS], wb[PRUNE_MAX_TERMS];
     block_cache bc[PRUNE_MAX_TERMS];
     double prefix[PRUNE_MAX_TERMS + 1];
     for (size_t i = 0; i < n; i++) {
         ub[i] = term_bound(s, terms[i], terms[i]->max_tf, terms[i]->min_len);
         block_cache_init(&bc[i], terms[i]->pc, &terms[i]->bt, ub[i], s->fielded);
         contrib[i] = 0;
-        size_t j = i;
-        while (j > 0 && ub[order[j - 1]] > ub[i]) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = (uint32_t)i;
     }
-    prefix[0] = 0;
-    for (size_t j = 0; j < n; j++) prefix[j + 1] = prefix[j] + ub[order[j]];
+    order_by_bound(ub, n, order, prefix);
 
     size_t nh = *nheap;
     float threshold = nh == k ? s->heap[0].score : -1.0f;
@@ -1124,16 +1138,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
                 wb[i] = bound_at(m, &bc[i], from, &l);
                 if (l < last) last = l;
             }
-            for (size_t i = 0; i < n; i++) {
-                size_t j = i;
-                while (j > 0 && wb[order[j - 1]] > wb[i]) {
-                    order[j] = order[j - 1];
-                    j--;
-                }
-                order[j] = (uint32_t)i;
-            }
-            prefix[0] = 0;
-            for (size_t j = 0; j < n; j++) prefix[j + 1] = prefix[j] + wb[order[j]];
+            order_by_bound(wb, n, order, prefix);
             wend = last;
             if (below(prefix[n], threshold)) {
                 s->stats.blocks_skipped++;
@@ -1341,22 +1346,15 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
     }
 
     if (!lead) return SE_OK; /* no required clause: prunable_conj does not allow it */
-    /* Every required cursor, by increasing df: the order the candidates
-     * are checked in, so that the most common lists are moved last, only
-     * to documents all rarer ones hold.  (Any order finds the same
-     * documents.) */
+    /* Every required cursor, by increasing df (any order finds the same
+     * documents). */
     postings_cursor *align[PRUNE_MAX_CURSORS];
     size_t nalign = 0;
     for (size_t i = 0; i < nmust; i++)
         for (size_t j = 0; j < must[i].ncur; j++) {
             postings_cursor *c = must[i].cur[j];
             if (!c) continue; /* cannot be: build_iter opened every cursor */
-            size_t at = nalign++;
-            while (at > 0 && align[at - 1]->df > c->df) {
-                align[at] = align[at - 1];
-                at--;
-            }
-            align[at] = c;
+            insert_by_df(align, nalign++, c);
         }
     /* Block bounds of the lead's list, with the other clauses at their
      * segment bounds: a lead block whose documents cannot beat the
