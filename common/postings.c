@@ -27,6 +27,10 @@
 #include "common/codec.h"
 #include "common/impacts.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 static uint32_t cursor_fail(postings_cursor *c)
 {
     c->status = SE_CORRUPT;
@@ -261,6 +265,45 @@ uint32_t postings_block_last(const postings_cursor *c, uint32_t b)
     return skip_u32(c, b, 0);
 }
 
+/* The first index j in [i, count) with docs[j] >= target, given docs[i]
+ * < target <= docs[count - 1] or docs[i] >= target (then i).  Cursors
+ * that a rarer list moves mostly land a few documents on, so the next
+ * eight are compared at once (SSE2: ids are below 2^31, so a signed
+ * compare is exact); a longer jump gallops from there, then bisects.
+ * Both paths return the same index. */
+static inline uint32_t block_seek(const uint32_t *docs, uint32_t i, uint32_t count, uint32_t target)
+{
+    if (docs[i] >= target) return i;
+#if defined(__SSE2__)
+    if (i + 8 <= count) {
+        __m128i t = _mm_set1_epi32((int)(target - 1));
+        __m128i a = _mm_cmpgt_epi32(_mm_loadu_si128((const __m128i *)(const void *)(docs + i)), t);
+        __m128i b =
+            _mm_cmpgt_epi32(_mm_loadu_si128((const __m128i *)(const void *)(docs + i + 4)), t);
+        unsigned m = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(a)) |
+                     (unsigned)_mm_movemask_ps(_mm_castsi128_ps(b)) << 4;
+        if (m) return i + (uint32_t)__builtin_ctz(m);
+        i += 7; /* docs[i] < target still */
+    }
+#endif
+    uint32_t lo = i, hi, step = 1; /* docs[lo] < target */
+    for (;;) {
+        hi = lo + step;
+        if (hi >= count - 1 || docs[hi] >= target) break;
+        lo = hi;
+        step <<= 1;
+    }
+    if (hi > count - 1) hi = count - 1;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (docs[mid] >= target)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi;
+}
+
 uint32_t postings_cursor_advance(postings_cursor *c, uint32_t target)
 {
     if (c->doc >= target) return c->doc;
@@ -280,29 +323,8 @@ uint32_t postings_cursor_advance(postings_cursor *c, uint32_t target)
         }
         if (load_block(c, b) != SE_OK) return cursor_fail(c);
     }
-    /* docs[count - 1] >= target: gallop from the current document, then
-     * bisect, so that a jump into the block costs a handful of compares. */
-    uint32_t i = c->i;
-    if (c->docs[i] < target) {
-        uint32_t lo = i, hi, step = 1; /* docs[lo] < target */
-        for (;;) {
-            hi = lo + step;
-            if (hi >= c->count - 1 || c->docs[hi] >= target) break;
-            lo = hi;
-            step <<= 1;
-        }
-        if (hi > c->count - 1) hi = c->count - 1;
-        while (hi - lo > 1) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (c->docs[mid] >= target)
-                hi = mid;
-            else
-                lo = mid;
-        }
-        i = hi;
-    }
-    c->i = i;
-    return c->doc = c->docs[i];
+    c->i = block_seek(c->docs, c->i, c->count, target);
+    return c->doc = c->docs[c->i];
 }
 
 /* Positions of the current document of a full block (see the top). */
