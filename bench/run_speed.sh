@@ -218,15 +218,122 @@ for e in "${PEERS[@]}"; do
 done
 
 # ---- 3. query latency ----
-: > "$OUT/latency.tsv"
-say "queries: ours"
-"$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" --queries-out "$OUT/ours.queries.tsv" \
-    "${QARGS[@]}" >> "$OUT/latency.tsv" 2> "$OUT/ours.search.log" ||
-    echo "run_speed: some queries failed on ours (see $OUT/ours.search.log)" >&2
-if [ "$FTS5_MAX" != 0 ]; then
-    "$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" --engine ours-fts5-subset "${SUBARGS[@]}" \
-        >> "$OUT/latency.tsv" 2>> "$OUT/ours.search.log"
+# Timed passes alternate between engines, so that a change of machine speed
+# during the run (this kind of virtual machine has phases 1.5x apart that
+# last minutes) weighs on every engine alike: ours, then ROUNDS times
+# (Lucene, ours, Xapian, ours); Lucene stays in one process that keeps its
+# JIT warm and runs a pass when asked (LuceneBench --serve).  Each engine's
+# figures pool every query of all its passes; FTS5, hundreds of times
+# slower, runs one pass, between two of ours over the same subset.
+PASSES=$OUT/passes
+rm -rf "$PASSES"
+mkdir -p "$PASSES"
+NPASS=0
+: > "$PASSES/order"
+ours_pass() {
+    local n=$((++NPASS)) log=$PASSES/ours.$NPASS.log
+    # The pruning figures come from the first pass.
+    [ "$n" = 1 ] && log=$OUT/ours.search.log
+    "$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" --queries-out "$PASSES/ours.$n.tsv" \
+        "${QARGS[@]}" > "$PASSES/ours.$n.sum" 2> "$log" ||
+        echo "run_speed: some queries failed on ours (see $log)" >&2
+    echo "ours $n" >> "$PASSES/order"
+}
+lucene_start() {
+    coproc LUCENE_PROC { "${JAVA[@]}" -Xms1g -Xmx1g LuceneBench search --serve -k "$K" \
+        --warmup-seconds "$LUCENE_WARMUP" --max-warmup-seconds "$LUCENE_WARMUP_MAX" \
+        "$OUT/lucene" "${QARGS[@]}" \
+        2> "$OUT/lucene.search.log"; }
+    local line
+    read -r line <&"${LUCENE_PROC[0]}" && [ "$line" = ready ]
+}
+lucene_pass() { # lucene_pass N: one pass of the serving process
+    local line
+    echo "$PASSES/lucene.$1.tsv" >&"${LUCENE_PROC[1]}" || return 1
+    while read -r line <&"${LUCENE_PROC[0]}"; do
+        [ "$line" = end ] && break
+        echo "$line"
+    done > "$PASSES/lucene.$1.sum"
+    [ "$line" = end ]
+}
+xapian_pass() {
+    "$TOOLDIR/xapian_bench" search -k "$K" --queries-out "$PASSES/xapian.$1.tsv" \
+        "$OUT/xapian" "${QARGS[@]}" > "$PASSES/xapian.$1.sum" 2>> "$OUT/xapian.search.log"
+}
+ROUNDS=${ROUNDS:-5}
+: > "$OUT/xapian.search.log"
+say "queries: warming up Lucene"
+LUCENE_UP=no
+if [[ " ${PEERS[*]} " == *" lucene "* ]]; then
+    lucene_start && LUCENE_UP=yes ||
+        echo "run_speed: lucene did not start: $(tail -n 3 "$OUT/lucene.search.log")" >&2
 fi
+say "queries: $ROUNDS rounds of timed passes"
+ours_pass
+for ((r = 1; r <= ROUNDS; r++)); do
+    for e in "${PEERS[@]}"; do
+        case $e in
+        lucene)
+            [ "$LUCENE_UP" = yes ] || continue
+            lucene_pass "$r" || {
+                echo "run_speed: lucene pass $r failed (see $OUT/lucene.search.log)" >&2
+                LUCENE_UP=failed
+                continue
+            }
+            ;;
+        xapian)
+            xapian_pass "$r" || echo "run_speed: xapian: some queries failed (see $OUT/xapian.search.log)" >&2 ;;
+        *) continue ;;
+        esac
+        echo "$e $r" >> "$PASSES/order"
+        ours_pass
+    done
+done
+if [ "$LUCENE_UP" != no ]; then
+    lucene_fd=${LUCENE_PROC[1]:-}
+    [ -n "$lucene_fd" ] && exec {lucene_fd}>&-
+    wait "$LUCENE_PROC_PID" 2> /dev/null
+fi
+if [[ " ${PEERS[*]} " == *" fts5 "* ]]; then
+    say "queries: fts5 (one pass$([ "$FTS5_MAX" != 0 ] && echo ", between two of ours on the same queries"))"
+    sub_pass() {
+        "$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" --engine ours-fts5-subset \
+            --queries-out "$PASSES/ours-fts5-subset.$1.tsv" "${SUBARGS[@]}" > /dev/null \
+            2>> "$PASSES/ours-fts5-subset.log"
+    }
+    [ "$FTS5_MAX" != 0 ] && sub_pass 1
+    "$TOOLDIR/fts5_bench" search -k "$K" --queries-out "$PASSES/fts5.1.tsv" "$OUT/fts5.db" \
+        "${SUBARGS[@]}" > "$PASSES/fts5.1.sum" 2> "$OUT/fts5.search.log" ||
+        echo "run_speed: fts5: some queries failed (see $OUT/fts5.search.log)" >&2
+    [ "$FTS5_MAX" != 0 ] && sub_pass 2
+fi
+# pooled ENGINE: ENGINE's summary line per type over all its passes (as
+# bench/speed_common.h prints them: engine, type, queries, mean, p50, p99,
+# QPS, non-empty, hits; queries, non-empty and hits per pass), and its
+# per-query mean latency into $OUT/ENGINE.queries.tsv.
+pooled() {
+    local e=$1 files=("$PASSES/$1".*.tsv)
+    [ -e "${files[0]}" ] || return 0
+    local np=${#files[@]}
+    cat "${files[@]}" | awk -F'\t' -v OFS='\t' -v np="$np" '
+        { k = $2 SUBSEP $3; if (!(k in s)) { order[++n] = k; e = $1 } s[k] += $4; h[k] = $5 }
+        END { for (i = 1; i <= n; i++) { split(order[i], a, SUBSEP)
+                  printf "%s\t%s\t%s\t%.1f\t%s\n", e, a[1], a[2], s[order[i]] / np, h[order[i]] } }' \
+        > "$OUT/$e.queries.tsv"
+    cat "${files[@]}" | awk -F'\t' -v OFS='\t' '{ print $2, $4, $5 }' | sort -t $'\t' -k1,1 -k2,2g |
+        awk -F'\t' -v e="$e" -v np="$np" '
+            function rank(p,  r) { r = int(p * n); if (r < p * n) r++; if (r < 1) r = 1; return r }
+            function flush() {
+                printf "%s\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%d\t%d\n", e, t, n / np, sum / n,
+                       v[rank(0.50)], v[rank(0.99)], (sum > 0 ? n / (sum / 1e6) : 0), ne / np, hits / np, np }
+            $1 != t { if (t != "") flush(); t = $1; n = 0; sum = 0; ne = 0; hits = 0 }
+            { v[++n] = $2; sum += $2; ne += ($3 > 0); hits += $3 }
+            END { if (t != "") flush() }'
+}
+: > "$OUT/latency.tsv"
+for e in ours ours-fts5-subset "${PEERS[@]}"; do
+    pooled "$e" >> "$OUT/latency.tsv"
+done
 # Batch throughput of bin/search on 1 and 2 threads: the queries of the
 # union, intersection, phrase and trec files, top K, no snippets, after one
 # untimed run.
@@ -249,27 +356,6 @@ for n in 1 2; do
     BATCH_S[$n]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
 done
 SAME_BATCH=$(cmp -s "$OUT/batch-1.trec" "$OUT/batch-2.trec" && echo yes || echo no)
-for e in "${PEERS[@]}"; do
-    say "queries: $e"
-    case $e in
-    lucene)
-        "${JAVA[@]}" -Xms1g -Xmx1g LuceneBench search -k "$K" --warmup-seconds "$LUCENE_WARMUP" \
-            --max-warmup-seconds "$LUCENE_WARMUP_MAX" --queries-out "$OUT/lucene.queries.tsv" \
-            "$OUT/lucene" "${QARGS[@]}" >> "$OUT/latency.tsv" 2> "$OUT/lucene.search.log"
-        ;;
-    xapian)
-        "$TOOLDIR/xapian_bench" search -k "$K" --queries-out "$OUT/xapian.queries.tsv" \
-            "$OUT/xapian" "${QARGS[@]}" \
-            >> "$OUT/latency.tsv" 2> "$OUT/xapian.search.log"
-        ;;
-    fts5)
-        "$TOOLDIR/fts5_bench" search -k "$K" --queries-out "$OUT/fts5.queries.tsv" \
-            "$OUT/fts5.db" "${SUBARGS[@]}" \
-            >> "$OUT/latency.tsv" 2> "$OUT/fts5.search.log"
-        ;;
-    esac || echo "run_speed: $e: some queries failed (see $OUT/$e.search.log)" >&2
-done
-
 # ---- 4. hot loop ----
 say "hot loop: bench_codec"
 "$TOOLDIR/bench_codec" -i "$OUT/ours" --min-ms "$CODEC_MS" "$OUT/q/union.txt" "$OUT/q/trec.txt" \
@@ -308,7 +394,7 @@ section=$(mktemp)
     echo
     echo "### Query latency"
     echo
-    echo "Microseconds per query; QPS = queries / summed latency; ratio = peer ÷ ours (above 1: ours is faster); non-empty = queries with at least one hit."
+    echo "Microseconds per query, over every query of all of an engine's timed passes (ours: $(grep -c '^ours ' "$PASSES/order"), Lucene and Xapian: $ROUNDS each, in alternation, see below; FTS5: one); QPS = queries / summed latency; ratio = peer ÷ ours (above 1: ours is faster); queries and non-empty (queries with at least one hit) are per pass."
     echo
     echo "| type | engine | queries | mean µs | p50 µs | p99 µs | QPS | mean ÷ ours | p50 ÷ ours | p99 ÷ ours | non-empty |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -334,7 +420,22 @@ section=$(mktemp)
         done
     done
     echo
-    echo "The ten slowest queries of this engine, beside the peers' times for the same query (µs):"
+    echo "Each timed pass in the order run, mean µs per type (the spread shows how much the machine's speed moved during the run):"
+    echo
+    echo "| pass | engine |$(for t in "${TYPES[@]}"; do printf ' %s |' "$t"; done)"
+    echo "|---:|---|$(for t in "${TYPES[@]}"; do printf -- '---:|'; done)"
+    i=0
+    while read -r e n; do
+        i=$((i + 1))
+        row="| $i | $e |"
+        for t in "${TYPES[@]}"; do
+            v=$(awk -F'\t' -v t="$t" '$2 == t { print $4; exit }' "$PASSES/$e.$n.sum" 2> /dev/null)
+            row="$row ${v:-–} |"
+        done
+        echo "$row"
+    done < "$PASSES/order"
+    echo
+    echo "The ten slowest queries of this engine (mean over its passes), beside the peers' times for the same query (µs):"
     echo
     echo "| type | query | ours |$(for e in "${PEERS[@]}"; do printf ' %s |' "$e"; done)"
     echo "|---|---|---:|$(for e in "${PEERS[@]}"; do printf -- '---:|'; done)"

@@ -5,7 +5,7 @@
  *     java LuceneBench index CORPUS.tsv DIR
  *     java LuceneBench stats DIR
  *     java LuceneBench search [-k N] [--warmup-seconds S] [--max-warmup-seconds M]
- *                             [--queries-out FILE] DIR TYPE=QUERIES...
+ *                             [--queries-out FILE] [--serve] DIR TYPE=QUERIES...
  *
  * index: one document per TSV line (id TAB title TAB text): the id as a
  * stored, unindexed field, and title + " " + text as one TextField "body"
@@ -38,10 +38,15 @@
  * (default 120).  On two cores shared with other work, 20 s proved too
  * short: Lucene's latencies kept halving for about a minute.  Then one
  * timed pass, per query: parsing and search.  Output lines as in
- * bench/speed_common.h.
+ * bench/speed_common.h.  With --serve, after the warm-up it prints "ready"
+ * and then runs one timed pass for each line read from standard input,
+ * each followed by a line "end", until end of input: the benchmark
+ * alternates these passes with the other engines'.  A non-empty line is
+ * the path of that pass's per-query latencies (instead of --queries-out).
  */
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -144,10 +149,12 @@ public final class LuceneBench {
         int k = 10, i = 0;
         double warmupSeconds = 20, maxWarmupSeconds = 120;
         String dumpPath = null;
+        boolean serve = false;
         for (; i < args.length && args[i].startsWith("-"); i++) {
             if (args[i].equals("-k")) k = Integer.parseInt(args[++i]);
             else if (args[i].equals("--warmup-seconds")) warmupSeconds = Double.parseDouble(args[++i]);
             else if (args[i].equals("--queries-out")) dumpPath = args[++i];
+            else if (args[i].equals("--serve")) serve = true;
             else if (args[i].equals("--max-warmup-seconds"))
                 maxWarmupSeconds = Double.parseDouble(args[++i]);
             else throw new IllegalArgumentException("unknown option " + args[i]);
@@ -197,32 +204,57 @@ public final class LuceneBench {
 
             PrintWriter dump = dumpPath == null ? null
                 : new PrintWriter(Files.newBufferedWriter(Paths.get(dumpPath), StandardCharsets.UTF_8));
-            for (QuerySet set : sets) {
-                double[] lat = new double[set.queries.size()];
-                int n = 0, nonempty = 0;
-                long hits = 0;
-                for (String q : set.queries) {
-                    long t0 = System.nanoTime();
-                    int h = run(s, qp, q, k);
-                    long t1 = System.nanoTime();
-                    lat[n++] = t1 - t0;
-                    if (dump != null)
-                        dump.printf(Locale.ROOT, "lucene\t%s\t%s\t%.1f\t%d%n", set.type, q,
-                                    (t1 - t0) / 1e3, h);
-                    nonempty += h > 0 ? 1 : 0;
-                    hits += h;
+            if (!serve) {
+                timedPass(s, qp, sets, k, dump);
+            } else {
+                /* One timed pass per line read, each answered by the summary
+                 * lines and then "end", so that the benchmark can put this
+                 * engine's passes between the other engines' while the JIT
+                 * stays warm. */
+                System.out.println("ready");
+                System.out.flush();
+                BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+                for (String line; (line = in.readLine()) != null;) {
+                    PrintWriter passDump = line.isEmpty() ? dump
+                        : new PrintWriter(Files.newBufferedWriter(Paths.get(line), StandardCharsets.UTF_8));
+                    timedPass(s, qp, sets, k, passDump);
+                    if (passDump != null && passDump != dump) passDump.close();
+                    if (dump != null) dump.flush();
+                    System.out.println("end");
+                    System.out.flush();
                 }
-                double sum = 0;
-                for (double v : lat) sum += v;
-                Arrays.sort(lat);
-                System.out.printf(Locale.ROOT, "lucene\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%d%n",
-                                  set.type, n, n > 0 ? sum / n / 1e3 : 0,
-                                  percentile(lat, 0.50) / 1e3, percentile(lat, 0.99) / 1e3,
-                                  sum > 0 ? n / (sum / 1e9) : 0, nonempty, hits);
             }
             if (dump != null) dump.close();
         }
         return 0;
+    }
+
+    /* One timed pass over every query set: per query, parsing and search. */
+    private static void timedPass(IndexSearcher s, QueryParser qp, List<QuerySet> sets, int k,
+                                  PrintWriter dump) throws Exception {
+        for (QuerySet set : sets) {
+            double[] lat = new double[set.queries.size()];
+            int n = 0, nonempty = 0;
+            long hits = 0;
+            for (String q : set.queries) {
+                long t0 = System.nanoTime();
+                int h = run(s, qp, q, k);
+                long t1 = System.nanoTime();
+                lat[n++] = t1 - t0;
+                if (dump != null)
+                    dump.printf(Locale.ROOT, "lucene\t%s\t%s\t%.1f\t%d%n", set.type, q,
+                                (t1 - t0) / 1e3, h);
+                nonempty += h > 0 ? 1 : 0;
+                hits += h;
+            }
+            double sum = 0;
+            for (double v : lat) sum += v;
+            Arrays.sort(lat);
+            System.out.printf(Locale.ROOT, "lucene\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%d%n",
+                              set.type, n, n > 0 ? sum / n / 1e3 : 0,
+                              percentile(lat, 0.50) / 1e3, percentile(lat, 0.99) / 1e3,
+                              sum > 0 ? n / (sum / 1e9) : 0, nonempty, hits);
+        }
     }
 
     private static int run(IndexSearcher s, QueryParser qp, String q, int k) throws Exception {
@@ -241,7 +273,7 @@ public final class LuceneBench {
         else
             System.err.println("usage: LuceneBench index CORPUS.tsv DIR | stats DIR | "
                                + "search [-k N] [--warmup-seconds S] [--max-warmup-seconds M] "
-                               + "[--queries-out FILE] DIR TYPE=QUERIES...");
+                               + "[--queries-out FILE] [--serve] DIR TYPE=QUERIES...");
         System.exit(rc);
     }
 }
