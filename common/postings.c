@@ -269,7 +269,8 @@ uint32_t postings_block_last(const postings_cursor *c, uint32_t b)
  * < target <= docs[count - 1] or docs[i] >= target (then i).  Cursors
  * that a rarer list moves mostly land a few documents on, so the next
  * eight are compared at once (SSE2: ids are below 2^31, so a signed
- * compare is exact); a longer jump gallops from there, then bisects.
+ * compare is exact); a longer jump is a binary search whose steps are
+ * arithmetic, not branches (the direction of each step is unpredictable).
  * Both paths return the same index. */
 static inline uint32_t block_seek(const uint32_t *docs, uint32_t i, uint32_t count, uint32_t target)
 {
@@ -286,22 +287,24 @@ static inline uint32_t block_seek(const uint32_t *docs, uint32_t i, uint32_t cou
         i += 7; /* docs[i] < target still */
     }
 #endif
-    uint32_t lo = i, hi, step = 1; /* docs[lo] < target */
-    for (;;) {
-        hi = lo + step;
-        if (hi >= count - 1 || docs[hi] >= target) break;
-        lo = hi;
-        step <<= 1;
+    /* The answer is the number of documents below the target.  In a full
+     * block: seven halvings of the whole block, a fixed sequence the
+     * compiler unrolls; elsewhere over (i, count - 1], where the last
+     * document is >= target. */
+    if (count == SEG_BLOCK) {
+        uint32_t pos = 0;
+        for (uint32_t step = SEG_BLOCK / 2; step > 0; step >>= 1)
+            pos += (uint32_t)(docs[pos + step - 1] < target) * step;
+        return pos;
     }
-    if (hi > count - 1) hi = count - 1;
-    while (hi - lo > 1) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (docs[mid] >= target)
-            hi = mid;
-        else
-            lo = mid;
+    const uint32_t *base = docs + i + 1;
+    uint32_t len = count - 1 - i;
+    while (len > 1) {
+        uint32_t half = len / 2;
+        base += (uint32_t)(base[half - 1] < target) * half;
+        len -= half;
     }
-    return hi;
+    return (uint32_t)(base - docs);
 }
 
 uint32_t postings_cursor_advance(postings_cursor *c, uint32_t target)
