@@ -1397,6 +1397,23 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
             region_end = last;
             region_threshold = threshold;
         }
+        /* Before the other lists are moved to d: the lead's exact
+         * contribution (a phrase's at most its term's tf) with the others
+         * at their segment bounds.  A candidate that cannot pass the
+         * threshold even so costs no block of the longer lists. */
+        if (threshold >= 0) {
+            iter *lt = must[lead_clause].it;
+            uint32_t tf = postings_cursor_freq(lead);
+            if (tf == 0) break; /* malformed: the cursor has ended, check_cursors reports it */
+            float ln = bm25_doc_norm(m, lengths[d]);
+            double b = rest + (lt->kind == IT_TERM ? term_score(s, lt, d, tf, ln)
+                                                    : bm25_score(&lt->bt, tf, ln));
+            if (below(b, threshold)) {
+                s->stats.pruned = 1;
+                d = postings_cursor_next(lead);
+                continue;
+            }
+        }
         /* Align every required cursor on d. */
         int moved = 0;
         for (size_t j = 0; j < nalign; j++) {
