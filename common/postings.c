@@ -335,7 +335,10 @@ static uint32_t packed_positions(postings_cursor *c, uint32_t *out)
 {
     if (c->pos_groups == UINT32_MAX) { /* first use in this block */
         uint64_t total = 0;
-        for (uint32_t k = 0; k < SEG_BLOCK; k++) total += c->freqs[k];
+        for (uint32_t k = 0; k < SEG_BLOCK; k++) {
+            c->pos_first[k] = total;
+            total += c->freqs[k];
+        }
         c->pos_groups = (uint32_t)(total / SEG_BLOCK);
         c->pos_index = 0;
         c->pg_ptr = c->pos_ptr;
@@ -343,8 +346,7 @@ static uint32_t packed_positions(postings_cursor *c, uint32_t *out)
         c->pg_cached = UINT32_MAX;
         c->tail_ptr = NULL;
     }
-    uint64_t at = c->pos_index;
-    for (uint32_t k = c->pos_doc; k < c->i; k++) at += c->freqs[k];
+    uint64_t at = c->pos_first[c->i];
     uint32_t tf = c->freqs[c->i], pos = 0;
     uint64_t in_groups = (uint64_t)c->pos_groups * SEG_BLOCK;
     for (uint32_t k = 0; k < tf;) {

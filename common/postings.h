@@ -66,6 +66,10 @@ typedef struct postings_cursor {
     uint32_t docs[SEG_BLOCK];
     uint32_t freqs[SEG_BLOCK];
     uint32_t pvals[SEG_BLOCK]; /* the decoded group */
+    /* Packed positions: value number of docs[k]'s first position (the sum
+     * of the earlier tfs), filled when the block's positions are first
+     * read. */
+    uint64_t pos_first[SEG_BLOCK];
 } postings_cursor;
 
 /* Position the cursor on the term's first document. */
