@@ -10,7 +10,9 @@
 #      SQLite FTS5) under /usr/bin/time -v: wall time, CPU time, peak
 #      resident memory; index size on disk and postings counts;
 #   3. query latency: bench_search (this engine) and each peer's driver over
-#      the same query files, top K, after a warm-up;
+#      the same query files, top K, after a warm-up; the engines' timed
+#      passes alternate (ROUNDS rounds), all on the one CPU where this engine
+#      ran a calibration pass fastest, and each engine's passes are pooled;
 #   4. the hot loop: bench_codec over the block codec and the query terms'
 #      posting lists of this engine's index;
 #   5. a Markdown section appended to $RESULTS (created with a short header
@@ -28,6 +30,7 @@
 #   LUCENE_WARMUP, LUCENE_WARMUP_MAX  least and most seconds of JIT warm-up
 #               before Lucene is measured (it stops in between once a pass
 #               over all queries no longer gets faster)
+#   ROUNDS      rounds of timed passes (default 5)
 #   CODEC_MS    minimum milliseconds per codec measurement
 #   REUSE_INDEX=1  keep indexes (and their indexing figures) from an
 #               earlier run in $OUT instead of rebuilding them
@@ -228,24 +231,54 @@ done
 PASSES=$OUT/passes
 rm -rf "$PASSES"
 mkdir -p "$PASSES"
+# Every timed pass runs on one CPU, the same for all engines: the virtual
+# CPUs of this kind of machine can differ in speed by half (a busy
+# hyperthread sibling on the host), and a process lands on either.  The
+# CPU is the one on which a pass of this engine over the union queries is
+# fastest, measured here.
+PIN=()
+PIN_NOTE="not pinned (taskset missing)"
+if command -v taskset > /dev/null; then
+    CAL=""
+    for ((c = 0; c < $(nproc); c++)); do
+        t=$(taskset -c "$c" "$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" \
+            "union=$OUT/q/union.txt" 2> /dev/null | awk -F'\t' '{ print $4 }')
+        CAL="$CAL$c ${t:-999999999}"$'\n'
+    done
+    CPU=$(printf '%s' "$CAL" | sort -k2,2 -g | head -n 1 | cut -d' ' -f1)
+    PIN=(taskset -c "$CPU")
+    PIN_NOTE="pinned to CPU $CPU (mean µs of a calibration pass of this engine over the union queries, per CPU: $(printf '%s' "$CAL" | awk '{ printf "%s%s: %s", s, $1, $2; s = ", " }'))"
+fi
+say "timed passes: $PIN_NOTE"
 NPASS=0
 : > "$PASSES/order"
 ours_pass() {
     local n=$((++NPASS)) log=$PASSES/ours.$NPASS.log
     # The pruning figures come from the first pass.
     [ "$n" = 1 ] && log=$OUT/ours.search.log
-    "$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" --queries-out "$PASSES/ours.$n.tsv" \
+    "${PIN[@]}" "$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" --queries-out "$PASSES/ours.$n.tsv" \
         "${QARGS[@]}" > "$PASSES/ours.$n.sum" 2> "$log" ||
         echo "run_speed: some queries failed on ours (see $log)" >&2
     echo "ours $n" >> "$PASSES/order"
 }
 lucene_start() {
-    coproc LUCENE_PROC { "${JAVA[@]}" -Xms1g -Xmx1g LuceneBench search --serve -k "$K" \
+    coproc LUCENE_PROC { exec "${JAVA[@]}" -Xms1g -Xmx1g LuceneBench search --serve -k "$K" \
         --warmup-seconds "$LUCENE_WARMUP" --max-warmup-seconds "$LUCENE_WARMUP_MAX" \
         "$OUT/lucene" "${QARGS[@]}" \
         2> "$OUT/lucene.search.log"; }
     local line
-    read -r line <&"${LUCENE_PROC[0]}" && [ "$line" = ready ]
+    read -r line <&"${LUCENE_PROC[0]}" && [ "$line" = ready ] || return 1
+    # Warmed up on every CPU (the JIT compiles on other threads); measured
+    # on the chosen one, all its threads moved there, after three more
+    # untimed passes (the first passes after the move ran up to 1.6 times
+    # slower).
+    [ ${#PIN[@]} = 0 ] && return 0
+    taskset -a -p -c "$CPU" "$LUCENE_PROC_PID" > /dev/null || return 1
+    local w
+    for w in 1 2 3; do
+        lucene_pass "settle$w" || return 1
+        rm -f "$PASSES/lucene.settle$w.tsv" "$PASSES/lucene.settle$w.sum"
+    done
 }
 lucene_pass() { # lucene_pass N: one pass of the serving process
     local line
@@ -257,7 +290,7 @@ lucene_pass() { # lucene_pass N: one pass of the serving process
     [ "$line" = end ]
 }
 xapian_pass() {
-    "$TOOLDIR/xapian_bench" search -k "$K" --queries-out "$PASSES/xapian.$1.tsv" \
+    "${PIN[@]}" "$TOOLDIR/xapian_bench" search -k "$K" --queries-out "$PASSES/xapian.$1.tsv" \
         "$OUT/xapian" "${QARGS[@]}" > "$PASSES/xapian.$1.sum" 2>> "$OUT/xapian.search.log"
 }
 ROUNDS=${ROUNDS:-5}
@@ -297,12 +330,12 @@ fi
 if [[ " ${PEERS[*]} " == *" fts5 "* ]]; then
     say "queries: fts5 (one pass$([ "$FTS5_MAX" != 0 ] && echo ", between two of ours on the same queries"))"
     sub_pass() {
-        "$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" --engine ours-fts5-subset \
+        "${PIN[@]}" "$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" --engine ours-fts5-subset \
             --queries-out "$PASSES/ours-fts5-subset.$1.tsv" "${SUBARGS[@]}" > /dev/null \
             2>> "$PASSES/ours-fts5-subset.log"
     }
     [ "$FTS5_MAX" != 0 ] && sub_pass 1
-    "$TOOLDIR/fts5_bench" search -k "$K" --queries-out "$PASSES/fts5.1.tsv" "$OUT/fts5.db" \
+    "${PIN[@]}" "$TOOLDIR/fts5_bench" search -k "$K" --queries-out "$PASSES/fts5.1.tsv" "$OUT/fts5.db" \
         "${SUBARGS[@]}" > "$PASSES/fts5.1.sum" 2> "$OUT/fts5.search.log" ||
         echo "run_speed: fts5: some queries failed (see $OUT/fts5.search.log)" >&2
     [ "$FTS5_MAX" != 0 ] && sub_pass 2
@@ -393,6 +426,8 @@ section=$(mktemp)
     echo "- Queries: $(awk '{ printf "%s%s %s", s, $2, $1; s = ", " }' "$OUT/queries.stats"); top $K; FTS5: $([ "$FTS5_MAX" = 0 ] && echo "all" || echo "the first $FTS5_MAX of each type, and its ratios are to this engine on the same queries"); Lucene JIT warm-up: $(grep -o 'warm-up.*' "$OUT/lucene.search.log" 2> /dev/null || echo –)"
     echo
     echo "### Query latency"
+    echo
+    echo "Timed passes: $PIN_NOTE."
     echo
     echo "Microseconds per query, over every query of all of an engine's timed passes (ours: $(grep -c '^ours ' "$PASSES/order"), Lucene and Xapian: $ROUNDS each, in alternation, see below; FTS5: one); QPS = queries / summed latency; ratio = peer ÷ ours (above 1: ours is faster); queries and non-empty (queries with at least one hit) are per pass."
     echo

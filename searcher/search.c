@@ -134,11 +134,16 @@ typedef struct iter {
     uint32_t max_tf, min_len; /* IT_TERM: the term's impact in this segment */
     /* IT_PHRASE */
     size_t n;
-    postings_cursor **pcs;
-    postings_cursor **align; /* pcs by increasing df: the order phrase_align moves them in */
+    postings_cursor **pcs;   /* a term repeated in the phrase shares its first cursor */
+    postings_cursor **align; /* the distinct cursors by increasing df: the order
+                                phrase_align moves them in */
+    size_t nalign;
     const uint32_t *offsets;
-    uint32_t **pos;
+    size_t *first;     /* first[i]: the first term with the same cursor as term i */
+    uint32_t **pos;    /* pos[i]: term first[i]'s positions in the current doc ... */
+    uint32_t *pos_doc; /* ... decoded when pos_doc[first[i]] is that doc */
     uint32_t *npos;
+    uint32_t *cand;   /* scratch for phrase_freq: candidate starts */
     uint32_t *maxtf;  /* room in pos[i]: the term's max tf */
     uint32_t *minlen; /* the term's shortest document (its impact with maxtf) */
     size_t *at;       /* scratch for phrase_freq */
@@ -563,8 +568,25 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
         it->maxtf = arena_alloc(&s->ar, n->nterms * sizeof *it->maxtf);
         it->minlen = arena_alloc(&s->ar, n->nterms * sizeof *it->minlen);
         if (!it->pcs || !it->pos || !it->npos || !it->at || !it->maxtf || !it->minlen) goto oom;
+        it->first = arena_alloc(&s->ar, n->nterms * sizeof *it->first);
+        it->pos_doc = arena_alloc(&s->ar, n->nterms * sizeof *it->pos_doc);
+        if (!it->first || !it->pos_doc) goto oom;
         it->cost = UINT64_MAX;
+        uint32_t cand_room = 1;
         for (size_t i = 0; i < n->nterms; i++) {
+            /* A repeated term ("to be or not to be") is read once: its
+             * cursor and positions serve each of its offsets. */
+            size_t j = 0;
+            while (j < i && strcmp(n->terms[j], n->terms[i]) != 0) j++;
+            it->first[i] = j;
+            it->pos_doc[i] = POSTINGS_END;
+            if (j < i) {
+                it->pcs[i] = it->pcs[j];
+                it->maxtf[i] = it->maxtf[j];
+                it->minlen[i] = it->minlen[j];
+                it->pos[i] = it->pos[j];
+                continue;
+            }
             uint64_t df;
             seg_term_info info;
             it->pcs[i] =
@@ -574,11 +596,14 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
             it->minlen[i] = info.min_len;
             it->pos[i] = arena_alloc(&s->ar, (size_t)info.max_tf * sizeof **it->pos);
             if (!it->pos[i]) goto oom;
+            if (info.max_tf > cand_room) cand_room = info.max_tf;
             if (df < it->cost) it->cost = df;
         }
+        it->cand = arena_alloc(&s->ar, (size_t)cand_room * sizeof *it->cand);
         it->align = arena_alloc(&s->ar, n->nterms * sizeof *it->align);
-        if (!it->align) goto oom;
-        for (size_t i = 0; i < n->nterms; i++) insert_by_df(it->align, i, it->pcs[i]);
+        if (!it->cand || !it->align) goto oom;
+        for (size_t i = 0; i < n->nterms; i++)
+            if (it->first[i] == i) insert_by_df(it->align, it->nalign++, it->pcs[i]);
         phrase_align(it, it->pcs[0]->doc);
         return it;
     }
@@ -622,6 +647,20 @@ oom:
 
 /* ---- iterator movement ---- */
 
+/* Term i's positions in the current document (decoded once for all the
+ * offsets of a repeated term); *np their count, 0 on malformed data. */
+static const uint32_t *phrase_positions(iter *it, size_t i, uint32_t *np)
+{
+    size_t f = it->first[i];
+    postings_cursor *c = it->pcs[f];
+    if (it->pos_doc[f] != c->doc) {
+        it->npos[f] = postings_cursor_positions(c, it->pos[f], it->maxtf[f]);
+        it->pos_doc[f] = it->npos[f] ? c->doc : POSTINGS_END;
+    }
+    *np = it->npos[f];
+    return it->pos[f];
+}
+
 /* Count the phrase's occurrences in the current document (all cursors are
  * on it): positions p such that term i stands at p + offsets[i].
  *
@@ -637,27 +676,27 @@ static uint32_t phrase_freq(iter *it)
     for (size_t i = 0; i < n; i++) {
         uint32_t tf = postings_cursor_freq(it->pcs[i]);
         if (tf == 0) return 0; /* malformed: the cursor has ended, the query fails */
-        it->npos[i] = tf;
         size_t j = i;
-        while (j > 0 && it->npos[order[j - 1]] > tf) {
+        while (j > 0 && postings_cursor_freq(it->pcs[order[j - 1]]) > tf) {
             order[j] = order[j - 1];
             j--;
         }
         order[j] = i;
     }
-    /* Candidates in pos[a], as starts p = q - offsets[a] (q >= offsets[a]). */
+    /* Candidates from the rarest term here, as starts p = q - offsets[a]
+     * (q >= offsets[a]). */
     size_t a = order[0];
-    uint32_t *cand = it->pos[a], off = it->offsets[a];
-    uint32_t nc = postings_cursor_positions(it->pcs[a], cand, it->maxtf[a]), m = 0;
-    for (uint32_t k = 0; k < nc; k++)
-        if (cand[k] >= off) cand[m++] = cand[k] - off;
-    nc = m;
+    uint32_t np, off = it->offsets[a], nc = 0;
+    const uint32_t *pa = phrase_positions(it, a, &np);
+    if (np == 0) return 0;
+    uint32_t *cand = it->cand;
+    for (uint32_t k = 0; k < np; k++)
+        if (pa[k] >= off) cand[nc++] = pa[k] - off;
     for (size_t r = 1; r < n && nc > 0; r++) {
         size_t i = order[r];
-        uint32_t np = postings_cursor_positions(it->pcs[i], it->pos[i], it->maxtf[i]);
-        const uint32_t *pos = it->pos[i];
-        uint32_t at = 0;
-        m = 0;
+        const uint32_t *pos = phrase_positions(it, i, &np);
+        if (np == 0) return 0;
+        uint32_t at = 0, m = 0;
         for (uint32_t k = 0; k < nc; k++) {
             uint64_t want = (uint64_t)cand[k] + it->offsets[i];
             while (at < np && pos[at] < want) at++;
@@ -703,7 +742,7 @@ static uint32_t phrase_align(iter *it, uint32_t doc)
 {
     while (doc != POSTINGS_END) {
         int agreed = 1;
-        for (size_t i = 0; i < it->n; i++) {
+        for (size_t i = 0; i < it->nalign; i++) {
             uint32_t d = postings_cursor_advance(it->align[i], doc);
             if (d != doc) {
                 doc = d;
@@ -1354,6 +1393,7 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
         for (size_t j = 0; j < must[i].ncur; j++) {
             postings_cursor *c = must[i].cur[j];
             if (!c) continue; /* cannot be: build_iter opened every cursor */
+            if (must[i].it->kind == IT_PHRASE && must[i].it->first[j] != j) continue; /* shared */
             insert_by_df(align, nalign++, c);
         }
     /* Block bounds of the lead's list, with the other clauses at their
