@@ -97,7 +97,7 @@ size_t codec_varint_put64(uint8_t *out, uint64_t v)
     return n;
 }
 
-const uint8_t *codec_varint_get32(const uint8_t *p, const uint8_t *end, uint32_t *v)
+const uint8_t *codec_varint_get32_long(const uint8_t *p, const uint8_t *end, uint32_t *v)
 {
     uint32_t r = 0;
     for (unsigned shift = 0; shift < 28; shift += 7) {
@@ -115,7 +115,7 @@ const uint8_t *codec_varint_get32(const uint8_t *p, const uint8_t *end, uint32_t
     return p + 1;
 }
 
-const uint8_t *codec_varint_get64(const uint8_t *p, const uint8_t *end, uint64_t *v)
+const uint8_t *codec_varint_get64_long(const uint8_t *p, const uint8_t *end, uint64_t *v)
 {
     uint64_t r = 0;
     for (unsigned shift = 0; shift < 63; shift += 7) {

@@ -42,9 +42,27 @@ size_t codec_varint_put32(uint8_t *out, uint32_t v);
 size_t codec_varint_put64(uint8_t *out, uint64_t v);
 
 /* Decode one value from [p, end).  Return the pointer after it, or NULL if
- * the input ends inside the value or the value does not fit (overlong). */
-const uint8_t *codec_varint_get32(const uint8_t *p, const uint8_t *end, uint32_t *v);
-const uint8_t *codec_varint_get64(const uint8_t *p, const uint8_t *end, uint64_t *v);
+ * the input ends inside the value or the value does not fit (overlong).
+ * Inline for the one-byte values that most dictionary fields, short
+ * postings lists and position gaps are; the _long functions do the rest. */
+const uint8_t *codec_varint_get32_long(const uint8_t *p, const uint8_t *end, uint32_t *v);
+const uint8_t *codec_varint_get64_long(const uint8_t *p, const uint8_t *end, uint64_t *v);
+static inline const uint8_t *codec_varint_get32(const uint8_t *p, const uint8_t *end, uint32_t *v)
+{
+    if (p < end && *p < 0x80) {
+        *v = *p;
+        return p + 1;
+    }
+    return codec_varint_get32_long(p, end, v);
+}
+static inline const uint8_t *codec_varint_get64(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+    if (p < end && *p < 0x80) {
+        *v = *p;
+        return p + 1;
+    }
+    return codec_varint_get64_long(p, end, v);
+}
 
 /* Skip n varints in [p, end); NULL if the input ends first. */
 const uint8_t *codec_varint_skip(const uint8_t *p, const uint8_t *end, size_t n);
