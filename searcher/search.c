@@ -1454,7 +1454,7 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
             if (tf == 0) break; /* malformed: the cursor has ended, check_cursors reports it */
             float ln = bm25_doc_norm(m, lengths[d]);
             double b = rest + (lt->kind == IT_TERM ? term_score(s, lt, d, tf, ln)
-                                                    : bm25_score(&lt->bt, tf, ln));
+                                                   : bm25_score(&lt->bt, tf, ln));
             int skip = below(b, threshold);
             if (adaptive && ++precheck_tried == 512) {
                 if (precheck_skipped + skip < 128) precheck_wait = 8192;
