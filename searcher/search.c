@@ -1330,10 +1330,9 @@ static int prunable_conj(const iter *root)
         else
             return 0;
     }
-    /* Optional terms beside required ones (`+a b`) are left to the
-     * exhaustive loop: on the benchmark's queries of that shape the bound
-     * rarely dropped a document and its cost made them slower. */
-    if (root->nshould > 0) return 0;
+    /* Optional terms beside required ones (`+a b`): terms only. */
+    for (size_t i = 0; i < root->nshould; i++)
+        if (!bounded(root->should[i])) return 0;
     return ncur <= PRUNE_MAX_CURSORS;
 }
 
@@ -1404,7 +1403,16 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
      * without phrases: their candidates are already bounded by their
      * terms' exact tfs before any position is read, and on the benchmark's
      * phrases the block bounds cost more than they saved. */
-    double rest = 0;
+    /* Optional terms (`+a b`): each adds at most its bound; when the
+     * required clauses together cannot reach the threshold, a document
+     * needs one of them, and they join the alignment as "one of". */
+    iter **opts = root->kind == IT_AND ? root->should : NULL;
+    size_t nopt = root->kind == IT_AND ? root->nshould : 0;
+    double opt_bound = 0, must_bound = 0;
+    for (size_t o = 0; o < nopt; o++)
+        opt_bound += term_bound(s, opts[o], opts[o]->max_tf, opts[o]->min_len);
+    for (size_t i = 0; i < nmust; i++) must_bound += cub[i];
+    double rest = opt_bound;
     for (size_t i = 0; i < nmust; i++)
         if (i != lead_clause) rest += cub[i];
     block_cache lbc;
@@ -1482,6 +1490,18 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
             }
         }
         if (moved) continue;
+        if (nopt > 0 && threshold >= 0 && below(must_bound, threshold)) {
+            uint32_t x = POSTINGS_END;
+            for (size_t o = 0; o < nopt; o++) {
+                uint32_t y = iter_advance(opts[o], d);
+                if (y < x) x = y;
+            }
+            if (x != d) {
+                s->stats.pruned = 1;
+                d = x == POSTINGS_END ? x : postings_cursor_advance(lead, x);
+                continue;
+            }
+        }
         if (deleted && dels_is_deleted(deleted, d)) {
             d = postings_cursor_next(lead);
             continue;
@@ -1504,7 +1524,7 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
                 bound += must[i].it->kind == IT_TERM ? term_score(s, must[i].it, d, tf, norm)
                                                      : bm25_score(&must[i].it->bt, tf, norm);
             }
-            if (below(bound, threshold)) {
+            if (below(bound + opt_bound, threshold)) {
                 s->stats.pruned = 1;
                 d = postings_cursor_next(lead);
                 continue;
@@ -1532,6 +1552,18 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
                              ? term_score(s, it, d, postings_cursor_freq(it->pc), norm)
                              : bm25_score(&it->bt, it->freq, norm);
                 s->stats.postings_scored += must[i].ncur;
+            }
+            if (nopt > 0) {
+                if (threshold >= 0 && below(score + opt_bound, threshold)) {
+                    s->stats.pruned = 1;
+                    d = postings_cursor_next(lead);
+                    continue;
+                }
+                for (size_t o = 0; o < nopt; o++)
+                    if (iter_advance(opts[o], d) == d) {
+                        score += term_score(s, opts[o], d, postings_cursor_freq(opts[o]->pc), norm);
+                        s->stats.postings_scored++;
+                    }
             }
             (*matches)++;
             s->stats.documents_scored++;
