@@ -3,7 +3,7 @@
  * (bench/run_speed.sh, `make bench`).
  *
  *     bench_search -i INDEX [-k N] [--warmup N] [--engine NAME] [--queries-out FILE]
- *                  TYPE=QUERIES...
+ *                  [--serve] TYPE=QUERIES...
  *
  * Opens the index once and creates one searcher (one thread), then runs
  * every query of every file through searcher_run --warmup times (default
@@ -20,6 +20,9 @@
  * intersection, `"a b"` a phrase, `a b` a union and `-a` an exclusion, so
  * they are passed through unchanged with default options (OR between
  * juxtaposed words, BM25 k1 1.2, b 0.75).
+ *
+ * With --serve, after the warm-up it runs the timed passes asked for on
+ * standard input instead (speed_serve_next in speed_common.h).
  *
  * Prints one summary line per TYPE on standard output (speed_common.h);
  * progress and errors go to standard error.  Exit 0, or 1 if a query
@@ -38,21 +41,37 @@
 typedef struct qset {
     char *type;
     speed_queries qs;
+    int reported; /* --serve: its pruning figures were printed */
 } qset;
+
+typedef struct prune_totals prune_totals;
+static void report_pruning(const char *engine, const char *type, const prune_totals *pt, size_t n);
 
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_search -i INDEX [-k N] [--warmup N] [--engine NAME] "
-                    "[--queries-out FILE] TYPE=QUERIES...\n");
+                    "[--queries-out FILE] [--serve] TYPE=QUERIES...\n");
     exit(2);
 }
 
 /* Run every query of one set; when lat is non-NULL record each latency.
  * Returns the number of failed queries. */
 /* Pruning figures summed over a query set. */
-typedef struct prune_totals {
+struct prune_totals {
     unsigned long long postings_scored, postings_total, blocks_skipped, pruned_queries;
-} prune_totals;
+};
+
+/* Postings scored by the pruned paths against the postings of the query
+ * terms' lists (all of which an exhaustive disjunction scores); meaningful
+ * for the disjunctive sets. */
+static void report_pruning(const char *engine, const char *type, const prune_totals *pt, size_t n)
+{
+    fprintf(stderr,
+            "bench_search: pruning\t%s\t%s\tpostings_scored %llu\tpostings_total %llu"
+            "\tblocks_skipped %llu\tpruned_queries %llu of %zu\n",
+            engine, type, pt->postings_scored, pt->postings_total, pt->blocks_skipped,
+            pt->pruned_queries, n);
+}
 
 static size_t run_set(searcher *s, const qset *set, const search_options *opt, double *lat,
                       size_t *nonempty, unsigned long long *hits, FILE *dump, const char *engine,
@@ -90,11 +109,11 @@ int main(int argc, char **argv)
     const char *dir = NULL, *engine = "ours", *dump_path = NULL;
     search_options opt = {.k = 10, .k1 = SEARCH_DEFAULT_K1, .b = SEARCH_DEFAULT_B};
     long warmup = 1;
-    static const struct option longopts[] = {{"index", required_argument, NULL, 'i'},
-                                             {"warmup", required_argument, NULL, 'w'},
-                                             {"engine", required_argument, NULL, 'e'},
-                                             {"queries-out", required_argument, NULL, 'q'},
-                                             {NULL, 0, NULL, 0}};
+    int serve = 0;
+    static const struct option longopts[] = {
+        {"index", required_argument, NULL, 'i'},  {"warmup", required_argument, NULL, 'w'},
+        {"engine", required_argument, NULL, 'e'}, {"queries-out", required_argument, NULL, 'q'},
+        {"serve", no_argument, NULL, 's'},        {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "i:k:", longopts, NULL)) != -1) {
         switch (c) {
@@ -113,6 +132,9 @@ int main(int argc, char **argv)
         case 'q':
             dump_path = optarg;
             break;
+        case 's':
+            serve = 1;
+            break;
         default:
             usage();
         }
@@ -120,7 +142,7 @@ int main(int argc, char **argv)
     if (!dir || optind >= argc || opt.k == 0 || warmup < 0) usage();
     FILE *dump = speed_open_dump(dump_path);
 
-    size_t nsets = (size_t)(argc - optind);
+    size_t nsets = (size_t)(argc - optind), nsets_read = nsets;
     qset *sets = calloc(nsets, sizeof *sets);
     if (!sets) return 2;
     size_t maxq = 0;
@@ -152,6 +174,34 @@ int main(int argc, char **argv)
     double *lat = malloc((maxq ? maxq : 1) * sizeof *lat);
     if (!lat) return 2;
     size_t failed = 0;
+    if (serve) {
+        printf("ready\n");
+        fflush(stdout);
+        char line[8192], *type = NULL, *path = NULL;
+        int r;
+        while ((r = speed_serve_next(line, sizeof line, &type, &path)) != 0) {
+            size_t i = 0;
+            while (i < nsets && (r < 0 || strcmp(sets[i].type, type) != 0)) i++;
+            if (i == nsets) {
+                fprintf(stderr, "bench_search: bad request '%s'\n", line);
+                failed++;
+                break;
+            }
+            FILE *pd = speed_open_dump(path);
+            size_t nonempty = 0;
+            unsigned long long hits = 0;
+            prune_totals pt = {0};
+            size_t f = run_set(s, &sets[i], &opt, lat, &nonempty, &hits, pd, engine, &pt);
+            fclose(pd);
+            failed += f;
+            speed_report(stdout, engine, sets[i].type, lat, sets[i].qs.n - f, nonempty, hits);
+            if (!sets[i].reported) report_pruning(engine, sets[i].type, &pt, sets[i].qs.n - f);
+            sets[i].reported = 1;
+            printf("end\n");
+            fflush(stdout);
+        }
+        nsets = 0; /* the passes are done */
+    }
     for (size_t i = 0; i < nsets; i++) {
         size_t nonempty = 0;
         unsigned long long hits = 0;
@@ -159,19 +209,12 @@ int main(int argc, char **argv)
         size_t f = run_set(s, &sets[i], &opt, lat, &nonempty, &hits, dump, engine, &pt);
         failed += f;
         speed_report(stdout, engine, sets[i].type, lat, sets[i].qs.n - f, nonempty, hits);
-        /* Postings scored by the pruned paths against the postings of the
-         * query terms' lists (all of which an exhaustive disjunction
-         * scores); meaningful for the disjunctive sets. */
-        fprintf(stderr,
-                "bench_search: pruning\t%s\t%s\tpostings_scored %llu\tpostings_total %llu"
-                "\tblocks_skipped %llu\tpruned_queries %llu of %zu\n",
-                engine, sets[i].type, pt.postings_scored, pt.postings_total, pt.blocks_skipped,
-                pt.pruned_queries, sets[i].qs.n - f);
+        report_pruning(engine, sets[i].type, &pt, sets[i].qs.n - f);
     }
 
     free(lat);
     if (dump) fclose(dump);
-    for (size_t i = 0; i < nsets; i++) speed_free_queries(&sets[i].qs);
+    for (size_t i = 0; i < nsets_read; i++) speed_free_queries(&sets[i].qs);
     free(sets);
     searcher_free(s);
     index_close(ix);

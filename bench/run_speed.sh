@@ -10,9 +10,10 @@
 #      SQLite FTS5) under /usr/bin/time -v: wall time, CPU time, peak
 #      resident memory; index size on disk and postings counts;
 #   3. query latency: bench_search (this engine) and each peer's driver over
-#      the same query files, top K, after a warm-up; the engines' timed
-#      passes alternate (ROUNDS rounds), all on the one CPU where this engine
-#      ran a calibration pass fastest, and each engine's passes are pooled;
+#      the same query files, top K, after a warm-up, each as a pass server
+#      (--serve); their timed passes alternate type by type (ROUNDS rounds),
+#      all on the one CPU where this engine ran a calibration pass fastest,
+#      and each engine's passes are pooled;
 #   4. the hot loop: bench_codec over the block codec and the query terms'
 #      posting lists of this engine's index;
 #   5. a Markdown section appended to $RESULTS (created with a short header
@@ -221,21 +222,23 @@ for e in "${PEERS[@]}"; do
 done
 
 # ---- 3. query latency ----
-# Timed passes alternate between engines, so that a change of machine speed
-# during the run (this kind of virtual machine has phases 1.5x apart that
-# last minutes) weighs on every engine alike: ours, then ROUNDS times
-# (Lucene, ours, Xapian, ours); Lucene stays in one process that keeps its
-# JIT warm and runs a pass when asked (LuceneBench --serve).  Each engine's
-# figures pool every query of all its passes; FTS5, hundreds of times
-# slower, runs one pass, between two of ours over the same subset.
+# Each engine runs as a pass server (bench/speed_common.h, --serve): it
+# opens its index and warms up once, then runs one timed pass over one query
+# type whenever asked.  The passes alternate type by type: for each of ROUNDS
+# rounds and each type, this engine, Lucene and Xapian one after the other
+# (the order reversed every other round), so that a change of machine speed
+# (this kind of virtual machine has phases up to 1.5 times apart, lasting
+# seconds to minutes) weighs on every engine alike; each engine's figures
+# pool all its passes.  All of them run on one CPU (below).  FTS5, hundreds
+# of times slower, runs one pass over its subset, between two of ours.
 PASSES=$OUT/passes
 rm -rf "$PASSES"
 mkdir -p "$PASSES"
-# Every timed pass runs on one CPU, the same for all engines: the virtual
-# CPUs of this kind of machine can differ in speed by half (a busy
-# hyperthread sibling on the host), and a process lands on either.  The
-# CPU is the one on which a pass of this engine over the union queries is
-# fastest, measured here.
+ROUNDS=${ROUNDS:-5}
+# The CPU: the virtual CPUs of this kind of machine can differ in speed by
+# half (a busy hyperthread sibling on the host), and a process lands on
+# either; every timed pass runs on the one where a pass of this engine over
+# the union queries was fastest.
 PIN=()
 PIN_NOTE="not pinned (taskset missing)"
 if command -v taskset > /dev/null; then
@@ -250,118 +253,139 @@ if command -v taskset > /dev/null; then
     PIN_NOTE="pinned to CPU $CPU (mean µs of a calibration pass of this engine over the union queries, per CPU: $(printf '%s' "$CAL" | awk '{ printf "%s%s: %s", s, $1, $2; s = ", " }'))"
 fi
 say "timed passes: $PIN_NOTE"
-NPASS=0
-: > "$PASSES/order"
-ours_pass() {
-    local n=$((++NPASS)) log=$PASSES/ours.$NPASS.log
-    # The pruning figures come from the first pass.
-    [ "$n" = 1 ] && log=$OUT/ours.search.log
-    "${PIN[@]}" "$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" --queries-out "$PASSES/ours.$n.tsv" \
-        "${QARGS[@]}" > "$PASSES/ours.$n.sum" 2> "$log" ||
-        echo "run_speed: some queries failed on ours (see $log)" >&2
-    echo "ours $n" >> "$PASSES/order"
+
+declare -A SRV_IN SRV_OUT SRV_PID
+# server_start NAME CMD...: CMD as a pass server on FIFOs; waits for "ready".
+server_start() {
+    local name=$1 line fi fo
+    shift
+    mkfifo "$PASSES/$name.in" "$PASSES/$name.out" || return 1
+    # (without the other servers' pipe ends, or closing ours would not end them)
+    (
+        for f in "${SRV_IN[@]}" "${SRV_OUT[@]}"; do eval "exec $f>&-"; done
+        exec "$@"
+    ) < "$PASSES/$name.in" > "$PASSES/$name.out" 2> "$OUT/$name.search.log" &
+    SRV_PID[$name]=$!
+    exec {fi}> "$PASSES/$name.in"
+    exec {fo}< "$PASSES/$name.out"
+    SRV_IN[$name]=$fi
+    SRV_OUT[$name]=$fo
+    read -r line <&"$fo" && [ "$line" = ready ]
 }
-lucene_start() {
-    coproc LUCENE_PROC { exec "${JAVA[@]}" -Xms1g -Xmx1g LuceneBench search --serve -k "$K" \
-        --warmup-seconds "$LUCENE_WARMUP" --max-warmup-seconds "$LUCENE_WARMUP_MAX" \
-        "$OUT/lucene" "${QARGS[@]}" \
-        2> "$OUT/lucene.search.log"; }
-    local line
-    read -r line <&"${LUCENE_PROC[0]}" && [ "$line" = ready ] || return 1
-    # Warmed up on every CPU (the JIT compiles on other threads); measured
-    # on the chosen one, all its threads moved there, after three more
-    # untimed passes (the first passes after the move ran up to 1.6 times
-    # slower).
-    [ ${#PIN[@]} = 0 ] && return 0
-    taskset -a -p -c "$CPU" "$LUCENE_PROC_PID" > /dev/null || return 1
-    local w
-    for w in 1 2 3; do
-        lucene_pass "settle$w" || return 1
-        rm -f "$PASSES/lucene.settle$w.tsv" "$PASSES/lucene.settle$w.sum"
-    done
-}
-lucene_pass() { # lucene_pass N: one pass of the serving process
-    local line
-    echo "$PASSES/lucene.$1.tsv" >&"${LUCENE_PROC[1]}" || return 1
-    while read -r line <&"${LUCENE_PROC[0]}"; do
+# server_pass NAME TYPE TAG: one timed pass; $PASSES/NAME.TYPE.TAG.tsv gets
+# the latencies, .sum the summary line.
+server_pass() {
+    local name=$1 type=$2 tag=$3 line
+    printf '%s\t%s\n' "$type" "$PASSES/$name.$type.$tag.tsv" >&"${SRV_IN[$name]}" || return 1
+    while read -r line <&"${SRV_OUT[$name]}"; do
         [ "$line" = end ] && break
         echo "$line"
-    done > "$PASSES/lucene.$1.sum"
+    done > "$PASSES/$name.$type.$tag.sum"
     [ "$line" = end ]
 }
-xapian_pass() {
-    "${PIN[@]}" "$TOOLDIR/xapian_bench" search -k "$K" --queries-out "$PASSES/xapian.$1.tsv" \
-        "$OUT/xapian" "${QARGS[@]}" > "$PASSES/xapian.$1.sum" 2>> "$OUT/xapian.search.log"
+server_stop() {
+    local fi=${SRV_IN[$1]} fo=${SRV_OUT[$1]}
+    exec {fi}>&- {fo}<&-
+    wait "${SRV_PID[$1]}" 2> /dev/null
 }
-ROUNDS=${ROUNDS:-5}
-: > "$OUT/xapian.search.log"
-say "queries: warming up Lucene"
-LUCENE_UP=no
-if [[ " ${PEERS[*]} " == *" lucene "* ]]; then
-    lucene_start && LUCENE_UP=yes ||
-        echo "run_speed: lucene did not start: $(tail -n 3 "$OUT/lucene.search.log")" >&2
-fi
-say "queries: $ROUNDS rounds of timed passes"
-ours_pass
+
+say "queries: starting the engines (Lucene warms up for ${LUCENE_WARMUP}-${LUCENE_WARMUP_MAX} s)"
+SERVERS=()
+server_start ours "${PIN[@]}" "$TOOLDIR/bench_search" --serve -i "$OUT/ours" -k "$K" "${QARGS[@]}" &&
+    SERVERS+=(ours) || die "bench_search --serve failed: $(tail -n 3 "$OUT/ours.search.log")"
+for e in "${PEERS[@]}"; do
+    case $e in
+    lucene)
+        # Warmed up on every CPU (the JIT compiles on other threads), then
+        # all its threads moved to the chosen one, and three more untimed
+        # rounds (the first passes after the move ran up to 1.6 times
+        # slower).
+        if server_start lucene "${JAVA[@]}" -Xms1g -Xmx1g LuceneBench search --serve -k "$K" \
+            --warmup-seconds "$LUCENE_WARMUP" --max-warmup-seconds "$LUCENE_WARMUP_MAX" \
+            "$OUT/lucene" "${QARGS[@]}"; then
+            ok=yes
+            [ ${#PIN[@]} = 0 ] || taskset -a -p -c "$CPU" "${SRV_PID[lucene]}" > /dev/null || ok=no
+            for w in 1 2 3; do
+                for t in "${TYPES[@]}"; do server_pass lucene "$t" "settle$w" || ok=no; done
+            done
+            rm -f "$PASSES"/lucene.*.settle*
+            [ "$ok" = yes ] && SERVERS+=(lucene)
+        fi
+        ;;
+    xapian)
+        server_start xapian "${PIN[@]}" "$TOOLDIR/xapian_bench" search --serve -k "$K" \
+            "$OUT/xapian" "${QARGS[@]}" && SERVERS+=(xapian)
+        ;;
+    esac
+    [ "$e" = fts5 ] || [[ " ${SERVERS[*]} " == *" $e "* ]] ||
+        echo "run_speed: $e did not start, left out: $(tail -n 3 "$OUT/$e.search.log")" >&2
+done
+say "queries: $ROUNDS rounds of timed passes (${SERVERS[*]}), type by type"
 for ((r = 1; r <= ROUNDS; r++)); do
-    for e in "${PEERS[@]}"; do
-        case $e in
-        lucene)
-            [ "$LUCENE_UP" = yes ] || continue
-            lucene_pass "$r" || {
-                echo "run_speed: lucene pass $r failed (see $OUT/lucene.search.log)" >&2
-                LUCENE_UP=failed
-                continue
-            }
-            ;;
-        xapian)
-            xapian_pass "$r" || echo "run_speed: xapian: some queries failed (see $OUT/xapian.search.log)" >&2 ;;
-        *) continue ;;
-        esac
-        echo "$e $r" >> "$PASSES/order"
-        ours_pass
+    order=("${SERVERS[@]}")
+    if ((r % 2 == 0)); then
+        order=()
+        for ((i = ${#SERVERS[@]} - 1; i >= 0; i--)); do order+=("${SERVERS[$i]}"); done
+    fi
+    for t in "${TYPES[@]}"; do
+        for e in "${order[@]}"; do
+            server_pass "$e" "$t" "$r" ||
+                echo "run_speed: $e: pass $r of $t failed (see $OUT/$e.search.log)" >&2
+        done
     done
 done
-if [ "$LUCENE_UP" != no ]; then
-    lucene_fd=${LUCENE_PROC[1]:-}
-    [ -n "$lucene_fd" ] && exec {lucene_fd}>&-
-    wait "$LUCENE_PROC_PID" 2> /dev/null
-fi
+for e in "${SERVERS[@]}"; do server_stop "$e"; done
+# A peer that did not start is left out of the report.
+RUN_PEERS=()
+for e in "${PEERS[@]}"; do
+    [ "$e" = fts5 ] || [[ " ${SERVERS[*]} " == *" $e "* ]] && RUN_PEERS+=("$e")
+done
+PEERS=("${RUN_PEERS[@]}")
+# split_types ENGINE TAG FILE: a pass over every type into per-type files.
+split_types() {
+    awk -F'\t' -v d="$PASSES" -v e="$1" -v tag="$2" '{ print > (d "/" e "." $2 "." tag ".tsv") }' "$3"
+    rm -f "$3"
+}
 if [[ " ${PEERS[*]} " == *" fts5 "* ]]; then
     say "queries: fts5 (one pass$([ "$FTS5_MAX" != 0 ] && echo ", between two of ours on the same queries"))"
     sub_pass() {
         "${PIN[@]}" "$TOOLDIR/bench_search" -i "$OUT/ours" -k "$K" --engine ours-fts5-subset \
-            --queries-out "$PASSES/ours-fts5-subset.$1.tsv" "${SUBARGS[@]}" > /dev/null \
+            --queries-out "$PASSES/sub.tmp" "${SUBARGS[@]}" > /dev/null \
             2>> "$PASSES/ours-fts5-subset.log"
+        split_types ours-fts5-subset "$1" "$PASSES/sub.tmp"
     }
     [ "$FTS5_MAX" != 0 ] && sub_pass 1
-    "${PIN[@]}" "$TOOLDIR/fts5_bench" search -k "$K" --queries-out "$PASSES/fts5.1.tsv" "$OUT/fts5.db" \
-        "${SUBARGS[@]}" > "$PASSES/fts5.1.sum" 2> "$OUT/fts5.search.log" ||
+    "${PIN[@]}" "$TOOLDIR/fts5_bench" search -k "$K" --queries-out "$PASSES/fts5.tmp" "$OUT/fts5.db" \
+        "${SUBARGS[@]}" > /dev/null 2> "$OUT/fts5.search.log" ||
         echo "run_speed: fts5: some queries failed (see $OUT/fts5.search.log)" >&2
+    split_types fts5 1 "$PASSES/fts5.tmp"
     [ "$FTS5_MAX" != 0 ] && sub_pass 2
 fi
 # pooled ENGINE: ENGINE's summary line per type over all its passes (as
 # bench/speed_common.h prints them: engine, type, queries, mean, p50, p99,
-# QPS, non-empty, hits; queries, non-empty and hits per pass), and its
-# per-query mean latency into $OUT/ENGINE.queries.tsv.
+# QPS, non-empty, hits, and then the number of passes; queries, non-empty
+# and hits per pass), and its per-query mean latency into
+# $OUT/ENGINE.queries.tsv.
 pooled() {
-    local e=$1 files=("$PASSES/$1".*.tsv)
-    [ -e "${files[0]}" ] || return 0
-    local np=${#files[@]}
-    cat "${files[@]}" | awk -F'\t' -v OFS='\t' -v np="$np" '
-        { k = $2 SUBSEP $3; if (!(k in s)) { order[++n] = k; e = $1 } s[k] += $4; h[k] = $5 }
-        END { for (i = 1; i <= n; i++) { split(order[i], a, SUBSEP)
-                  printf "%s\t%s\t%s\t%.1f\t%s\n", e, a[1], a[2], s[order[i]] / np, h[order[i]] } }' \
-        > "$OUT/$e.queries.tsv"
-    cat "${files[@]}" | awk -F'\t' -v OFS='\t' '{ print $2, $4, $5 }' | sort -t $'\t' -k1,1 -k2,2g |
-        awk -F'\t' -v e="$e" -v np="$np" '
-            function rank(p,  r) { r = int(p * n); if (r < p * n) r++; if (r < 1) r = 1; return r }
-            function flush() {
-                printf "%s\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%d\t%d\n", e, t, n / np, sum / n,
-                       v[rank(0.50)], v[rank(0.99)], (sum > 0 ? n / (sum / 1e6) : 0), ne / np, hits / np, np }
-            $1 != t { if (t != "") flush(); t = $1; n = 0; sum = 0; ne = 0; hits = 0 }
-            { v[++n] = $2; sum += $2; ne += ($3 > 0); hits += $3 }
-            END { if (t != "") flush() }'
+    local e=$1 t files np
+    : > "$OUT/$e.queries.tsv"
+    for t in "${TYPES[@]}"; do
+        files=("$PASSES/$e.$t".*.tsv)
+        [ -e "${files[0]}" ] || continue
+        np=${#files[@]}
+        cat "${files[@]}" | awk -F'\t' -v np="$np" '
+            { k = $3; if (!(k in s)) { order[++n] = k; e = $1; t = $2 } s[k] += $4; h[k] = $5 }
+            END { for (i = 1; i <= n; i++)
+                      printf "%s\t%s\t%s\t%.1f\t%s\n", e, t, order[i], s[order[i]] / np, h[order[i]] }' \
+            >> "$OUT/$e.queries.tsv"
+        cat "${files[@]}" | awk -F'\t' '{ print $4 "\t" $5 }' | sort -t $'\t' -k1,1g |
+            awk -F'\t' -v e="$e" -v t="$t" -v np="$np" '
+                function rank(p,  r) { r = int(p * n); if (r < p * n) r++; if (r < 1) r = 1; return r }
+                { v[++n] = $1; sum += $1; ne += ($2 > 0); hits += $2 }
+                END { if (n) printf "%s\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%d\t%d\n", e, t, n / np,
+                          sum / n, v[rank(0.50)], v[rank(0.99)], (sum > 0 ? n / (sum / 1e6) : 0),
+                          ne / np, hits / np, np }'
+    done
 }
 : > "$OUT/latency.tsv"
 for e in ours ours-fts5-subset "${PEERS[@]}"; do
@@ -429,7 +453,7 @@ section=$(mktemp)
     echo
     echo "Timed passes: $PIN_NOTE."
     echo
-    echo "Microseconds per query, over every query of all of an engine's timed passes (ours: $(grep -c '^ours ' "$PASSES/order"), Lucene and Xapian: $ROUNDS each, in alternation, see below; FTS5: one); QPS = queries / summed latency; ratio = peer ÷ ours (above 1: ours is faster); queries and non-empty (queries with at least one hit) are per pass."
+    echo "Microseconds per query, over every query of all of an engine's timed passes ($ROUNDS per type for this engine, Lucene and Xapian, alternating type by type, see below; FTS5: one); QPS = queries / summed latency; ratio = peer ÷ ours (above 1: ours is faster); queries and non-empty (queries with at least one hit) are per pass."
     echo
     echo "| type | engine | queries | mean µs | p50 µs | p99 µs | QPS | mean ÷ ours | p50 ÷ ours | p99 ÷ ours | non-empty |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -455,20 +479,21 @@ section=$(mktemp)
         done
     done
     echo
-    echo "Each timed pass in the order run, mean µs per type (the spread shows how much the machine's speed moved during the run):"
+    echo "Each round's passes, mean µs (within a round, each type's passes ran one after the other; the spread between rounds shows how much the machine's speed moved):"
     echo
-    echo "| pass | engine |$(for t in "${TYPES[@]}"; do printf ' %s |' "$t"; done)"
+    echo "| round | engine |$(for t in "${TYPES[@]}"; do printf ' %s |' "$t"; done)"
     echo "|---:|---|$(for t in "${TYPES[@]}"; do printf -- '---:|'; done)"
-    i=0
-    while read -r e n; do
-        i=$((i + 1))
-        row="| $i | $e |"
-        for t in "${TYPES[@]}"; do
-            v=$(awk -F'\t' -v t="$t" '$2 == t { print $4; exit }' "$PASSES/$e.$n.sum" 2> /dev/null)
-            row="$row ${v:-–} |"
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for e in ours "${PEERS[@]}"; do
+            [ "$e" = fts5 ] && continue
+            row="| $r | $e |"
+            for t in "${TYPES[@]}"; do
+                v=$(awk -F'\t' '{ print $4; exit }' "$PASSES/$e.$t.$r.sum" 2> /dev/null)
+                row="$row ${v:-–} |"
+            done
+            echo "$row"
         done
-        echo "$row"
-    done < "$PASSES/order"
+    done
     echo
     echo "The ten slowest queries of this engine (mean over its passes), beside the peers' times for the same query (µs):"
     echo

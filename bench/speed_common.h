@@ -138,6 +138,27 @@ static inline FILE *speed_open_dump(const char *path)
     return f;
 }
 
+/* --serve: after the warm-up a driver prints "ready", then reads requests
+ * "TYPE<TAB>PATH" from standard input, one per line: a timed pass over
+ * the TYPE queries, their latencies written to PATH (as speed_dump), the
+ * summary line printed (as speed_report) and then "end".  The benchmark
+ * alternates the engines' passes type by type, so that the machine's
+ * changes of speed weigh on each engine alike.  Returns 1 with type and
+ * path pointing into line (modified), 0 at end of input, -1 for a
+ * malformed line. */
+static inline int speed_serve_next(char *line, size_t cap, char **type, char **path)
+{
+    if (!fgets(line, (int)cap, stdin)) return 0;
+    size_t len = strlen(line);
+    if (len && line[len - 1] == '\n') line[--len] = 0;
+    char *tab = strchr(line, '\t');
+    if (!tab || tab == line || !tab[1]) return -1;
+    *tab = 0;
+    *type = line;
+    *path = tab + 1;
+    return 1;
+}
+
 /* Split a "type=path" argument; returns 0, or -1 when there is no '='. */
 static inline int speed_split_arg(char *arg, char **type, char **path)
 {

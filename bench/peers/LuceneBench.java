@@ -39,10 +39,11 @@
  * short: Lucene's latencies kept halving for about a minute.  Then one
  * timed pass, per query: parsing and search.  Output lines as in
  * bench/speed_common.h.  With --serve, after the warm-up it prints "ready"
- * and then runs one timed pass for each line read from standard input,
- * each followed by a line "end", until end of input: the benchmark
- * alternates these passes with the other engines'.  A non-empty line is
- * the path of that pass's per-query latencies (instead of --queries-out).
+ * and then, for each line "TYPE<TAB>PATH" read from standard input, runs
+ * one timed pass over the TYPE queries, writes their latencies to PATH,
+ * prints the summary line and then "end", until end of input: the
+ * benchmark alternates these passes with the other engines', type by type
+ * (bench/speed_common.h).
  */
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -215,11 +216,16 @@ public final class LuceneBench {
                 System.out.flush();
                 BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
                 for (String line; (line = in.readLine()) != null;) {
-                    PrintWriter passDump = line.isEmpty() ? dump
-                        : new PrintWriter(Files.newBufferedWriter(Paths.get(line), StandardCharsets.UTF_8));
-                    timedPass(s, qp, sets, k, passDump);
-                    if (passDump != null && passDump != dump) passDump.close();
-                    if (dump != null) dump.flush();
+                    int tab = line.indexOf('\t');
+                    List<QuerySet> only = new ArrayList<>();
+                    for (QuerySet set : sets)
+                        if (tab > 0 && set.type.equals(line.substring(0, tab))) only.add(set);
+                    if (only.isEmpty() || tab + 1 >= line.length())
+                        throw new IllegalArgumentException("bad request '" + line + "'");
+                    PrintWriter passDump = new PrintWriter(
+                        Files.newBufferedWriter(Paths.get(line.substring(tab + 1)), StandardCharsets.UTF_8));
+                    timedPass(s, qp, only, k, passDump);
+                    passDump.close();
                     System.out.println("end");
                     System.out.flush();
                 }

@@ -4,7 +4,7 @@
  *
  *     xapian_bench index CORPUS.tsv TMPDIR DB
  *     xapian_bench stats DB
- *     xapian_bench search [-k N] [--warmup N] [--queries-out FILE] DB TYPE=QUERIES...
+ *     xapian_bench search [-k N] [--warmup N] [--queries-out FILE] [--serve] DB TYPE=QUERIES...
  *
  * index: a glass database built in TMPDIR, one document per TSV line
  * (`id<TAB>title<TAB>text`), through a TermGenerator with the English
@@ -101,8 +101,10 @@ static int do_search(int argc, char **argv)
     int k = 10;
     long warmup = 1;
     const char *dump_path = nullptr;
+    int serve = 0;
     static const struct option longopts[] = {{"warmup", required_argument, nullptr, 'w'},
                                              {"queries-out", required_argument, nullptr, 'q'},
+                                             {"serve", no_argument, nullptr, 's'},
                                              {nullptr, 0, nullptr, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "k:", longopts, nullptr)) != -1) {
@@ -112,6 +114,8 @@ static int do_search(int argc, char **argv)
             warmup = std::strtol(optarg, nullptr, 10);
         else if (c == 'q')
             dump_path = optarg;
+        else if (c == 's')
+            serve = 1;
         else
             return 2;
     }
@@ -150,7 +154,7 @@ static int do_search(int argc, char **argv)
 
     std::vector<double> lat(maxq);
     int failed = 0;
-    for (auto &s : sets) {
+    auto pass = [&](qset &s, FILE *out) {
         size_t n = 0, nonempty = 0;
         unsigned long long hits = 0;
         for (size_t j = 0; j < s.qs.n; j++) {
@@ -159,7 +163,7 @@ static int do_search(int argc, char **argv)
                 size_t h = run(s.qs.q[j]);
                 double t1 = speed_now_ns();
                 lat[n++] = t1 - t0;
-                speed_dump(dump, "xapian", s.type.c_str(), s.qs.q[j], t1 - t0, h);
+                speed_dump(out, "xapian", s.type.c_str(), s.qs.q[j], t1 - t0, h);
                 nonempty += h > 0;
                 hits += h;
             } catch (const Xapian::Error &e) {
@@ -169,8 +173,31 @@ static int do_search(int argc, char **argv)
             }
         }
         speed_report(stdout, "xapian", s.type.c_str(), lat.data(), n, nonempty, hits);
-        speed_free_queries(&s.qs);
+    };
+    if (serve) {
+        std::printf("ready\n");
+        std::fflush(stdout);
+        char line[8192], *type = nullptr, *path = nullptr;
+        int r;
+        while ((r = speed_serve_next(line, sizeof line, &type, &path)) != 0) {
+            qset *found = nullptr;
+            for (auto &s : sets)
+                if (r > 0 && s.type == type) found = &s;
+            if (!found) {
+                std::fprintf(stderr, "xapian_bench: bad request '%s'\n", line);
+                failed = 1;
+                break;
+            }
+            FILE *out = speed_open_dump(path);
+            pass(*found, out);
+            std::fclose(out);
+            std::printf("end\n");
+            std::fflush(stdout);
+        }
+    } else {
+        for (auto &s : sets) pass(s, dump);
     }
+    for (auto &s : sets) speed_free_queries(&s.qs);
     if (dump) std::fclose(dump);
     return failed;
 }
@@ -188,7 +215,7 @@ int main(int argc, char **argv)
     }
     std::fprintf(stderr, "usage: xapian_bench index CORPUS.tsv TMPDIR DB\n"
                          "       xapian_bench stats DB\n"
-                         "       xapian_bench search [-k N] [--warmup N] [--queries-out FILE] DB "
+                         "       xapian_bench search [-k N] [--warmup N] [--queries-out FILE] [--serve] DB "
                          "TYPE=QUERIES...\n");
     return 2;
 }
