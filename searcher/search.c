@@ -1418,9 +1418,8 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
     block_cache lbc;
     block_cache_init(&lbc, lead, &must[lead_clause].it->bt, cub[lead_clause],
                      s->fielded && must[lead_clause].it->kind == IT_TERM);
-    /* the lead-only check below: adaptive between terms alone */
-    int adaptive = !phrases && nmust > 1;
-    uint32_t precheck_tried = 0, precheck_skipped = 0, precheck_wait = 0;
+    /* the lead-only check below */
+    int precheck = phrases || nmust == 1;
     uint32_t region_end = 0;        /* [.., region_end] was found worth looking at */
     float region_threshold = -2.0f; /* ... at this threshold */
     size_t nh = *nheap;
@@ -1451,31 +1450,22 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
         /* Before the other lists are moved to d: the lead's exact
          * contribution (a phrase's at most its term's tf) with the others
          * at their segment bounds.  A candidate that cannot pass the
-         * threshold even so costs no block of the longer lists.  Between
-         * terms alone the others' bounds are loose, and the check (the
-         * lead's tf, the document's length) can cost more than it saves:
-         * there it is dropped for a while when it passed over fewer than a
-         * quarter of 512 candidates. */
-        if (threshold >= 0 && precheck_wait == 0) {
+         * threshold even so costs no block of the longer lists.  Not
+         * between several terms alone: there the others' bounds are loose,
+         * and reading the length of every candidate of the lead (a cache
+         * miss each, on a cold cache) cost more than the check saved. */
+        if (threshold >= 0 && precheck) {
             iter *lt = must[lead_clause].it;
             uint32_t tf = postings_cursor_freq(lead);
             if (tf == 0) break; /* malformed: the cursor has ended, check_cursors reports it */
             float ln = bm25_doc_norm(m, lengths[d]);
             double b = rest + (lt->kind == IT_TERM ? term_score(s, lt, d, tf, ln)
                                                    : bm25_score(&lt->bt, tf, ln));
-            int skip = below(b, threshold);
-            if (adaptive && ++precheck_tried == 512) {
-                if (precheck_skipped + skip < 128) precheck_wait = 8192;
-                precheck_tried = precheck_skipped = 0;
-            }
-            if (skip) {
-                precheck_skipped++;
+            if (below(b, threshold)) {
                 s->stats.pruned = 1;
                 d = postings_cursor_next(lead);
                 continue;
             }
-        } else if (precheck_wait > 0) {
-            precheck_wait--;
         }
         /* Align every required cursor on d. */
         int moved = 0;
