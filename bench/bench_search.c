@@ -41,11 +41,8 @@
 typedef struct qset {
     char *type;
     speed_queries qs;
-    int reported; /* --serve: its pruning figures were printed */
+    int reported; /* its pruning figures were printed (once, from its first pass) */
 } qset;
-
-typedef struct prune_totals prune_totals;
-static void report_pruning(const char *engine, const char *type, const prune_totals *pt, size_t n);
 
 static void usage(void)
 {
@@ -54,25 +51,13 @@ static void usage(void)
     exit(2);
 }
 
+/* Pruning figures summed over a query set. */
+typedef struct prune_totals {
+    unsigned long long postings_scored, postings_total, blocks_skipped, pruned_queries;
+} prune_totals;
+
 /* Run every query of one set; when lat is non-NULL record each latency.
  * Returns the number of failed queries. */
-/* Pruning figures summed over a query set. */
-struct prune_totals {
-    unsigned long long postings_scored, postings_total, blocks_skipped, pruned_queries;
-};
-
-/* Postings scored by the pruned paths against the postings of the query
- * terms' lists (all of which an exhaustive disjunction scores); meaningful
- * for the disjunctive sets. */
-static void report_pruning(const char *engine, const char *type, const prune_totals *pt, size_t n)
-{
-    fprintf(stderr,
-            "bench_search: pruning\t%s\t%s\tpostings_scored %llu\tpostings_total %llu"
-            "\tblocks_skipped %llu\tpruned_queries %llu of %zu\n",
-            engine, type, pt->postings_scored, pt->postings_total, pt->blocks_skipped,
-            pt->pruned_queries, n);
-}
-
 static size_t run_set(searcher *s, const qset *set, const search_options *opt, double *lat,
                       size_t *nonempty, unsigned long long *hits, FILE *dump, const char *engine,
                       prune_totals *pt)
@@ -102,6 +87,30 @@ static size_t run_set(searcher *s, const qset *set, const search_options *opt, d
         }
     }
     return failed;
+}
+
+/* One timed pass over a set: its summary line on standard output, the
+ * latencies into dump (may be NULL), and, once per set, the pruning
+ * figures on standard error: postings scored by the pruned paths against
+ * the postings of the query terms' lists (all of which an exhaustive
+ * disjunction scores), meaningful for the disjunctive sets.  Returns the
+ * number of failed queries. */
+static size_t timed_pass(searcher *s, qset *set, const search_options *opt, double *lat, FILE *dump,
+                         const char *engine)
+{
+    size_t nonempty = 0;
+    unsigned long long hits = 0;
+    prune_totals pt = {0};
+    size_t f = run_set(s, set, opt, lat, &nonempty, &hits, dump, engine, &pt);
+    speed_report(stdout, engine, set->type, lat, set->qs.n - f, nonempty, hits);
+    if (!set->reported)
+        fprintf(stderr,
+                "bench_search: pruning\t%s\t%s\tpostings_scored %llu\tpostings_total %llu"
+                "\tblocks_skipped %llu\tpruned_queries %llu of %zu\n",
+                engine, set->type, pt.postings_scored, pt.postings_total, pt.blocks_skipped,
+                pt.pruned_queries, set->qs.n - f);
+    set->reported = 1;
+    return f;
 }
 
 int main(int argc, char **argv)
@@ -142,7 +151,7 @@ int main(int argc, char **argv)
     if (!dir || optind >= argc || opt.k == 0 || warmup < 0) usage();
     FILE *dump = speed_open_dump(dump_path);
 
-    size_t nsets = (size_t)(argc - optind), nsets_read = nsets;
+    size_t nsets = (size_t)(argc - optind);
     qset *sets = calloc(nsets, sizeof *sets);
     if (!sets) return 2;
     size_t maxq = 0;
@@ -188,33 +197,19 @@ int main(int argc, char **argv)
                 break;
             }
             FILE *pd = speed_open_dump(path);
-            size_t nonempty = 0;
-            unsigned long long hits = 0;
-            prune_totals pt = {0};
-            size_t f = run_set(s, &sets[i], &opt, lat, &nonempty, &hits, pd, engine, &pt);
+            failed += timed_pass(s, &sets[i], &opt, lat, pd, engine);
             fclose(pd);
-            failed += f;
-            speed_report(stdout, engine, sets[i].type, lat, sets[i].qs.n - f, nonempty, hits);
-            if (!sets[i].reported) report_pruning(engine, sets[i].type, &pt, sets[i].qs.n - f);
-            sets[i].reported = 1;
             printf("end\n");
             fflush(stdout);
         }
-        nsets = 0; /* the passes are done */
-    }
-    for (size_t i = 0; i < nsets; i++) {
-        size_t nonempty = 0;
-        unsigned long long hits = 0;
-        prune_totals pt = {0};
-        size_t f = run_set(s, &sets[i], &opt, lat, &nonempty, &hits, dump, engine, &pt);
-        failed += f;
-        speed_report(stdout, engine, sets[i].type, lat, sets[i].qs.n - f, nonempty, hits);
-        report_pruning(engine, sets[i].type, &pt, sets[i].qs.n - f);
+    } else {
+        for (size_t i = 0; i < nsets; i++)
+            failed += timed_pass(s, &sets[i], &opt, lat, dump, engine);
     }
 
     free(lat);
     if (dump) fclose(dump);
-    for (size_t i = 0; i < nsets_read; i++) speed_free_queries(&sets[i].qs);
+    for (size_t i = 0; i < nsets; i++) speed_free_queries(&sets[i].qs);
     free(sets);
     searcher_free(s);
     index_close(ix);

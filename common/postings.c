@@ -340,7 +340,6 @@ static uint32_t packed_positions(postings_cursor *c, uint32_t *out)
             total += c->freqs[k];
         }
         c->pos_groups = (uint32_t)(total / SEG_BLOCK);
-        c->pos_index = 0;
         c->pg_ptr = c->pos_ptr;
         c->pg_next = 0;
         c->pg_cached = UINT32_MAX;
@@ -383,13 +382,12 @@ static uint32_t packed_positions(postings_cursor *c, uint32_t *out)
             c->tail_index = at + tf;
         }
     }
-    c->pos_index = at + tf;
     c->pos_doc = c->i + 1;
     if (c->pos_doc == SEG_BLOCK) {
         /* The block's positions must end where the next block's begin. */
         const uint8_t *end = c->tail_ptr;
-        if (c->pos_index > in_groups) {
-            if (!end || c->tail_index != c->pos_index) return 0;
+        if (at + tf > in_groups) {
+            if (!end || c->tail_index != at + tf) return 0;
         } else {
             if (seek_group(c, c->pos_groups) != SE_OK) return 0;
             end = c->pg_ptr;

@@ -56,7 +56,6 @@ typedef struct postings_cursor {
      * tail of total % SEG_BLOCK. */
     int pos_packed;
     uint32_t pos_groups;   /* full groups; UINT32_MAX until first needed */
-    uint64_t pos_index;    /* value number of docs[pos_doc]'s first position */
     const uint8_t *pg_ptr; /* start of group pg_next */
     uint32_t pg_next;      /* group at pg_ptr */
     uint32_t pg_cached;    /* group decoded into pvals, UINT32_MAX: none */

@@ -1395,26 +1395,27 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
             if (must[i].it->kind == IT_PHRASE && must[i].it->first[j] != j) continue; /* shared */
             insert_by_df(align, nalign++, c);
         }
+    /* Optional terms (`+a b`): each adds at most its bound; when the
+     * required clauses together cannot reach the threshold, a document
+     * needs one of them, and they join the alignment as "one of". */
+    iter **opts = root->kind == IT_AND ? root->should : NULL;
+    size_t nopt = root->kind == IT_AND ? root->nshould : 0;
+    double opt_bound = 0, must_bound = 0, rest;
+    for (size_t o = 0; o < nopt; o++)
+        opt_bound += term_bound(s, opts[o], opts[o]->max_tf, opts[o]->min_len);
+    rest = opt_bound;
+    for (size_t i = 0; i < nmust; i++) {
+        must_bound += cub[i];
+        if (i != lead_clause) rest += cub[i];
+    }
     /* Block bounds of the lead's list, with the other clauses at their
-     * segment bounds: a lead block whose documents cannot beat the
+     * segment bounds (rest): a lead block whose documents cannot beat the
      * threshold even so is passed over in the skip table, without decoding
      * it or moving the other cursors.  (The other lists' own blocks are
      * shorter and would cost a bound for every few candidates.)  Only
      * without phrases: their candidates are already bounded by their
      * terms' exact tfs before any position is read, and on the benchmark's
      * phrases the block bounds cost more than they saved. */
-    /* Optional terms (`+a b`): each adds at most its bound; when the
-     * required clauses together cannot reach the threshold, a document
-     * needs one of them, and they join the alignment as "one of". */
-    iter **opts = root->kind == IT_AND ? root->should : NULL;
-    size_t nopt = root->kind == IT_AND ? root->nshould : 0;
-    double opt_bound = 0, must_bound = 0;
-    for (size_t o = 0; o < nopt; o++)
-        opt_bound += term_bound(s, opts[o], opts[o]->max_tf, opts[o]->min_len);
-    for (size_t i = 0; i < nmust; i++) must_bound += cub[i];
-    double rest = opt_bound;
-    for (size_t i = 0; i < nmust; i++)
-        if (i != lead_clause) rest += cub[i];
     block_cache lbc;
     block_cache_init(&lbc, lead, &must[lead_clause].it->bt, cub[lead_clause],
                      s->fielded && must[lead_clause].it->kind == IT_TERM);
