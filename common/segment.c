@@ -46,6 +46,7 @@ struct segment {
     /* document table */
     uint32_t *lengths;           /* decoded at open, ndocs entries */
     uint32_t *title_lengths;     /* decoded at open, ndocs entries */
+    uint8_t *length_codes;       /* seg_length_code of each length, ndocs entries */
     uint64_t *id_hashes;         /* computed at open (not for doctab_only), ndocs entries */
     const uint8_t *ids;          /* id area: front-coded groups */
     const uint8_t *id_group_off; /* u32 per group, relative to ids */
@@ -157,6 +158,9 @@ static int decode_lengths(segment *s, const uint8_t *p, const uint8_t *end, se_e
     for (uint32_t d = 0; d < s->ndocs; d++)
         if (s->title_lengths[d] > s->lengths[d])
             return corrupt(err, s, SEG_DOCTAB, "a title is longer than its document");
+    s->length_codes = malloc((size_t)s->ndocs + 1);
+    if (!s->length_codes) return se_fail(err, SE_NOMEM, "out of memory opening segment %u", s->number);
+    for (uint32_t d = 0; d < s->ndocs; d++) s->length_codes[d] = seg_length_code(s->lengths[d]);
     return SE_OK;
 }
 
@@ -372,6 +376,7 @@ void segment_close(segment *s)
     if (s->has_dels) dels_close(&s->dels);
     free(s->lengths);
     free(s->title_lengths);
+    free(s->length_codes);
     free(s->id_hashes);
     free(s);
 }
@@ -395,6 +400,10 @@ uint64_t segment_nterms(const segment *s)
 const uint32_t *segment_lengths(const segment *s)
 {
     return s->lengths;
+}
+const uint8_t *segment_length_codes(const segment *s)
+{
+    return s->length_codes;
 }
 const uint32_t *segment_title_lengths(const segment *s)
 {

@@ -63,6 +63,27 @@
 #define SEG_TITLE_PREFIX '\x01'
 #define SEG_MAX_TERM_LEN 255
 
+/* A document length in one byte, for bounds (in memory only, never on
+ * disk): lengths below 128 as they are, longer ones as a float with a
+ * 4-bit mantissa rounded down, 32,768 and up as the last code.
+ * seg_length_floor(seg_length_code(len)) <= len, and both functions are
+ * monotone, so a score bounded at the floor is bounded for the length;
+ * below 128 the floor is the length and such a bound is the score. */
+static inline uint8_t seg_length_code(uint32_t len)
+{
+    if (len < 128) return (uint8_t)len;
+    unsigned e = 31u - (unsigned)__builtin_clz(len) - 7u; /* len in [128 << e, 256 << e) */
+    if (e > 7) return 255;
+    return (uint8_t)(128u + 16u * e + ((len >> (e + 3)) - 16u));
+}
+
+static inline uint32_t seg_length_floor(uint8_t code)
+{
+    if (code < 128) return code;
+    unsigned e = (unsigned)(code - 128) >> 4, m = code & 15u;
+    return (16u + m) << (e + 3);
+}
+
 enum seg_file { SEG_DICT, SEG_POST, SEG_POS, SEG_DOCTAB, SEG_STORE, SEG_NFILES };
 
 extern const char *const seg_file_ext[SEG_NFILES];   /* "tdx", "doc", "pos", "len", "sto" */
@@ -132,6 +153,11 @@ uint64_t segment_nterms(const segment *s);
 /* Document lengths in tokens: ndocs entries, decoded when the segment was
  * opened and owned by it. */
 const uint32_t *segment_lengths(const segment *s);
+/* The lengths as one byte each (seg_length_code), ndocs entries, owned by
+ * the segment: a quarter of the memory, for the bounds taken of documents
+ * that are then mostly passed over, so that the lengths themselves are
+ * read only for those scored. */
+const uint8_t *segment_length_codes(const segment *s);
 /* Title lengths in tokens (each at most the document's length), decoded
  * and checked at open like the lengths; their sum, and the sum over the
  * deleted documents (computed from the bitmap at open). */

@@ -174,6 +174,11 @@ struct searcher {
     int fielded;
     bm25f_model fmodel;
     const uint32_t *lengths, *title_lengths;
+    /* bm25_doc_norm of seg_length_floor(c) for each length code c, for
+     * bounds; made again when the model's length terms change. */
+    float code_norm[256];
+    float code_norm_base, code_norm_per;
+    int code_norm_lucene, code_norm_made;
 };
 
 int searcher_new(searcher **out, const index_reader *ix, se_error *err)
@@ -1082,6 +1087,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
     const bm25_model *m = &s->model;
     const segment *seg = s->ix->segments[si];
     const uint32_t *lengths = segment_lengths(seg);
+    const uint8_t *codes = segment_length_codes(seg);
     const uint64_t *deleted = segment_deleted_bits(seg);
     iter *single[1] = {root};
     iter **terms = root->kind == IT_TERM ? single : root->should;
@@ -1129,10 +1135,15 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
             for (uint32_t i = c->i; i < c->count; i++) {
                 uint32_t d = c->docs[i];
                 if (deleted && dels_is_deleted(deleted, d)) continue;
-                float score = term_score(s, t, d, freqs[i], bm25_doc_norm(m, lengths[d]));
                 (*matches)++;
                 s->stats.documents_scored++;
                 s->stats.postings_scored++;
+                /* at the length code's norm first: the length is read only
+                 * for a document that may enter the top k */
+                if (nh == k && !s->fielded &&
+                    below(bm25_score(&t->bt, freqs[i], s->code_norm[codes[d]]), threshold))
+                    continue;
+                float score = term_score(s, t, d, freqs[i], bm25_doc_norm(m, lengths[d]));
                 if (nh == k && score < threshold) continue;
                 heap_offer(s, &nh, k, (search_hit){si, d, 0, score}, seg);
                 if (nh == k) threshold = s->heap[0].score;
@@ -1342,6 +1353,7 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
     const bm25_model *m = &s->model;
     const segment *seg = s->ix->segments[si];
     const uint32_t *lengths = segment_lengths(seg);
+    const uint8_t *codes = segment_length_codes(seg);
     const uint64_t *deleted = segment_deleted_bits(seg);
     conj_clause must[PRUNE_MAX_TERMS];
     iter *single[1] = {root};
@@ -1459,7 +1471,7 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
             iter *lt = must[lead_clause].it;
             uint32_t tf = postings_cursor_freq(lead);
             if (tf == 0) break; /* malformed: the cursor has ended, check_cursors reports it */
-            float ln = bm25_doc_norm(m, lengths[d]);
+            float ln = s->code_norm[codes[d]]; /* at most the norm: a bound */
             double b = rest + (lt->kind == IT_TERM ? term_score(s, lt, d, tf, ln)
                                                    : bm25_score(&lt->bt, tf, ln));
             if (below(b, threshold)) {
@@ -1497,11 +1509,11 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
             d = postings_cursor_next(lead);
             continue;
         }
-        float norm = bm25_doc_norm(m, lengths[d]);
-        if (phrases && threshold >= 0) {
-            /* Candidate bound: exact term scores, phrases at min tf.  (Of
-             * terms alone it is the score itself: nothing to save, and the
-             * match count stays exact.) */
+        if (threshold >= 0 && (phrases || !s->fielded)) {
+            /* Candidate bound: the terms at their tfs, phrases at their
+             * terms' smallest tf, at the length code's norm (the length
+             * itself is read only for a document that passes). */
+            float qn = s->code_norm[codes[d]];
             double bound = 0;
             for (size_t i = 0; i < nmust; i++) {
                 uint32_t tf = UINT32_MAX;
@@ -1511,9 +1523,8 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
                     uint32_t f = postings_cursor_freq(c);
                     if (f < tf) tf = f;
                 }
-                /* a term's tf is its own: its exact score */
-                bound += must[i].it->kind == IT_TERM ? term_score(s, must[i].it, d, tf, norm)
-                                                     : bm25_score(&must[i].it->bt, tf, norm);
+                bound += must[i].it->kind == IT_TERM ? term_score(s, must[i].it, d, tf, qn)
+                                                     : bm25_score(&must[i].it->bt, tf, qn);
             }
             if (below(bound + opt_bound, threshold)) {
                 s->stats.pruned = 1;
@@ -1521,6 +1532,7 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
                 continue;
             }
         }
+        float norm = bm25_doc_norm(m, lengths[d]);
         /* Verify the phrases, then the exclusions. */
         int match = 1;
         for (size_t i = 0; i < nmust && match; i++) {
@@ -1613,6 +1625,15 @@ int searcher_run(searcher *s, const char *query, size_t len, const search_option
     bm25_params bp = {opt->variant, opt->k1, opt->b, opt->delta, opt->lucene_norms};
     int rc = bm25_model_init(&s->model, &bp, s->ix->ndocs, s->ix->total_len, err);
     if (rc != SE_OK) return rc;
+    if (!s->code_norm_made || s->code_norm_base != s->model.len_base ||
+        s->code_norm_per != s->model.len_per_token || s->code_norm_lucene != s->model.lucene_norms) {
+        for (unsigned c = 0; c < 256; c++)
+            s->code_norm[c] = bm25_doc_norm(&s->model, seg_length_floor((uint8_t)c));
+        s->code_norm_base = s->model.len_base;
+        s->code_norm_per = s->model.len_per_token;
+        s->code_norm_lucene = s->model.lucene_norms;
+        s->code_norm_made = 1;
+    }
     if (!(opt->title_weight >= 0 && opt->title_weight <= SEARCH_MAX_TITLE_WEIGHT))
         return se_fail(err, SE_INVALID, "title weight out of range ([0, %g])",
                        (double)SEARCH_MAX_TITLE_WEIGHT);

@@ -536,6 +536,32 @@ static void check_document(const segment *s, const rseg *r, uint32_t d, seg_stor
     cr_assert(got.text_len == 0 || memcmp(got.text, x->text, x->text_len) == 0, "doc %u text", d);
 }
 
+/* The one-byte length codes: exact below 128, never above the length,
+ * within 1/16 of it up to 32,767, monotone, and every code reached. */
+Test(segment, length_codes)
+{
+    uint32_t prev_code = 0, prev_floor = 0;
+    int seen[256] = {0};
+    for (uint64_t len = 0; len <= 70000; len++) {
+        uint8_t c = seg_length_code((uint32_t)len);
+        uint32_t f = seg_length_floor(c);
+        seen[c] = 1;
+        cr_assert_leq(f, len, "length %llu", (unsigned long long)len);
+        if (len < 128) cr_assert_eq(f, len);
+        if (len < 32768) cr_assert_geq(16 * (uint64_t)f, 15 * len, "length %llu", (unsigned long long)len);
+        cr_assert_geq(c, prev_code);
+        cr_assert_geq(f, prev_floor);
+        prev_code = c;
+        prev_floor = f;
+    }
+    for (int c = 0; c < 256; c++) cr_assert(seen[c], "code %d", c);
+    for (uint64_t len = 70000; len <= UINT32_MAX; len = len * 3 + 1) {
+        cr_assert_eq(seg_length_code((uint32_t)len), 255);
+        cr_assert_leq(seg_length_floor(255), len);
+    }
+    cr_assert_eq(seg_length_code(UINT32_MAX), 255);
+}
+
 Test(segment, documents_roundtrip)
 {
     rng_seed(1);
@@ -585,8 +611,10 @@ Test(segment, documents_roundtrip)
     cr_assert_eq((uintptr_t)lengths % 4, 0, "lengths are aligned");
     seg_id_iter it;
     seg_id_iter_init(&it, s);
+    const uint8_t *codes = segment_length_codes(s);
     for (uint32_t d = 0; d < n; d++) {
         cr_assert_eq(lengths[d], r.lengths[d]);
+        cr_assert_eq(codes[d], seg_length_code(r.lengths[d]), "doc %u", d);
         cr_assert_eq(segment_id_hash(s, d), id_hash_of(&r, d));
         cr_assert_eq(segment_content_hash(s, d), content_hash_of(&r, d));
         cr_assert_eq(seg_id_iter_next(&it), 1);
