@@ -159,7 +159,8 @@ static int decode_lengths(segment *s, const uint8_t *p, const uint8_t *end, se_e
         if (s->title_lengths[d] > s->lengths[d])
             return corrupt(err, s, SEG_DOCTAB, "a title is longer than its document");
     s->length_codes = malloc((size_t)s->ndocs + 1);
-    if (!s->length_codes) return se_fail(err, SE_NOMEM, "out of memory opening segment %u", s->number);
+    if (!s->length_codes)
+        return se_fail(err, SE_NOMEM, "out of memory opening segment %u", s->number);
     for (uint32_t d = 0; d < s->ndocs; d++) s->length_codes[d] = seg_length_code(s->lengths[d]);
     return SE_OK;
 }

@@ -1626,7 +1626,8 @@ int searcher_run(searcher *s, const char *query, size_t len, const search_option
     int rc = bm25_model_init(&s->model, &bp, s->ix->ndocs, s->ix->total_len, err);
     if (rc != SE_OK) return rc;
     if (!s->code_norm_made || s->code_norm_base != s->model.len_base ||
-        s->code_norm_per != s->model.len_per_token || s->code_norm_lucene != s->model.lucene_norms) {
+        s->code_norm_per != s->model.len_per_token ||
+        s->code_norm_lucene != s->model.lucene_norms) {
         for (unsigned c = 0; c < 256; c++)
             s->code_norm[c] = bm25_doc_norm(&s->model, seg_length_floor((uint8_t)c));
         s->code_norm_base = s->model.len_base;

@@ -548,7 +548,8 @@ Test(segment, length_codes)
         seen[c] = 1;
         cr_assert_leq(f, len, "length %llu", (unsigned long long)len);
         if (len < 128) cr_assert_eq(f, len);
-        if (len < 32768) cr_assert_geq(16 * (uint64_t)f, 15 * len, "length %llu", (unsigned long long)len);
+        if (len < 32768)
+            cr_assert_geq(16 * (uint64_t)f, 15 * len, "length %llu", (unsigned long long)len);
         cr_assert_geq(c, prev_code);
         cr_assert_geq(f, prev_floor);
         prev_code = c;
