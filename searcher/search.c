@@ -139,7 +139,12 @@ typedef struct iter {
                                 phrase_align moves them in */
     size_t nalign;
     const uint32_t *offsets;
-    size_t *first;     /* first[i]: the first term with the same cursor as term i */
+    size_t *first; /* first[i]: the first term with the same cursor as term i */
+    /* extra[i]: the other offsets of term i's word in the phrase.  A word
+     * at m offsets occurs at least P + m - 1 times in a document where the
+     * phrase occurs P times (the sum of P starts and m offsets has at
+     * least P + m - 1 elements), so P <= tf - extra. */
+    uint32_t *extra;
     uint32_t **pos;    /* pos[i]: term first[i]'s positions in the current doc ... */
     uint32_t *pos_doc; /* ... decoded when pos_doc[first[i]] is that doc */
     uint32_t *npos;
@@ -575,7 +580,8 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
         if (!it->pcs || !it->pos || !it->npos || !it->at || !it->maxtf || !it->minlen) goto oom;
         it->first = arena_alloc(&s->ar, n->nterms * sizeof *it->first);
         it->pos_doc = arena_alloc(&s->ar, n->nterms * sizeof *it->pos_doc);
-        if (!it->first || !it->pos_doc) goto oom;
+        it->extra = arena_zalloc(&s->ar, n->nterms * sizeof *it->extra);
+        if (!it->first || !it->pos_doc || !it->extra) goto oom;
         it->cost = UINT64_MAX;
         uint32_t cand_room = 1;
         for (size_t i = 0; i < n->nterms; i++) {
@@ -604,6 +610,15 @@ static iter *build_iter(eval_ctx *ec, const pnode *n)
             if (info.max_tf > cand_room) cand_room = info.max_tf;
             if (df < it->cost) it->cost = df;
         }
+        /* extra[i]: the distinct offsets of term i's word, less one */
+        for (size_t i = 0; i < n->nterms; i++)
+            for (size_t x = it->first[i] + 1; x < n->nterms; x++) {
+                if (it->first[x] != it->first[i]) continue;
+                size_t y = it->first[i];
+                while (y < x && !(it->first[y] == it->first[i] && n->offsets[y] == n->offsets[x]))
+                    y++;
+                it->extra[i] += y == x; /* an offset not met before */
+            }
         it->cand = arena_alloc(&s->ar, (size_t)cand_room * sizeof *it->cand);
         it->align = arena_alloc(&s->ar, n->nterms * sizeof *it->align);
         if (!it->cand || !it->align) goto oom;
@@ -1366,6 +1381,7 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
      * impact, the smallest). */
     postings_cursor *lead = NULL;
     size_t lead_clause = 0;
+    uint32_t lead_extra = 0; /* a phrase lead's extra (iter.extra) */
     float cub[PRUNE_MAX_TERMS];
     int phrases = 0;
     for (size_t i = 0; i < nmust; i++) {
@@ -1391,6 +1407,7 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
             if (!lead || cl->cur[j]->df < lead->df) {
                 lead = cl->cur[j];
                 lead_clause = i;
+                lead_extra = it->kind == IT_PHRASE ? it->extra[j] : 0;
             }
         }
     }
@@ -1470,7 +1487,12 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
         if (threshold >= 0 && precheck) {
             iter *lt = must[lead_clause].it;
             uint32_t tf = postings_cursor_freq(lead);
-            if (tf == 0) break; /* malformed: the cursor has ended, check_cursors reports it */
+            if (tf == 0) break;     /* malformed: the cursor has ended, check_cursors reports it */
+            if (tf <= lead_extra) { /* too few for the phrase to occur at all */
+                d = postings_cursor_next(lead);
+                continue;
+            }
+            tf -= lead_extra;
             float ln = s->code_norm[codes[d]]; /* at most the norm: a bound */
             double b = rest + (lt->kind == IT_TERM ? term_score(s, lt, d, tf, ln)
                                                    : bm25_score(&lt->bt, tf, ln));
@@ -1515,19 +1537,25 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
              * itself is read only for a document that passes). */
             float qn = s->code_norm[codes[d]];
             double bound = 0;
+            int impossible = 0;
             for (size_t i = 0; i < nmust; i++) {
                 uint32_t tf = UINT32_MAX;
                 for (size_t j = 0; j < must[i].ncur; j++) {
                     postings_cursor *c = must[i].cur[j];
                     if (!c) continue; /* cannot be: build_iter opened every cursor */
                     uint32_t f = postings_cursor_freq(c);
+                    if (must[i].it->kind == IT_PHRASE) {
+                        uint32_t x = must[i].it->extra[j];
+                        f = f > x ? f - x : 0;
+                    }
                     if (f < tf) tf = f;
                 }
+                impossible |= tf == 0; /* a phrase whose word is too rare here */
                 bound += must[i].it->kind == IT_TERM ? term_score(s, must[i].it, d, tf, qn)
                                                      : bm25_score(&must[i].it->bt, tf, qn);
             }
-            if (below(bound + opt_bound, threshold)) {
-                s->stats.pruned = 1;
+            if (impossible || below(bound + opt_bound, threshold)) {
+                s->stats.pruned |= !impossible;
                 d = postings_cursor_next(lead);
                 continue;
             }
