@@ -911,12 +911,30 @@ static inline int worse(const search_hit *a, const search_hit *b)
     return a->score < b->score || (a->score == b->score && a->id_hash > b->id_hash);
 }
 
-static void heap_sift_down(search_hit *h, size_t n, size_t i)
+/* The heap's hits get their id hash only when a tie asks for it (a random
+ * read of the segment's hash table, a cache miss, for every hit that
+ * enters the heap otherwise); 0 stands for "not looked up", and a hash
+ * that is 0 is just looked up again.  searcher_run fills in the rest
+ * before sorting. */
+static inline void hit_hash(const searcher *s, search_hit *h)
+{
+    if (h->id_hash == 0) h->id_hash = segment_id_hash(s->ix->segments[h->segment], h->doc);
+}
+
+static inline int heap_worse(const searcher *s, search_hit *a, search_hit *b)
+{
+    if (a->score != b->score) return a->score < b->score;
+    hit_hash(s, a);
+    hit_hash(s, b);
+    return a->id_hash > b->id_hash;
+}
+
+static void heap_sift_down(const searcher *s, search_hit *h, size_t n, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && worse(&h[l], &h[m])) m = l;
-        if (r < n && worse(&h[r], &h[m])) m = r;
+        if (l < n && heap_worse(s, &h[l], &h[m])) m = l;
+        if (r < n && heap_worse(s, &h[r], &h[m])) m = r;
         if (m == i) return;
         search_hit t = h[i];
         h[i] = h[m];
@@ -925,11 +943,11 @@ static void heap_sift_down(search_hit *h, size_t n, size_t i)
     }
 }
 
-static void heap_sift_up(search_hit *h, size_t i)
+static void heap_sift_up(const searcher *s, search_hit *h, size_t i)
 {
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (!worse(&h[i], &h[p])) return;
+        if (!heap_worse(s, &h[i], &h[p])) return;
         search_hit t = h[i];
         h[i] = h[p];
         h[p] = t;
@@ -955,17 +973,17 @@ static int check_cursors(const searcher *s, const segment *seg, se_error *err)
 }
 
 /* Offer a hit to the top-k heap (the same rule as the exhaustive loop). */
-static inline void heap_offer(searcher *s, size_t *n, size_t k, search_hit h, const segment *seg)
+static inline void heap_offer(searcher *s, size_t *n, size_t k, search_hit h)
 {
     search_hit *heap = s->heap;
     if (*n == k && h.score < heap[0].score) return;
-    h.id_hash = segment_id_hash(seg, h.doc);
+    h.id_hash = 0;
     if (*n < k) {
         heap[*n] = h;
-        heap_sift_up(heap, (*n)++);
-    } else if (worse(&heap[0], &h)) {
+        heap_sift_up(s, heap, (*n)++);
+    } else if (heap_worse(s, &heap[0], &h)) {
         heap[0] = h;
-        heap_sift_down(heap, *n, 0);
+        heap_sift_down(s, heap, *n, 0);
     }
 }
 
@@ -1160,7 +1178,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
                     continue;
                 float score = term_score(s, t, d, freqs[i], bm25_doc_norm(m, lengths[d]));
                 if (nh == k && score < threshold) continue;
-                heap_offer(s, &nh, k, (search_hit){si, d, 0, score}, seg);
+                heap_offer(s, &nh, k, (search_hit){si, d, 0, score});
                 if (nh == k) threshold = s->heap[0].score;
             }
             c->i = c->count - 1;
@@ -1281,7 +1299,7 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
                     if (terms[i]->doc == d) score += contrib[i];
                 (*matches)++;
                 s->stats.documents_scored++;
-                heap_offer(s, &nh, k, (search_hit){si, d, 0, score}, seg);
+                heap_offer(s, &nh, k, (search_hit){si, d, 0, score});
                 if (nh == k) threshold = s->heap[0].score;
             }
             /* contrib[i] needs no reset: it is read only for a term on d,
@@ -1598,7 +1616,7 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
             }
             (*matches)++;
             s->stats.documents_scored++;
-            heap_offer(s, &nh, k, (search_hit){si, d, 0, score}, seg);
+            heap_offer(s, &nh, k, (search_hit){si, d, 0, score});
             if (nh == k) threshold = s->heap[0].score;
         }
         d = postings_cursor_next(lead);
@@ -1636,7 +1654,7 @@ static int eval_segment(searcher *s, uint32_t si, const pnode *plan, const searc
         (*matches)++;
         s->stats.documents_scored++;
         float score = iter_score(s, root, doc, bm25_doc_norm(&s->model, lengths[doc]));
-        heap_offer(s, &n, k, (search_hit){si, doc, 0, score}, seg);
+        heap_offer(s, &n, k, (search_hit){si, doc, 0, score});
     }
     *nheap = n;
     return check_cursors(s, seg, err);
@@ -1712,6 +1730,7 @@ int searcher_run(searcher *s, const char *query, size_t len, const search_option
         rc = eval_segment(s, si, plan, opt, &n, &matches, err);
         if (rc != SE_OK) return rc;
     }
+    for (size_t i = 0; i < n; i++) hit_hash(s, &s->heap[i]);
     qsort(s->heap, n, sizeof *s->heap, cmp_hits);
     res->hits = s->heap;
     res->nhits = n;
