@@ -272,15 +272,30 @@ server_start() {
     SRV_OUT[$name]=$fo
     read -r line <&"$fo" && [ "$line" = ready ]
 }
+# server_signal SIG NAME: SIG to every server but NAME.
+server_signal() {
+    local o
+    for o in "${!SRV_PID[@]}"; do
+        [ "$o" = "$2" ] || kill -"$1" "${SRV_PID[$o]}" 2> /dev/null
+    done
+}
 # server_pass NAME TYPE TAG: one timed pass; $PASSES/NAME.TYPE.TAG.tsv gets
-# the latencies, .sum the summary line.
+# the latencies, .sum the summary line.  The other servers are stopped
+# (SIGSTOP) for its duration: idle, they still have threads (a JVM's
+# compiler and collector) that would take turns on the pinned CPU during
+# another engine's pass; whatever they had to do they do in their own.
 server_pass() {
     local name=$1 type=$2 tag=$3 line
-    printf '%s\t%s\n' "$type" "$PASSES/$name.$type.$tag.tsv" >&"${SRV_IN[$name]}" || return 1
+    server_signal STOP "$name"
+    printf '%s\t%s\n' "$type" "$PASSES/$name.$type.$tag.tsv" >&"${SRV_IN[$name]}" || {
+        server_signal CONT "$name"
+        return 1
+    }
     while read -r line <&"${SRV_OUT[$name]}"; do
         [ "$line" = end ] && break
         echo "$line"
     done > "$PASSES/$name.$type.$tag.sum"
+    server_signal CONT "$name"
     [ "$line" = end ]
 }
 server_stop() {
@@ -320,6 +335,13 @@ for e in "${PEERS[@]}"; do
     [ "$e" = fts5 ] || [[ " ${SERVERS[*]} " == *" $e "* ]] ||
         echo "run_speed: $e did not start, left out: $(tail -n 3 "$OUT/$e.search.log")" >&2
 done
+# One untimed round of every engine first: the engines that started
+# before Lucene sat idle through its warm-up (minutes), and the first
+# timed passes after that ran up to 1.3 times slower than the next ones.
+for t in "${TYPES[@]}"; do
+    for e in "${SERVERS[@]}"; do server_pass "$e" "$t" settle > /dev/null; done
+done
+rm -f "$PASSES"/*.settle.*
 say "queries: $ROUNDS rounds of timed passes (${SERVERS[*]}), type by type"
 for ((r = 1; r <= ROUNDS; r++)); do
     order=("${SERVERS[@]}")
