@@ -476,8 +476,7 @@ Test(live_search, second_writer_on_an_existing_index_is_refused)
              * second was starting), so what can be checked is that the
              * first was no longer running when the second had finished. */
             (void)a_running;
-            cr_assert(!a_still,
-                      "%s: both writers succeeded:\n%s", what, rb.err);
+            cr_assert(!a_still, "%s: both writers succeeded:\n%s", what, rb.err);
             cr_log_warn("%s: the first writer finished too early; not checked", what);
             p.after.version[victim] = 0;
         } else {
