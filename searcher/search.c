@@ -921,12 +921,14 @@ static inline void hit_hash(const searcher *s, search_hit *h)
     if (h->id_hash == 0) h->id_hash = segment_id_hash(s->ix->segments[h->segment], h->doc);
 }
 
+/* worse(), the hashes looked up for a tie first. */
 static inline int heap_worse(const searcher *s, search_hit *a, search_hit *b)
 {
-    if (a->score != b->score) return a->score < b->score;
-    hit_hash(s, a);
-    hit_hash(s, b);
-    return a->id_hash > b->id_hash;
+    if (a->score == b->score) {
+        hit_hash(s, a);
+        hit_hash(s, b);
+    }
+    return worse(a, b);
 }
 
 static void heap_sift_down(const searcher *s, search_hit *h, size_t n, size_t i)
