@@ -158,7 +158,7 @@ Test(concurrency, second_writer_is_refused_while_the_first_runs)
                   ra.err, rb.err);
         EXPECT_EXIT(&ra, 0, "the first writer");
         EXPECT_EXIT(&rb, 0, "the second writer");
-        cr_log_warn("the first writer finished before the second took the lock");
+        fprintf(stderr, "concurrency: the first writer finished before the second took the lock\n");
     } else {
         expect_one_refused(&ra, &rb, (long)apid);
     }
@@ -185,7 +185,7 @@ Test(concurrency, simultaneous_writers_on_a_new_directory)
         if (ra.exit_code == 0 && rb.exit_code == 0) {
             EXPECT_EXIT(&ra, 0, "writer a");
             EXPECT_EXIT(&rb, 0, "writer b");
-            cr_log_warn("round %d: the writers ran one after the other", round);
+            fprintf(stderr, "concurrency: round %d: the writers ran one after the other\n", round);
         } else if (ra.exit_code == 0)
             expect_one_refused(&ra, &rb, apid);
         else
@@ -262,7 +262,7 @@ Test(concurrency, killed_writer_leaves_the_previous_generation)
         cr_assert_str_eq(r.out, answer, "the previous generation answers as before");
         run_result_free(&r);
     } else {
-        cr_log_warn("the rebuild finished before it could be killed");
+        fprintf(stderr, "concurrency: the rebuild finished before it could be killed\n");
     }
     free(answer);
 

@@ -471,7 +471,10 @@ Test(live_search, second_writer_on_an_existing_index_is_refused)
              * second was starting), so what can be checked is that the
              * first was no longer running when the second had finished. */
             cr_assert(!a_still, "%s: both writers succeeded:\n%s", what, rb.err);
-            cr_log_warn("%s: the first writer finished too early; not checked", what);
+            /* A note, not cr_log_warn: Criterion exits non-zero after a
+             * warning, and this is a legitimate interleaving. */
+            fprintf(stderr, "live_search: %s: the first writer finished too early; not checked\n",
+                    what);
             p.after.version[victim] = 0;
         } else {
             char want[64];
