@@ -596,7 +596,7 @@ Test(crash, sigkill_at_random_moments_leaves_one_complete_generation)
     fprintf(stderr, "%s\n", summary);
     if (count[P_BEFORE] == 0 || count[P_MERGING] + count[P_AFTER] == 0)
         fprintf(stderr, "crash: no kill landed %s this time\n",
-                    count[P_BEFORE] ? "after the commit" : "before the commit");
+                count[P_BEFORE] ? "after the commit" : "before the commit");
     free_plan(&p);
     docset_free(&cur);
     docset_free(&found);
