@@ -154,6 +154,45 @@ static int load_block(postings_cursor *c, uint32_t b)
     return SE_OK;
 }
 
+/* v[k] += 1 over a block (a block's tfs are stored minus 1): sixteen at a
+ * time, as -O2 does not vectorize the loop. */
+static inline void add_one(uint32_t *v)
+{
+#if defined(__SSE2__)
+    const __m128i one = _mm_set1_epi32(1);
+    for (int k = 0; k < SEG_BLOCK; k += 16) {
+        __m128i *p = (__m128i *)(void *)(v + k);
+        _mm_storeu_si128(p, _mm_add_epi32(_mm_loadu_si128(p), one));
+        _mm_storeu_si128(p + 1, _mm_add_epi32(_mm_loadu_si128(p + 1), one));
+        _mm_storeu_si128(p + 2, _mm_add_epi32(_mm_loadu_si128(p + 2), one));
+        _mm_storeu_si128(p + 3, _mm_add_epi32(_mm_loadu_si128(p + 3), one));
+    }
+#else
+    for (int k = 0; k < SEG_BLOCK; k++) v[k] += 1;
+#endif
+}
+
+/* end[k] = v[0] + ... + v[k] over a block, in 32 bits (the caller knows
+ * the sum cannot wrap).  Four lanes at a time: the vector plus itself
+ * shifted by one lane, then by two, plus the running total. */
+static inline void inclusive_sums(const uint32_t *v, uint32_t *end)
+{
+#if defined(__SSE2__)
+    __m128i run = _mm_setzero_si128();
+    for (int k = 0; k < SEG_BLOCK; k += 4) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + k));
+        x = _mm_add_epi32(x, _mm_slli_si128(x, 4));
+        x = _mm_add_epi32(x, _mm_slli_si128(x, 8));
+        x = _mm_add_epi32(x, run);
+        _mm_storeu_si128((__m128i *)(void *)(end + k), x);
+        run = _mm_shuffle_epi32(x, 0xff);
+    }
+#else
+    uint32_t total = 0;
+    for (int k = 0; k < SEG_BLOCK; k++) end[k] = total += v[k];
+#endif
+}
+
 int postings_cursor_decode_freqs(postings_cursor *c)
 {
     if (!c->freq_ptr) return c->status;
@@ -165,7 +204,8 @@ int postings_cursor_decode_freqs(postings_cursor *c)
         cursor_fail(c);
         return SE_CORRUPT;
     }
-    for (int k = 0; k < SEG_BLOCK; k++) c->freqs[k] += 1;
+    c->freq_bits = wt;
+    add_one(c->freqs);
     /* A 32-bit tf - 1 of 2^32 - 1 would wrap to tf 0. */
     if (wt == 32)
         for (int k = 0; k < SEG_BLOCK; k++)
@@ -333,11 +373,18 @@ uint32_t postings_cursor_advance(postings_cursor *c, uint32_t target)
 /* Positions of the current document of a full block (see the top). */
 static uint32_t packed_positions(postings_cursor *c, uint32_t *out)
 {
+    /* tf_sums in 32 bits when the block's tfs are below 2^24 (their sum
+     * is then below 2^31); otherwise in 64 bits, summed here each time
+     * (such a block holds a document with over 16 million positions of
+     * the term, whose decoding dwarfs the sum). */
+    int narrow = c->freq_bits <= 24;
     if (c->pos_groups == UINT32_MAX) { /* first use in this block */
         uint64_t total = 0;
-        for (uint32_t k = 0; k < SEG_BLOCK; k++) {
-            c->pos_first[k] = total;
-            total += c->freqs[k];
+        if (narrow) {
+            inclusive_sums(c->freqs, c->tf_sums);
+            total = c->tf_sums[SEG_BLOCK - 1];
+        } else {
+            for (uint32_t k = 0; k < SEG_BLOCK; k++) total += c->freqs[k];
         }
         c->pos_groups = (uint32_t)(total / SEG_BLOCK);
         c->pg_ptr = c->pos_ptr;
@@ -345,7 +392,12 @@ static uint32_t packed_positions(postings_cursor *c, uint32_t *out)
         c->pg_cached = UINT32_MAX;
         c->tail_ptr = NULL;
     }
-    uint64_t at = c->pos_first[c->i];
+    uint64_t at = 0;
+    if (narrow) {
+        at = c->i > 0 ? c->tf_sums[c->i - 1] : 0;
+    } else {
+        for (uint32_t k = 0; k < c->i; k++) at += c->freqs[k];
+    }
     uint32_t tf = c->freqs[c->i], pos = 0;
     uint64_t in_groups = (uint64_t)c->pos_groups * SEG_BLOCK;
     for (uint32_t k = 0; k < tf;) {

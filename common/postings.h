@@ -65,10 +65,15 @@ typedef struct postings_cursor {
     uint32_t docs[SEG_BLOCK];
     uint32_t freqs[SEG_BLOCK];
     uint32_t pvals[SEG_BLOCK]; /* the decoded group */
-    /* Packed positions: value number of docs[k]'s first position (the sum
-     * of the earlier tfs), filled when the block's positions are first
-     * read. */
-    uint64_t pos_first[SEG_BLOCK];
+    /* Bit width of the loaded full block's largest tf - 1 (from its patched
+     * block, once decoded).  At most 24, the 128 tfs sum below 2^31, so
+     * tf_sums can be kept in 32 bits. */
+    unsigned freq_bits;
+    /* Packed positions: tf_sums[k], the value number one past docs[k]'s
+     * last position (the sum of the tfs up to k), filled when the block's positions are first
+     * read, if freq_bits <= 24; otherwise each document's first value
+     * number is summed in 64 bits when asked for. */
+    uint32_t tf_sums[SEG_BLOCK];
 } postings_cursor;
 
 /* Position the cursor on the term's first document. */

@@ -604,15 +604,50 @@ int segment_lookup(const segment *s, const char *term, size_t len, seg_term_info
             hi = mid;
     }
     seg_term_iter it;
-    seg_term_iter_init(&it, s);
+    it.seg = s;
     int rc = iter_load_block(&it, lo, err);
     if (rc != SE_OK) return rc;
+    /* The entries before the term are only stepped over: their term for
+     * the comparison and their extents for the offsets, each within its
+     * file.  The term's own entry (or the first after it) is read in full
+     * by iter_entry, with every check. */
+    const fio_map *dm = &s->files[SEG_POST], *pm = &s->files[SEG_POS];
+    uint64_t dlimit = dm->size - FIO_FOOTER_SIZE, plimit = pm->size - FIO_FOOTER_SIZE;
     while (it.left > 0) {
-        rc = iter_entry(&it, info, err);
-        if (rc != SE_OK) return rc;
+        const uint8_t *entry = it.p;
+        size_t prev_len = it.term_len;
+        uint32_t prefix, suffix, skip32;
+        uint64_t skip64, doc_len, pos_len;
+        const uint8_t *p = codec_varint_get32(it.p, it.end, &prefix);
+        if (p) p = codec_varint_get32(p, it.end, &suffix);
+        if (!p || prefix > it.term_len || suffix > sizeof it.term - 1 - prefix ||
+            suffix > (size_t)(it.end - p) || prefix + suffix == 0)
+            return corrupt(err, s, SEG_DICT, "malformed term entry");
+        memcpy(it.term + prefix, p, suffix);
+        it.term_len = prefix + suffix;
         int c = seg_term_cmp(it.term, it.term_len, term, len);
-        if (c == 0) return 1;
-        if (c > 0) return 0;
+        if (c >= 0) {
+            it.p = entry;
+            it.term_len = prev_len;
+            rc = iter_entry(&it, info, err);
+            if (rc != SE_OK) return rc;
+            return c == 0;
+        }
+        p += suffix;
+        p = codec_varint_get32(p, it.end, &skip32);        /* df */
+        if (p) p = codec_varint_get64(p, it.end, &skip64); /* cf - df */
+        if (p) p = codec_varint_get64(p, it.end, &doc_len);
+        if (p) p = codec_varint_get64(p, it.end, &pos_len);
+        if (p) p = codec_varint_get32(p, it.end, &skip32); /* max tf */
+        if (p) p = codec_varint_get32(p, it.end, &skip32); /* min length */
+        if (!p) return corrupt(err, s, SEG_DICT, "truncated term entry");
+        if (it.doc_next > dlimit || doc_len > dlimit - it.doc_next || it.pos_next > plimit ||
+            pos_len > plimit - it.pos_next)
+            return corrupt(err, s, SEG_DICT, "term entry out of bounds");
+        it.doc_next += doc_len;
+        it.pos_next += pos_len;
+        it.p = p;
+        it.left--;
     }
     return 0;
 }

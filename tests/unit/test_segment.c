@@ -1426,3 +1426,39 @@ Test(segment, extreme_positions)
     segment_close(s);
     rseg_free(&r);
 }
+
+/* A full block holding a document with more than 2^24 positions of the
+ * term: the cursor then sums the block's tfs in 64 bits (the narrow sums
+ * are only for blocks whose tfs all fit in 24 bits).  Every document of
+ * that block and the next is read back, before and after the big one. */
+Test(segment, block_with_a_tf_over_2_to_the_24)
+{
+    rseg r = {0};
+    plain_docs(&r, 300);
+    r.nterms = 1;
+    r.terms = xcalloc(1, sizeof *r.terms);
+    rterm *x = &r.terms[0];
+    x->len = 1;
+    x->term[0] = 'x';
+    x->df = 300;
+    x->docs = xmalloc(x->df * sizeof *x->docs);
+    x->tfs = xmalloc(x->df * sizeof *x->tfs);
+    x->pstart = xmalloc((x->df + 1) * sizeof *x->pstart);
+    size_t total = 0;
+    for (uint32_t k = 0; k < x->df; k++) {
+        x->docs[k] = k;
+        x->tfs[k] = k == 70 ? (1u << 24) + 3 : 1 + k % 5;
+        x->pstart[k] = total;
+        total += x->tfs[k];
+    }
+    x->pstart[x->df] = total;
+    x->pos = xmalloc(total * sizeof *x->pos);
+    for (uint32_t k = 0; k < x->df; k++)
+        for (uint32_t j = 0; j < x->tfs[k]; j++) x->pos[x->pstart[k] + j] = j * 2 + k % 3;
+    seg_meta meta;
+    write_segment(&r, 1, &meta);
+    segment *s = open_segment(&meta);
+    check_term(s, &r, x, 1);
+    segment_close(s);
+    rseg_free(&r);
+}
