@@ -27,10 +27,6 @@
 #include "common/codec.h"
 #include "common/impacts.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 static uint32_t cursor_fail(postings_cursor *c)
 {
     c->status = SE_CORRUPT;
@@ -305,68 +301,18 @@ uint32_t postings_block_last(const postings_cursor *c, uint32_t b)
     return skip_u32(c, b, 0);
 }
 
-/* The first index j in [i, count) with docs[j] >= target, given docs[i]
- * < target <= docs[count - 1] or docs[i] >= target (then i).  Cursors
- * that a rarer list moves mostly land a few documents on, so the next
- * eight are compared at once (SSE2: ids are below 2^31, so a signed
- * compare is exact); a longer jump is a binary search whose steps are
- * arithmetic, not branches (the direction of each step is unpredictable).
- * Both paths return the same index. */
-static inline uint32_t block_seek(const uint32_t *docs, uint32_t i, uint32_t count, uint32_t target)
+uint32_t postings_cursor_advance_past_block(postings_cursor *c, uint32_t target)
 {
-    if (docs[i] >= target) return i;
-#if defined(__SSE2__)
-    if (i + 8 <= count) {
-        __m128i t = _mm_set1_epi32((int)(target - 1));
-        __m128i a = _mm_cmpgt_epi32(_mm_loadu_si128((const __m128i *)(const void *)(docs + i)), t);
-        __m128i b =
-            _mm_cmpgt_epi32(_mm_loadu_si128((const __m128i *)(const void *)(docs + i + 4)), t);
-        unsigned m = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(a)) |
-                     (unsigned)_mm_movemask_ps(_mm_castsi128_ps(b)) << 4;
-        if (m) return i + (uint32_t)__builtin_ctz(m);
-        i += 7; /* docs[i] < target still */
+    /* Find the first later block whose last doc reaches the target,
+     * without decoding the ones in between. */
+    uint32_t b = c->skip ? postings_block_find(c, c->block + 1, target) : c->nblocks;
+    if (b >= c->nblocks) {
+        c->doc = POSTINGS_END;
+        c->i = c->count;
+        return POSTINGS_END;
     }
-#endif
-    /* The answer is the number of documents below the target.  In a full
-     * block: seven halvings of the whole block, a fixed sequence the
-     * compiler unrolls; elsewhere over (i, count - 1], where the last
-     * document is >= target. */
-    if (count == SEG_BLOCK) {
-        uint32_t pos = 0;
-        for (uint32_t step = SEG_BLOCK / 2; step > 0; step >>= 1)
-            pos += (uint32_t)(docs[pos + step - 1] < target) * step;
-        return pos;
-    }
-    const uint32_t *base = docs + i + 1;
-    uint32_t len = count - 1 - i;
-    while (len > 1) {
-        uint32_t half = len / 2;
-        base += (uint32_t)(base[half - 1] < target) * half;
-        len -= half;
-    }
-    return (uint32_t)(base - docs);
-}
-
-uint32_t postings_cursor_advance(postings_cursor *c, uint32_t target)
-{
-    if (c->doc >= target) return c->doc;
-    if (c->docs[c->count - 1] < target) {
-        /* Not in this block: find the first later block whose last doc
-         * reaches the target, without decoding the ones in between. */
-        if (!c->skip) {
-            c->doc = POSTINGS_END;
-            c->i = c->count;
-            return POSTINGS_END;
-        }
-        uint32_t b = postings_block_find(c, c->block + 1, target);
-        if (b >= c->nblocks) {
-            c->doc = POSTINGS_END;
-            c->i = c->count;
-            return POSTINGS_END;
-        }
-        if (load_block(c, b) != SE_OK) return cursor_fail(c);
-    }
-    c->i = block_seek(c->docs, c->i, c->count, target);
+    if (load_block(c, b) != SE_OK) return cursor_fail(c);
+    c->i = postings_block_seek(c->docs, 0, c->count, target);
     return c->doc = c->docs[c->i];
 }
 
