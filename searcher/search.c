@@ -1382,6 +1382,8 @@ static int prunable_conj(const iter *root)
     return ncur <= PRUNE_MAX_CURSORS;
 }
 
+#define PRECHECK_LEAD_DOCS 8
+
 static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size_t *nheap,
                             uint64_t *matches)
 {
@@ -1468,8 +1470,19 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
     block_cache lbc;
     block_cache_init(&lbc, lead, &must[lead_clause].it->bt, cub[lead_clause],
                      s->fielded && must[lead_clause].it->kind == IT_TERM);
-    /* the lead-only check below */
-    int precheck = phrases || nmust == 1;
+    /* The lead-only check below reads the candidate's length code, a cache
+     * miss on a cold cache, to spare moving the other lists to it.  That
+     * pays when those moves load blocks: for a phrase, when the other lists
+     * have, together, at least one block for every PRECHECK_LEAD_DOCS
+     * documents of the lead ("the" beside a rarer word); not when they are
+     * about as rare as the lead, where a move mostly stays in the block. */
+    int precheck = nmust == 1 && !phrases;
+    if (phrases) {
+        uint64_t blocks = 0;
+        for (size_t j = 0; j < nalign; j++)
+            if (align[j] != lead) blocks += align[j]->nblocks;
+        precheck = blocks * PRECHECK_LEAD_DOCS >= lead->df;
+    }
     uint32_t region_end = 0;        /* [.., region_end] was found worth looking at */
     float region_threshold = -2.0f; /* ... at this threshold */
     size_t nh = *nheap;
@@ -1580,8 +1593,8 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
                 continue;
             }
         }
-        float norm = bm25_doc_norm(m, lengths[d]);
-        /* Verify the phrases, then the exclusions. */
+        /* Verify the phrases, then the exclusions (the exact length is
+         * read only for a match: a cache miss for most candidates). */
         int match = 1;
         for (size_t i = 0; i < nmust && match; i++) {
             iter *it = must[i].it;
@@ -1595,6 +1608,7 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
         for (size_t i = 0; i < nnot && match; i++)
             if (iter_advance(root->nots[i], d) == d) match = 0;
         if (match) {
+            float norm = bm25_doc_norm(m, lengths[d]);
             /* The exhaustive sum (iter_score), in its order. */
             float score = 0;
             for (size_t i = 0; i < nmust; i++) {
