@@ -40,6 +40,7 @@ struct segment {
     /* dictionary */
     uint64_t nterms, nblocks;
     const uint8_t *dict_index; /* nblocks x 16 bytes */
+    uint64_t *dict_keys;       /* nblocks: term_key of each block's first term */
     const uint8_t *dict_blob;
     uint64_t dict_blob_len;
     uint64_t dict_blocks_end; /* file offset where blocks end (index offset) */
@@ -74,6 +75,19 @@ static int corrupt(se_error *err, const segment *s, enum seg_file f, const char 
     return se_fail(err, SE_CORRUPT, "%s/s%08u.%s: %s", s->dir, s->number, seg_file_ext[f], what);
 }
 
+/* The first 8 bytes of a term, big-endian, zero-padded: keys that differ
+ * order their terms as seg_term_cmp does (a shorter term's padding is
+ * below any byte but 0, where it is a prefix of the other), so lookups
+ * compare terms only when keys are equal.  A binary search over the keys
+ * (8 bytes a block, in memory) touches a few cache lines, over the block
+ * index and its terms two per step. */
+static uint64_t term_key(const uint8_t *term, size_t len)
+{
+    uint64_t key = 0;
+    for (size_t i = 0; i < 8; i++) key = key << 8 | (i < len ? term[i] : 0);
+    return key;
+}
+
 static int open_dict(segment *s, se_error *err)
 {
     const fio_map *m = &s->files[SEG_DICT];
@@ -93,6 +107,8 @@ static int open_dict(segment *s, se_error *err)
     s->dict_index = m->data + index_off;
     s->dict_blob = m->data + blob_off;
     s->dict_blocks_end = index_off;
+    s->dict_keys = malloc((s->nblocks ? s->nblocks : 1) * sizeof *s->dict_keys);
+    if (!s->dict_keys) return se_fail(err, SE_NOMEM, "out of memory opening segment %u", s->number);
     for (uint64_t b = 0; b < s->nblocks; b++) {
         const uint8_t *e = s->dict_index + b * 16;
         uint64_t off = fio_le64(e);
@@ -102,6 +118,7 @@ static int open_dict(segment *s, se_error *err)
         uint64_t to = fio_le32(e + 8), tl = fio_le32(e + 12);
         if (to > s->dict_blob_len || tl > s->dict_blob_len - to || tl > 255)
             return corrupt(err, s, SEG_DICT, "block index term out of bounds");
+        s->dict_keys[b] = term_key(s->dict_blob + to, tl);
     }
     return SE_OK;
 }
@@ -375,6 +392,7 @@ void segment_close(segment *s)
     if (!s) return;
     for (int f = 0; f < SEG_NFILES; f++) fio_map_close(&s->files[f]);
     if (s->has_dels) dels_close(&s->dels);
+    free(s->dict_keys);
     free(s->lengths);
     free(s->title_lengths);
     free(s->length_codes);
@@ -593,11 +611,14 @@ int segment_lookup(const segment *s, const char *term, size_t len, seg_term_info
 {
     if (s->nblocks == 0 || len == 0 || len > 255) return 0;
     /* Last block whose first term <= term. */
-    uint64_t lo = 0, hi = s->nblocks;
+    uint64_t lo = 0, hi = s->nblocks, key = term_key((const uint8_t *)term, len);
     while (hi - lo > 1) {
         uint64_t mid = lo + (hi - lo) / 2;
         const uint8_t *e = s->dict_index + mid * 16;
-        int c = seg_term_cmp(s->dict_blob + fio_le32(e + 8), fio_le32(e + 12), term, len);
+        uint64_t k = s->dict_keys[mid];
+        int c = k != key
+                    ? (k < key ? -1 : 1)
+                    : seg_term_cmp(s->dict_blob + fio_le32(e + 8), fio_le32(e + 12), term, len);
         if (c <= 0)
             lo = mid;
         else

@@ -791,6 +791,22 @@ Test(segment, dictionary)
     add_term(r.terms, &n, "c", 1);
     add_term(r.terms, &n, "ca", 2);
     add_term(r.terms, &n, "c\x01", 2);
+    /* Lookups order blocks by a term's first 8 bytes, zero-padded, and
+     * compare whole terms only on a tie: blocks whose first terms all
+     * share those 8 bytes, and terms holding zero bytes (the padding's
+     * value) before and after the 8th. */
+    for (int i = 0; i < 150; i++) add_term(r.terms, &n, t, (size_t)sprintf(t, "eightkey%03d", i));
+    add_term(r.terms, &n, "eightkey", 8);
+    add_term(r.terms, &n, "eightke", 7);
+    add_term(r.terms, &n, "eightke\0", 8);
+    add_term(r.terms, &n, "eightkey\0", 9);
+    for (int i = 0; i < 70; i++) {
+        size_t l = (size_t)sprintf(t, "nul_%03d", i);
+        t[3] = 0;
+        add_term(r.terms, &n, t, l);
+    }
+    add_term(r.terms, &n, "nul", 3);
+    add_term(r.terms, &n, "nul\0", 4);
     qsort(r.terms, n, sizeof *r.terms, rterm_cmp);
     r.nterms = n;
     for (size_t i = 0; i < n; i++) {
