@@ -1115,6 +1115,8 @@ static void order_by_bound(const float *bound, size_t n, uint32_t *order, double
     for (size_t j = 0; j < n; j++) prefix[j + 1] = prefix[j] + bound[order[j]];
 }
 
+#define LENGTH_PREFETCH 6
+
 static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *nheap,
                        uint64_t *matches, se_error *err)
 {
@@ -1308,7 +1310,14 @@ static int eval_pruned(searcher *s, uint32_t si, iter *root, size_t k, size_t *n
              * and every such term's was set for d above. */
             for (size_t j = ne; j < n; j++) {
                 iter *t = terms[order[j]];
-                if (t->doc == d) t->doc = postings_cursor_next(t->pc);
+                if (t->doc != d) continue;
+                t->doc = postings_cursor_next(t->pc);
+                /* The length of a candidate a few documents on: each is a
+                 * cache miss on a cold cache, which this loop is too long
+                 * for the processor to start ahead by itself. */
+                const postings_cursor *pc = t->pc;
+                if (pc->i + LENGTH_PREFETCH < pc->count)
+                    __builtin_prefetch(&lengths[pc->docs[pc->i + LENGTH_PREFETCH]]);
             }
             if (first && threshold >= 0) {
                 /* the heap is full: windows from here on */
