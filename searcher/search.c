@@ -1498,6 +1498,10 @@ static int eval_pruned_conj(searcher *s, uint32_t si, iter *root, size_t k, size
     float threshold = nh == k ? s->heap[0].score : -1.0f;
     uint32_t d = lead->doc;
     while (d != POSTINGS_END) {
+        /* The length code of a lead document a few on (see
+         * LENGTH_PREFETCH). */
+        if (lead->i + LENGTH_PREFETCH < lead->count)
+            __builtin_prefetch(&codes[lead->docs[lead->i + LENGTH_PREFETCH]]);
         if (!phrases && threshold >= 0 && !(d <= region_end && threshold == region_threshold)) {
             uint32_t from = d, last;
             for (;;) {
