@@ -624,8 +624,7 @@ int segment_lookup(const segment *s, const char *term, size_t len, seg_term_info
         else
             hi = mid;
     }
-    seg_term_iter it;
-    it.seg = s;
+    seg_term_iter it = {.seg = s};
     int rc = iter_load_block(&it, lo, err);
     if (rc != SE_OK) return rc;
     /* The entries before the term are only stepped over: their term for
