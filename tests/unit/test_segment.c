@@ -1412,20 +1412,39 @@ Test(segment, writer_rejects_bad_input)
     cr_assert_eq(segw_create(&w, missing, 1, 1, &err), SE_IO);
 }
 
+/* r as ndocs plain documents and the one term "x" with df postings,
+ * whose arrays (not positions) are allocated for the caller to fill. */
+static rterm *one_term(rseg *r, uint32_t ndocs, uint32_t df)
+{
+    plain_docs(r, ndocs);
+    r->nterms = 1;
+    r->terms = xcalloc(1, sizeof *r->terms);
+    rterm *x = &r->terms[0];
+    x->len = 1;
+    x->term[0] = 'x';
+    x->df = df;
+    x->docs = xmalloc(df * sizeof *x->docs);
+    x->tfs = xmalloc(df * sizeof *x->tfs);
+    x->pstart = xmalloc((df + 1) * sizeof *x->pstart);
+    return x;
+}
+
+/* Write r (from one_term, filled) as a segment and check its term. */
+static void check_one_term(rseg *r)
+{
+    seg_meta meta;
+    write_segment(r, 1, &meta);
+    segment *s = open_segment(&meta);
+    check_term(s, r, &r->terms[0], 1);
+    segment_close(s);
+    rseg_free(r);
+}
+
 /* Positions may start at 0 and reach UINT32_MAX; the largest tf works. */
 Test(segment, extreme_positions)
 {
     rseg r = {0};
-    plain_docs(&r, 3);
-    r.nterms = 1;
-    r.terms = xcalloc(1, sizeof *r.terms);
-    rterm *x = &r.terms[0];
-    x->len = 1;
-    x->term[0] = 'x';
-    x->df = 3;
-    x->docs = xmalloc(3 * sizeof *x->docs);
-    x->tfs = xmalloc(3 * sizeof *x->tfs);
-    x->pstart = xmalloc(4 * sizeof *x->pstart);
+    rterm *x = one_term(&r, 3, 3);
     uint32_t big = 300000;
     x->pos = xmalloc((3 + big) * sizeof *x->pos);
     x->docs[0] = 0, x->tfs[0] = 2, x->pstart[0] = 0;
@@ -1435,12 +1454,7 @@ Test(segment, extreme_positions)
     x->docs[2] = 2, x->tfs[2] = big, x->pstart[2] = 3;
     for (uint32_t k = 0; k < big; k++) x->pos[3 + k] = k * 7 + 1;
     x->pstart[3] = 3 + big;
-    seg_meta meta;
-    write_segment(&r, 1, &meta);
-    segment *s = open_segment(&meta);
-    check_term(s, &r, x, 1);
-    segment_close(s);
-    rseg_free(&r);
+    check_one_term(&r);
 }
 
 /* A full block holding a document with more than 2^24 positions of the
@@ -1450,16 +1464,7 @@ Test(segment, extreme_positions)
 Test(segment, block_with_a_tf_over_2_to_the_24)
 {
     rseg r = {0};
-    plain_docs(&r, 300);
-    r.nterms = 1;
-    r.terms = xcalloc(1, sizeof *r.terms);
-    rterm *x = &r.terms[0];
-    x->len = 1;
-    x->term[0] = 'x';
-    x->df = 300;
-    x->docs = xmalloc(x->df * sizeof *x->docs);
-    x->tfs = xmalloc(x->df * sizeof *x->tfs);
-    x->pstart = xmalloc((x->df + 1) * sizeof *x->pstart);
+    rterm *x = one_term(&r, 300, 300);
     size_t total = 0;
     for (uint32_t k = 0; k < x->df; k++) {
         x->docs[k] = k;
@@ -1471,10 +1476,5 @@ Test(segment, block_with_a_tf_over_2_to_the_24)
     x->pos = xmalloc(total * sizeof *x->pos);
     for (uint32_t k = 0; k < x->df; k++)
         for (uint32_t j = 0; j < x->tfs[k]; j++) x->pos[x->pstart[k] + j] = j * 2 + k % 3;
-    seg_meta meta;
-    write_segment(&r, 1, &meta);
-    segment *s = open_segment(&meta);
-    check_term(s, &r, x, 1);
-    segment_close(s);
-    rseg_free(&r);
+    check_one_term(&r);
 }
